@@ -1,0 +1,104 @@
+"""Regenerate ``src/nncheck/data/torch_nn_modules.txt`` from an installed torch.
+
+Usage (from anywhere, with a Python that has torch installed)::
+
+    python scripts/generate_torch_modules.py
+
+The output lists every qualified name ``<module path>.<attribute>`` under
+``torch.nn`` through which an ``nn.Module`` subclass can be reached, so that
+the linter can recognise bases such as ``nn.Linear`` or
+``torch.nn.modules.linear.Linear`` without importing torch itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import sys
+import warnings
+from pathlib import Path
+from types import ModuleType
+
+import torch
+
+# Resolve paths from this file so the script works from any working directory.
+REPO_ROOT: Path = Path(__file__).resolve().parent.parent
+OUTPUT_PATH: Path = REPO_ROOT / "src" / "nncheck" / "data" / "torch_nn_modules.txt"
+SCRIPT_NAME: str = "scripts/generate_torch_modules.py"
+
+
+def _is_private_path(module_name: str) -> bool:
+    """True if any dotted component is private (e.g. ``torch.nn._reference.x``).
+
+    Names reached only through a private package are not public API, so we
+    never record them; classes defined there still show up under the public
+    modules that re-export them.
+    """
+    return any(part.startswith("_") for part in module_name.split("."))
+
+
+def _ignore_walk_error(name: str) -> None:
+    """``walk_packages`` callback: a package that fails to import is skipped."""
+
+
+def iter_public_nn_modules() -> list[ModuleType]:
+    """Import ``torch.nn`` and every public submodule that imports cleanly."""
+    modules: dict[str, ModuleType] = {"torch.nn": torch.nn}
+    # Deprecated shims (torch.nn.quantized, ...) warn on import; that noise is
+    # irrelevant here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for info in pkgutil.walk_packages(
+            torch.nn.__path__, prefix="torch.nn.", onerror=_ignore_walk_error
+        ):
+            if _is_private_path(info.name):
+                continue
+            try:
+                modules[info.name] = importlib.import_module(info.name)
+            except Exception:  # any import failure just means "not available"
+                continue
+    # Sort by name so the traversal order never depends on the filesystem.
+    return [modules[name] for name in sorted(modules)]
+
+
+def collect_module_names(modules: list[ModuleType]) -> list[str]:
+    """Return sorted, unique ``<module>.<attr>`` names of nn.Module subclasses."""
+    found: set[str] = set()
+    for module in modules:
+        for attr in dir(module):
+            if attr.startswith("_"):
+                continue
+            try:
+                obj: object = getattr(module, attr)
+            except Exception:  # lazy attributes may fail to resolve; skip them
+                continue
+            # inspect.isclass guards issubclass against non-class objects.
+            if inspect.isclass(obj) and issubclass(obj, torch.nn.Module):
+                found.add(f"{module.__name__}.{attr}")
+    return sorted(found)
+
+
+def render(names: list[str]) -> str:
+    """Build the file text: a ``#`` header, then one name per line."""
+    header: list[str] = [
+        "# Generated file: do not edit by hand.",
+        f"# Written by {SCRIPT_NAME} from torch {torch.__version__}.",
+        "# Every qualified name under torch.nn that refers to an nn.Module subclass.",
+        f"# Regenerate with: python {SCRIPT_NAME}  (using a Python that has torch installed)",
+    ]
+    return "\n".join(header + names) + "\n"
+
+
+def main() -> int:
+    names: list[str] = collect_module_names(iter_public_nn_modules())
+    OUTPUT_PATH.parent.mkdir(parents=True, exist_ok=True)
+    # newline="\n" keeps the file byte-identical across platforms.
+    with OUTPUT_PATH.open("w", encoding="utf-8", newline="\n") as fh:
+        fh.write(render(names))
+    print(f"wrote {len(names)} names to {OUTPUT_PATH.relative_to(REPO_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

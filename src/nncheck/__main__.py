@@ -1,0 +1,5 @@
+import sys
+
+from nncheck.cli import main
+
+sys.exit(main())

@@ -1,0 +1,83 @@
+"""The one library call behind every front end: check a source string, get findings."""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, Finding
+from nncheck.model import FileModel
+from nncheck.noqa import is_silenced, split_lines
+from nncheck.parsing import parse
+from nncheck.rule import Report
+from nncheck.rules import all_rules
+from nncheck.settings import Settings
+from nncheck.source import SourceError, decode, read_bytes
+
+DEFAULT_SETTINGS = Settings()
+
+
+def check_file(path: str, settings: Settings = DEFAULT_SETTINGS) -> list[Finding]:
+    try:
+        data = read_bytes(path)
+    except SourceError as error:
+        return [_unparsable(path, f"nncheck could not read this file: {error}")]
+    return check_source(data, path, settings)
+
+
+def check_source(
+    source: str | bytes,
+    path: str = "<string>",
+    settings: Settings = DEFAULT_SETTINGS,
+    *,
+    honour_noqa: bool = True,
+) -> list[Finding]:
+    """Findings for one file's source, sorted by position. Bytes are decoded as Python would."""
+    try:
+        text = decode(source) if isinstance(source, bytes) else source
+        module = parse(text)
+        reports, findings = _run_rules(module, path, settings)
+        findings.extend(_place(module, path, reports))
+    except SourceError as error:
+        return [_unparsable(path, f"nncheck could not parse this file: {error}")]
+    except RecursionError:
+        # libcst's visitors recurse once per nesting level; a 1,000-term expression is too deep.
+        return [_unparsable(path, "nncheck could not parse this file: too deeply nested")]
+    if honour_noqa:
+        lines = split_lines(text)
+        findings = [f for f in findings if not (f.line <= len(lines) and is_silenced(lines[f.line - 1], f.code))]
+    return sorted(findings)
+
+
+def _run_rules(module: cst.Module, path: str, settings: Settings) -> tuple[list[Report], list[Finding]]:
+    model = FileModel(module, settings.module_bases)
+    reports: list[Report] = []
+    errors: list[Finding] = []
+    for rule in all_rules():
+        if not settings.is_selected(rule.code):
+            continue
+        try:
+            reports.extend(rule().check(model))
+        except RecursionError:
+            raise
+        except Exception as error:  # one broken rule must not hide the others
+            message = f"internal error in nncheck ({rule.code}): {type(error).__name__}: {error}"
+            errors.append(Finding(path, 1, 0, INTERNAL_ERROR, message))
+    return reports, errors
+
+
+def _place(module: cst.Module, path: str, reports: list[Report]) -> list[Finding]:
+    if not reports:
+        return []
+    # Positions are computed only for files with something to report; no copy of the tree is made.
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    findings = []
+    for report in reports:
+        start = positions[report.node].start
+        values = {k: positions[v].start.line if isinstance(v, cst.CSTNode) else v for k, v in report.values.items()}
+        findings.append(Finding(path, start.line, start.column, report.code, report.template.format(**values)))
+    return findings
+
+
+def _unparsable(path: str, message: str) -> Finding:
+    return Finding(path, 1, 0, UNPARSABLE, message)

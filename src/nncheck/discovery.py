@@ -1,0 +1,44 @@
+"""Find the Python files to check under the paths given on the command line."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable, Iterator
+
+DEFAULT_EXCLUDES = (
+    ".git", ".hg", ".svn", ".bzr", "__pycache__", ".venv", "venv", ".tox", ".nox", ".eggs", "*.egg-info",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache", "build", "dist", "node_modules", "site-packages",
+)
+
+
+def _excluded(path: str, patterns: Iterable[str]) -> bool:
+    name = os.path.basename(path)
+    return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(path, p) for p in patterns)
+
+
+def _is_virtualenv(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, "pyvenv.cfg"))
+
+
+def find_python_files(paths: Iterable[str], excludes: Iterable[str] = ()) -> Iterator[str]:
+    """Files named on the command line are always taken; folders are walked for *.py files.
+    Symlinked folders are not followed (no loops); virtualenvs are recognised by their pyvenv.cfg."""
+    user = tuple(excludes)
+    patterns = DEFAULT_EXCLUDES + user
+    for path in paths:
+        if not os.path.isdir(path):
+            if not _excluded(os.path.normpath(path), user):
+                yield path
+            continue
+        for root, dirs, files in os.walk(path):
+            dirs[:] = sorted(
+                d for d in dirs
+                if not _excluded(os.path.normpath(os.path.join(root, d)), patterns)
+                and not os.path.islink(os.path.join(root, d))
+                and not _is_virtualenv(os.path.join(root, d))
+            )
+            for name in sorted(files):
+                full = os.path.normpath(os.path.join(root, name))
+                if name.endswith(".py") and not _excluded(full, patterns):
+                    yield full

@@ -1,0 +1,19 @@
+"""What a check reports: one Finding per problem, ordered by place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    path: str
+    line: int  # 1-based
+    col: int  # 0-based, as in ast (tools that show columns add 1)
+    code: str
+    message: str
+
+
+# Codes that report on the file itself rather than on a rule; never deselected.
+UNPARSABLE = "NNC900"
+INTERNAL_ERROR = "NNC901"

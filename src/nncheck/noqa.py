@@ -1,0 +1,25 @@
+"""`# noqa` and `# noqa: NNC001,NNC002` comments, read the way flake8 reads them."""
+
+from __future__ import annotations
+
+import re
+
+# Codes after the colon are matched as prefixes, like flake8; a bare `# noqa` silences everything.
+_NOQA = re.compile(r"#\s*noqa(?::\s?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+_CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> list[str]:
+    # The same line breaks as Python's tokenizer; str.splitlines would also split on form feeds.
+    return _LINE_BREAK.split(text)
+
+
+def is_silenced(line_text: str, code: str) -> bool:
+    for match in _NOQA.finditer(line_text):
+        codes = match.group("codes")
+        if codes is None:
+            return True
+        if any(code.upper().startswith(c.upper()) for c in _CODE.findall(codes)):
+            return True
+    return False

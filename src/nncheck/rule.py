@@ -1,0 +1,44 @@
+"""What every rule is: a class with a code, a message template, documentation and code samples.
+
+A rule's docstring is its user documentation, with the sections "What it finds", "Why is this a bug",
+"Example", "Instead" and "Fix". `valid` samples must produce no finding of the rule's code; `invalid`
+samples mark each expected finding with a `# NNCxxx` comment on the reported line. The test suite runs
+every sample of every rule, so a rule documents and tests itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import libcst as cst
+
+from nncheck.model import FileModel
+
+
+@dataclass(frozen=True)
+class Report:
+    """A finding before positions are known: positions are computed only for files that have one.
+
+    A value that is a node is shown in the message as that node's line number.
+    """
+
+    node: cst.CSTNode
+    code: str
+    template: str
+    values: dict[str, Any]
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]  # a short kebab-case name, for documentation
+    message: ClassVar[str]  # a str.format template
+    valid: ClassVar[tuple[str, ...]]
+    invalid: ClassVar[tuple[str, ...]]
+
+    def check(self, model: FileModel) -> Iterator[Report]:
+        raise NotImplementedError
+
+    def report(self, node: cst.CSTNode, template: str | None = None, **values: Any) -> Report:
+        return Report(node, self.code, template or self.message, values)

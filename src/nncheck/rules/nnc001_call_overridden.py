@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from nncheck.cst_helpers import calls_in, first_arg_is, first_parameter, is_super_call, method_call_parts
+from nncheck.model import FileModel
+from nncheck.rule import Report, Rule
+
+
+class CallOverridden(Rule):
+    """An nn.Module subclass overrides `__call__`.
+
+    **What it finds.** A class derived from `torch.nn.Module` that defines `__call__` (plain, `async`
+    or decorated) whose body never hands over to the base implementation (`super().__call__(...)`,
+    `super(Cls, self).__call__(...)` or `nn.Module.__call__(self, ...)`).
+
+    **Why is this a bug.** `nn.Module.__call__` is what runs forward pre-hooks and forward hooks,
+    backward hooks, `torch.compile` and tracing, and then calls `forward`. A subclass that overrides
+    `__call__` still "works" when called, but every hook registered on it silently never runs
+    (checked with torch 2.13), and tools that look for `forward` do not find it.
+
+    **Example.**
+
+        class Net(nn.Module):
+            def __call__(self, x):
+                return self.conv(x)
+
+    **Instead.** Name the method `forward`, or keep a typed `__call__` shim that delegates:
+
+        class Net(nn.Module):
+            def forward(self, x):
+                return self.conv(x)
+
+    When the class defines both `forward` and `__call__`, delete `__call__` or make it
+    `return super().__call__(x)`. A class that uses `__call__` on purpose can say so with
+    `# noqa: NNC001`.
+
+    **Fix.** None yet.
+    """
+
+    code = "NNC001"
+    name = "call-overridden"
+    message = "{cls}.__call__ bypasses forward hooks; rename it to forward"
+    message_with_forward = "{cls}.__call__ shadows forward and bypasses hooks; delete it or delegate to super().__call__"
+
+    valid = (
+        """
+import torch.nn as nn
+
+class Net(nn.Module):
+    def forward(self, x):
+        return x
+""",
+        """
+from torch import nn
+
+class Typed(nn.Module):
+    def __call__(self, x: int) -> int:
+        return super().__call__(x)
+
+class Old(nn.Module):
+    def __call__(self, x):
+        return super(Old, self).__call__(x)
+
+class Explicit(nn.Module):
+    def __call__(self, x):
+        return nn.Module.__call__(self, x)
+""",
+        """
+class NotAModule:
+    def __call__(self, x):
+        return x
+""",
+    )
+    invalid = (
+        """
+import torch
+
+class Net(torch.nn.Module):
+    def __call__(self, x):  # NNC001
+        return x
+""",
+        """
+from torch import nn
+
+class Both(nn.Module):
+    def forward(self, x):
+        return x
+
+    @staticmethod
+    def helper():
+        pass
+
+    @some_decorator
+    async def __call__(self, x):  # NNC001
+        return self.forward(x)
+""",
+    )
+
+    def check(self, model: FileModel) -> Iterator[Report]:
+        for cls in model.module_classes():
+            has_forward = bool(cls.methods("forward"))
+            for method in cls.methods("__call__"):
+                if self._delegates(model, method, first_parameter(method)):
+                    continue
+                template = self.message_with_forward if has_forward else self.message
+                yield self.report(method, template, cls=cls.qualname)
+
+    @staticmethod
+    def _delegates(model: FileModel, method: cst.FunctionDef, self_name: str | None) -> bool:
+        # Any hand-over counts, even one inside a nested function: we only report certain bypasses.
+        for call in calls_in([method.body], enter_scopes=True):
+            owner = method_call_parts(call, "__call__")
+            if owner is None:
+                continue
+            if is_super_call(owner) or (first_arg_is(call, self_name) and model.is_module_expr(owner)):
+                return True
+        return False

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from nncheck.cst_helpers import has_decorator, index_of_base_init
+from nncheck.model import FileModel
+from nncheck.rule import Report, Rule
+
+
+class BaseInitNotCalled(Rule):
+    """An nn.Module subclass's `__init__` never calls the base `__init__`.
+
+    **What it finds.** A class derived from `torch.nn.Module` whose `__init__` contains no call that
+    initialises a base class: `super().__init__(...)`, `super(Cls, self).__init__(...)` or
+    `Base.__init__(self, ...)`. A call in any branch counts; calls inside nested functions, lambdas
+    and classes do not. `@overload` stubs and bodies that only `raise` are not reported.
+
+    **Why is this a bug.** `nn.Module.__init__` creates the registries that hold parameters, buffers
+    and submodules. Without it the object is broken: assigning a layer raises
+    `AttributeError: cannot assign module before Module.__init__() call`, and calling the module or
+    asking for its parameters fails with `'Net' object has no attribute '_parameters'` (torch 2.13).
+
+    **Example.**
+
+        class Net(nn.Module):
+            def __init__(self, width):
+                self.width = width
+
+    **Instead.**
+
+        class Net(nn.Module):
+            def __init__(self, width):
+                super().__init__()
+                self.width = width
+
+    **Fix.** None yet.
+    """
+
+    code = "NNC002"
+    name = "base-init-not-called"
+    message = "{cls}.__init__ never calls the base __init__; add super().__init__() as its first statement"
+
+    valid = (
+        """
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.width = width
+
+class Old(nn.Module):
+    def __init__(this):
+        nn.Module.__init__(this)
+
+class Skipping(Old):
+    def __init__(self):
+        super(Old, self).__init__()
+""",
+        """
+from torch import nn
+
+class Branchy(nn.Module):
+    def __init__(self, fast):
+        if fast:
+            super().__init__()
+        else:
+            raise ValueError("slow")
+
+class Abstract(nn.Module):
+    def __init__(self):
+        raise NotImplementedError
+""",
+        """
+class Plain:
+    def __init__(self):
+        self.x = 1
+""",
+    )
+    invalid = (
+        """
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self, width):  # NNC002
+        self.width = width
+""",
+        """
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self):  # NNC002
+        def later():
+            super().__init__()
+        self.later = later
+""",
+    )
+
+    def check(self, model: FileModel) -> Iterator[Report]:
+        for cls in model.module_classes():
+            for init in cls.methods("__init__"):
+                if has_decorator(init, "overload") or _only_raises(init) or index_of_base_init(init) is not None:
+                    continue
+                yield self.report(init, cls=cls.qualname)
+
+
+def _only_raises(func: cst.FunctionDef) -> bool:
+    # Such an object can never be built, so nothing can use it half-initialised.
+    small: list[cst.BaseSmallStatement] = []
+    for statement in func.body.body:
+        if isinstance(statement, cst.BaseSmallStatement):
+            small.append(statement)
+        elif isinstance(statement, cst.SimpleStatementLine):
+            small.extend(statement.body)
+        else:
+            return False
+    code = [s for s in small if not (isinstance(s, cst.Expr) and isinstance(s.value, (cst.SimpleString, cst.ConcatenatedString)))]
+    return bool(code) and all(isinstance(s, cst.Raise) for s in code)

@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+
+import libcst as cst
+
+from nncheck.cst_helpers import names_in
+from nncheck.model import ClassInfo, FileModel
+from nncheck.rule import Report, Rule
+
+
+class ModuleClassRedefined(Rule):
+    """A module class is defined twice in the same block.
+
+    **What it finds.** A `class X` statement that rebinds the name of an earlier `class X` statement
+    in the same statement list (module body, class body, function body or block), where at least one
+    of the two is an nn.Module subclass and nothing uses the first class in between (a use in the
+    second class's bases or decorators, as in `class X(X)`, counts). Definitions in different blocks,
+    such as the two arms of an `if` or a `try`/`except`, are not reported, and neither is a first
+    class with decorators (a decorator such as a registry may keep it alive). Plain classes defined
+    twice are pyflakes' F811.
+
+    **Why is this a bug.** The second definition silently replaces the first: code that meant the
+    first model gets the second, often after copy-pasting a network and forgetting to rename it.
+
+    **Example.**
+
+        class Net(nn.Module):
+            def forward(self, x):
+                return self.conv(x)
+
+        class Net(nn.Module):
+            def __call__(self, x):
+                return self.conv(x)
+
+    **Instead.** Give each class its own name, or delete the stale one.
+
+    **Fix.** None: only a person can tell which definition is meant.
+    """
+
+    code = "NNC003"
+    name = "module-class-redefined"
+    message = "class {cls} redefines {cls} from line {line}, which is silently lost; rename or delete one"
+
+    valid = (
+        """
+from torch import nn
+
+try:
+    class Net(nn.Module):
+        pass
+except ImportError:
+    class Net(nn.Module):
+        pass
+""",
+        """
+from torch import nn
+
+class Net(nn.Module):
+    pass
+
+Net.version = 1
+
+class Net(Net):
+    pass
+
+class Wrapped(nn.Module):
+    pass
+
+class Wrapped(nn.Module, metaclass=type(Wrapped)):
+    pass
+""",
+        """
+class Plain:
+    pass
+
+class Plain:
+    pass
+""",
+    )
+    invalid = (
+        """
+import torch.nn as nn
+
+class Net(nn.Module):
+    pass
+
+class Net(nn.Module):  # NNC003
+    pass
+""",
+        """
+import torch.nn as nn
+
+def build():
+    class Block(nn.Module):
+        pass
+
+    class Block:  # NNC003
+        pass
+
+    return Block
+""",
+    )
+
+    def check(self, model: FileModel) -> Iterator[Report]:
+        counts = Counter(cls.name for cls in model.classes)
+        if all(count == 1 for count in counts.values()):
+            return  # the common case: no class name repeats, nothing to walk
+        infos = {id(cls.node): cls for cls in model.classes}
+        for statements in _statement_lists(model.module):
+            yield from self._check_block(model, statements, infos)
+
+    def _check_block(
+        self, model: FileModel, statements: Sequence[cst.CSTNode], infos: dict[int, ClassInfo]
+    ) -> Iterator[Report]:
+        earlier: dict[str, int] = {}
+        for index, statement in enumerate(statements):
+            if not isinstance(statement, cst.ClassDef):
+                continue
+            name = statement.name.value
+            if name in earlier:
+                first = infos[id(statements[earlier[name]])]
+                second = infos[id(statement)]
+                if self._loses_first(model, first, second, statements[earlier[name] + 1 : index]):
+                    yield self.report(statement, cls=name, line=first.node)
+            earlier[name] = index
+
+    @staticmethod
+    def _loses_first(model: FileModel, first: ClassInfo, second: ClassInfo, between: Sequence[cst.CSTNode]) -> bool:
+        if first.node.decorators:
+            return False
+        if not (model.is_module_class(first) or model.is_module_class(second)):
+            return False
+        uses = [*between, *second.node.bases, *second.node.keywords, *second.node.decorators]
+        return first.name not in set(names_in(uses))
+
+
+class _BlockCollector(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.blocks: list[Sequence[cst.CSTNode]] = []
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self.blocks.append(node.body)
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.blocks.append(node.body)
+
+
+def _statement_lists(module: cst.Module) -> list[Sequence[cst.CSTNode]]:
+    collector = _BlockCollector()
+    module.visit(collector)
+    return collector.blocks
+

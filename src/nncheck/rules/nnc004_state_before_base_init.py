@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import libcst as cst
+
+from nncheck.cst_helpers import calls_in, first_parameter, index_of_base_init, method_call_parts
+from nncheck.model import FileModel
+from nncheck.rule import Report, Rule
+
+_REGISTERING_METHODS = ("register_buffer", "register_parameter", "add_module", "register_module")
+
+
+class StateBeforeBaseInit(Rule):
+    """Module state is assigned before the base `__init__` runs.
+
+    **What it finds.** In an nn.Module subclass's `__init__` that does call a base `__init__`, a
+    statement before that call which assigns `self.<attr>` a value that is certainly a Module or
+    Parameter (a call of a torch.nn class, `nn.Parameter(...)`, `nn.Buffer(...)`, or a class this
+    file knows is an nn.Module), or calls `self.register_buffer`, `self.register_parameter`,
+    `self.add_module` or `self.register_module`. Statements nested in an `if`, `for`, `with` or
+    `try` before the call count too. Plain values (`self.dim = dim`, a tensor, a config) are fine
+    before the call and are never reported. Only the first offending statement is reported.
+
+    **Why is this a bug.** Until `nn.Module.__init__` has run there is nowhere to register the
+    value: torch raises `AttributeError: cannot assign module before Module.__init__() call` (or
+    `cannot assign parameter ...`, or `AttributeError: ... has no attribute '_buffers'` for the
+    register methods) the first time the class is built (torch 2.13).
+
+    **Example.**
+
+        class Net(nn.Module):
+            def __init__(self):
+                self.fc = nn.Linear(4, 4)
+                super().__init__()
+
+    **Instead.** Call the base `__init__` first:
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(4, 4)
+
+    **Fix.** None yet.
+    """
+
+    code = "NNC004"
+    name = "state-before-base-init"
+    message = "{what} before the base __init__ call in {cls}.__init__ (torch raises AttributeError); call super().__init__() first"
+
+    valid = (
+        """
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self, dim, config):
+        self.dim = dim
+        self.config = config
+        self.table = torch.zeros(dim)
+        super().__init__()
+        self.fc = nn.Linear(dim, dim)
+        self.register_buffer("mask", torch.ones(dim))
+""",
+        """
+from torch import nn
+
+class NoInit(nn.Module):
+    def __init__(self):  # NNC002 is the right report here, not NNC004
+        self.fc = nn.Linear(2, 2)
+""",
+    )
+    invalid = (
+        """
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self, dim):
+        self.dim = dim
+        self.fc = nn.Linear(dim, dim)  # NNC004
+        self.w = nn.Parameter(None)
+        super().__init__()
+""",
+        """
+import torch
+import torch.nn as nn
+
+class Block(nn.Module):
+    pass
+
+class Net(nn.Module):
+    def __init__(self, cached):
+        if cached:
+            self.register_buffer("cache", torch.zeros(1))  # NNC004
+        nn.Module.__init__(self)
+
+class Outer(nn.Module):
+    def __init__(self):
+        self.block: Block = Block()  # NNC004
+        super().__init__()
+""",
+    )
+
+    def check(self, model: FileModel) -> Iterator[Report]:
+        for cls in model.module_classes():
+            for init in cls.methods("__init__"):
+                index = index_of_base_init(init)
+                if not index:
+                    continue  # no call (NNC002's case), or nothing before it
+                found = _first_offence(model, init.body.body[:index], first_parameter(init))
+                if found is not None:
+                    node, what = found
+                    yield self.report(node, what=what, cls=cls.qualname)
+
+
+def _first_offence(
+    model: FileModel, statements: Sequence[cst.CSTNode], self_name: str | None
+) -> tuple[cst.CSTNode, str] | None:
+    for statement in statements:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                what = _offence(model, small, self_name)
+                if what:
+                    return small, what
+        elif isinstance(statement, cst.BaseSmallStatement):
+            what = _offence(model, statement, self_name)
+            if what:
+                return statement, what
+        elif isinstance(statement, cst.BaseCompoundStatement) and not isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            for block in _blocks(statement):
+                found = _first_offence(model, block.body, self_name)
+                if found:
+                    return found
+    return None
+
+
+def _blocks(statement: cst.BaseCompoundStatement) -> Iterator[cst.BaseSuite]:
+    # Every block of an if/for/while/with/try/match, in source order.
+    yield statement.body
+    for attr in ("handlers", "cases"):
+        for part in getattr(statement, attr, ()):
+            yield part.body
+    for attr in ("orelse", "finalbody"):
+        part = getattr(statement, attr, None)
+        while part is not None:
+            yield part.body
+            part = getattr(part, "orelse", None) if isinstance(part, cst.If) else None
+
+
+def _offence(model: FileModel, small: cst.BaseSmallStatement, self_name: str | None) -> str | None:
+    if self_name is None:
+        return None
+    if isinstance(small, cst.Assign):
+        targets = [t.target for t in small.targets]
+        value: cst.BaseExpression | None = small.value
+    elif isinstance(small, cst.AnnAssign):
+        targets, value = [small.target], small.value
+    else:
+        targets, value = [], None
+    kind = _value_kind(model, value)
+    if kind:
+        for target in targets:
+            if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == self_name:
+                return f"{self_name}.{target.attr.value} is assigned a {kind}"
+    for call in calls_in([small]):
+        for method in _REGISTERING_METHODS:
+            owner = method_call_parts(call, method)
+            if isinstance(owner, cst.Name) and owner.value == self_name:
+                return f"{self_name}.{method}() is called"
+    return None
+
+
+def _value_kind(model: FileModel, value: cst.BaseExpression | None) -> str | None:
+    if not isinstance(value, cst.Call):
+        return None
+    parameter_class = model.parameter_class(value.func)
+    if parameter_class:
+        return parameter_class
+    if model.is_module_expr(value.func):
+        return "Module"
+    return None

@@ -1,0 +1,23 @@
+"""Which codes are reported and which extra base classes count as nn.Module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+def _longest_match(code: str, prefixes: tuple[str, ...]) -> int:
+    return max((len(p) for p in prefixes if code.startswith(p)), default=-1)
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = ("NNC",)
+    ignore: tuple[str, ...] = ()
+    # Qualified names such as "mypkg.layers.Base" to treat as nn.Module.
+    module_bases: frozenset[str] = field(default_factory=frozenset)
+
+    def is_selected(self, code: str) -> bool:
+        # The more specific prefix wins, as in flake8 and ruff: --select NNC --ignore NNC00 keeps nothing
+        # of NNC00x, while --select NNC001 --ignore NNC keeps NNC001.
+        chosen = _longest_match(code, self.select)
+        return chosen >= 0 and chosen > _longest_match(code, self.ignore)

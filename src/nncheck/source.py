@@ -1,0 +1,44 @@
+"""Read a file and decode it the way Python would (BOM, PEP 263 cookie, else UTF-8)."""
+
+from __future__ import annotations
+
+import io
+import tokenize
+
+
+class SourceError(Exception):
+    """The file cannot be checked; the text is a one-line reason for the user."""
+
+
+def read_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise SourceError("file vanished before it could be read") from None
+    except IsADirectoryError:
+        raise SourceError("is a directory") from None
+    except OSError as error:
+        raise SourceError(f"cannot read file: {error.strerror or error}") from None
+
+
+def decode(data: bytes) -> str:
+    if b"\0" in data:
+        line = data.count(b"\n", 0, data.index(b"\0")) + 1
+        raise SourceError(f"line {line} contains a NUL byte")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SourceError("file is UTF-16; Python source must be UTF-8 or declare an 8-bit encoding")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        raise SourceError(str(error.msg)) from None
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        name = "utf-8" if encoding == "utf-8-sig" else encoding
+        raise SourceError(
+            f"line {line}: byte 0x{data[error.start]:02x} is not valid {name} (no coding cookie declares another encoding)"
+        ) from None
+    except LookupError:
+        raise SourceError(f"unknown encoding {encoding!r}") from None
