@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import sys
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ from nncheck.checker import check_file, check_source
 from nncheck.discovery import find_python_files
 from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, Finding
 from nncheck.output import format_finding, summary
+from nncheck.rule import Rule
 from nncheck.rules import all_rules
 from nncheck.settings import Settings
 
@@ -30,6 +32,18 @@ def _codes(text: str) -> tuple[str, ...]:
         if not any(k.startswith(code) for k in known):
             raise argparse.ArgumentTypeError(f"unknown code or prefix {code!r} (codes are {', '.join(known)})")
     return codes
+
+
+def _rule(text: str) -> type[Rule]:
+    for rule in all_rules():
+        if rule.code == text.strip().upper():
+            return rule
+    raise argparse.ArgumentTypeError(f"unknown rule {text!r} (rules are {', '.join(r.code for r in all_rules())})")
+
+
+def explain(rule: type[Rule]) -> str:
+    body = inspect.cleandoc(rule.__doc__ or "")
+    return f"{rule.code} ({rule.name})\n\n{body}\n"
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -52,19 +66,29 @@ def build_parser() -> argparse.ArgumentParser:
         description="Find torch.nn.Module subclasses that PyTorch accepts but that are wired wrong.",
         epilog="Exit status: 0 no findings, 1 findings, 2 usage error or a file that could not be read or parsed.",
     )
-    parser.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or folders to check ('-' for stdin; default: .)")
-    parser.add_argument("--select", type=_codes, default=(_CODE_PREFIX,), metavar="CODES", help="comma-separated codes or prefixes to report (default: NNC)")
-    parser.add_argument("--ignore", type=_codes, default=(), metavar="CODES", help="comma-separated codes or prefixes not to report")
-    parser.add_argument("--exclude", type=_names, default=(), metavar="PATTERNS", help="comma-separated glob patterns of files or folders to skip, added to the defaults (.git, virtualenvs, __pycache__, build, dist, node_modules, ...)")
-    parser.add_argument("--module-bases", type=_names, default=(), metavar="NAMES", help="comma-separated qualified names of extra base classes that are nn.Modules, e.g. mypkg.layers.Base")
-    parser.add_argument("--jobs", "-j", type=_positive, default=os.cpu_count() or 1, metavar="N", help="processes to check files in (default: all cores)")
-    parser.add_argument("--stdin-filename", default=None, metavar="NAME", help="the name to show for source read from stdin")
-    parser.add_argument("--version", action="version", version=f"nncheck {__version__}")
+    add = parser.add_argument
+    add("paths", nargs="*", default=["."], metavar="PATH", help="files or folders to check ('-' for stdin; default: .)")
+    add("--select", type=_codes, default=(_CODE_PREFIX,), metavar="CODES",
+        help="comma-separated codes or prefixes to report (default: NNC)")
+    add("--ignore", type=_codes, default=(), metavar="CODES", help="comma-separated codes or prefixes not to report")
+    add("--exclude", type=_names, default=(), metavar="PATTERNS",
+        help="comma-separated glob patterns of files or folders to skip, added to the defaults "
+        "(.git, virtualenvs, __pycache__, build, dist, node_modules, ...)")
+    add("--module-bases", type=_names, default=(), metavar="NAMES",
+        help="comma-separated qualified names of extra base classes that are nn.Modules, e.g. mypkg.layers.Base")
+    add("--jobs", "-j", type=_positive, default=os.cpu_count() or 1, metavar="N",
+        help="processes to check files in (default: all cores)")
+    add("--stdin-filename", default=None, metavar="NAME", help="the name to show for source read from stdin")
+    add("--explain", type=_rule, default=None, metavar="CODE", help="print a rule's documentation and exit")
+    add("--version", action="version", version=f"nncheck {__version__}")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.explain is not None:
+        sys.stdout.write(explain(args.explain))
+        return EXIT_CLEAN
     settings = Settings(select=args.select, ignore=args.ignore, module_bases=frozenset(args.module_bases))
     status = EXIT_CLEAN
     findings: list[Finding] = []
@@ -116,4 +140,3 @@ def _init_worker(settings: Settings) -> None:
 
 def _check_in_worker(path: str) -> list[Finding]:
     return check_file(path, _worker_settings)
-

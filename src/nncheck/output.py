@@ -11,11 +11,13 @@ def format_finding(finding: Finding) -> str:
 
 
 def summary(findings: list[Finding], files_checked: int) -> str:
-    checked = f"{files_checked:,} file{'s' if files_checked != 1 else ''} checked"
+    checked = f"{_count(files_checked, 'file')} checked"
     if not findings:
         return f"No problems found ({checked})."
     problems = len(findings)
     files = len({f.path for f in findings})
-    return (
-        f"Found {problems:,} problem{'s' if problems != 1 else ''} in {files:,} file{'s' if files != 1 else ''} ({checked})."
-    )
+    return f"Found {_count(problems, 'problem')} in {_count(files, 'file')} ({checked})."
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"

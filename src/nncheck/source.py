@@ -23,22 +23,22 @@ def read_bytes(path: str) -> bytes:
 
 
 def decode(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SourceError("file is UTF-16; Python source must be UTF-8 or declare an 8-bit encoding")
     if b"\0" in data:
         line = data.count(b"\n", 0, data.index(b"\0")) + 1
         raise SourceError(f"line {line} contains a NUL byte")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise SourceError("file is UTF-16; Python source must be UTF-8 or declare an 8-bit encoding")
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
-        raise SourceError(str(error.msg)) from None
+        if not str(error.msg).startswith("invalid or missing encoding declaration"):
+            raise SourceError(str(error.msg)) from None
+        encoding = "utf-8"  # undecodable first lines: decoding below says where
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         name = "utf-8" if encoding == "utf-8-sig" else encoding
-        raise SourceError(
-            f"line {line}: byte 0x{data[error.start]:02x} is not valid {name} (no coding cookie declares another encoding)"
-        ) from None
+        raise SourceError(f"line {line}: byte 0x{data[error.start]:02x} is not valid {name}") from None
     except LookupError:
         raise SourceError(f"unknown encoding {encoding!r}") from None

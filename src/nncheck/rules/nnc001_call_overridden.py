@@ -43,7 +43,9 @@ class CallOverridden(Rule):
     code = "NNC001"
     name = "call-overridden"
     message = "{cls}.__call__ bypasses forward hooks; rename it to forward"
-    message_with_forward = "{cls}.__call__ shadows forward and bypasses hooks; delete it or delegate to super().__call__"
+    message_with_forward = (
+        "{cls}.__call__ shadows forward and bypasses hooks; delete it or delegate to super().__call__"
+    )
 
     valid = (
         """

@@ -116,5 +116,9 @@ def _only_raises(func: cst.FunctionDef) -> bool:
             small.extend(statement.body)
         else:
             return False
-    code = [s for s in small if not (isinstance(s, cst.Expr) and isinstance(s.value, (cst.SimpleString, cst.ConcatenatedString)))]
+    code = [s for s in small if not _is_docstring(s)]
     return bool(code) and all(isinstance(s, cst.Raise) for s in code)
+
+
+def _is_docstring(statement: cst.BaseSmallStatement) -> bool:
+    return isinstance(statement, cst.Expr) and isinstance(statement.value, (cst.SimpleString, cst.ConcatenatedString))

@@ -122,7 +122,7 @@ def build():
             if name in earlier:
                 first = infos[id(statements[earlier[name]])]
                 second = infos[id(statement)]
-                if self._loses_first(model, first, second, statements[earlier[name] + 1 : index]):
+                if self._loses_first(model, first, second, statements[earlier[name] + 1:index]):
                     yield self.report(statement, cls=name, line=first.node)
             earlier[name] = index
 
@@ -151,4 +151,3 @@ def _statement_lists(module: cst.Module) -> list[Sequence[cst.CSTNode]]:
     collector = _BlockCollector()
     module.visit(collector)
     return collector.blocks
-

@@ -8,6 +8,7 @@ from nncheck.cst_helpers import calls_in, first_parameter, index_of_base_init, m
 from nncheck.model import FileModel
 from nncheck.rule import Report, Rule
 
+_NEW_SCOPE = (cst.FunctionDef, cst.ClassDef)
 _REGISTERING_METHODS = ("register_buffer", "register_parameter", "add_module", "register_module")
 
 
@@ -46,7 +47,10 @@ class StateBeforeBaseInit(Rule):
 
     code = "NNC004"
     name = "state-before-base-init"
-    message = "{what} before the base __init__ call in {cls}.__init__ (torch raises AttributeError); call super().__init__() first"
+    message = (
+        "{what} before the base __init__ call in {cls}.__init__ (torch raises AttributeError); "
+        "call super().__init__() first"
+    )
 
     valid = (
         """
@@ -126,7 +130,7 @@ def _first_offence(
             what = _offence(model, statement, self_name)
             if what:
                 return statement, what
-        elif isinstance(statement, cst.BaseCompoundStatement) and not isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        elif isinstance(statement, cst.BaseCompoundStatement) and not isinstance(statement, _NEW_SCOPE):
             for block in _blocks(statement):
                 found = _first_offence(model, block.body, self_name)
                 if found:
@@ -160,12 +164,12 @@ def _offence(model: FileModel, small: cst.BaseSmallStatement, self_name: str | N
     kind = _value_kind(model, value)
     if kind:
         for target in targets:
-            if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == self_name:
+            if isinstance(target, cst.Attribute) and _is_name(target.value, self_name):
                 return f"{self_name}.{target.attr.value} is assigned a {kind}"
     for call in calls_in([small]):
         for method in _REGISTERING_METHODS:
             owner = method_call_parts(call, method)
-            if isinstance(owner, cst.Name) and owner.value == self_name:
+            if owner is not None and _is_name(owner, self_name):
                 return f"{self_name}.{method}() is called"
     return None
 
@@ -179,3 +183,7 @@ def _value_kind(model: FileModel, value: cst.BaseExpression | None) -> str | Non
     if model.is_module_expr(value.func):
         return "Module"
     return None
+
+
+def _is_name(expr: cst.BaseExpression, name: str) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == name

@@ -1,0 +1,205 @@
+"""The `nncheck` command as a user runs it: output lines, summary, exit statuses, bad input."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import nncheck
+
+BAD = "from torch import nn\n\n\nclass Net(nn.Module):\n    def __call__(self, x):\n        return x\n"
+BAD_LINE = "5:5: NNC001 Net.__call__ bypasses forward hooks; rename it to forward"
+GOOD = "from torch import nn\n\n\nclass Net(nn.Module):\n    def forward(self, x):\n        return x\n"
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def test_clean_tree_exits_0(tmp_cwd: Path) -> None:
+    write(tmp_cwd / "good.py", GOOD)
+    result = nncheck(cwd=tmp_cwd)
+    assert (result.returncode, result.stdout) == (0, "")
+    assert result.stderr == "No problems found (1 file checked).\n"
+
+
+def test_findings_exit_1_with_summary(tmp_cwd: Path) -> None:
+    write(tmp_cwd / "b.py", BAD)
+    write(tmp_cwd / "a" / "x.py", BAD + "\n\nclass Other(nn.Module):\n    def __init__(self):\n        pass\n")
+    write(tmp_cwd / "good.py", GOOD)
+    result = nncheck(cwd=tmp_cwd)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"a/x.py:{BAD_LINE}",
+        "a/x.py:10:5: NNC002 Other.__init__ never calls the base __init__; "
+        "add super().__init__() as its first statement",
+        f"b.py:{BAD_LINE}",
+    ]
+    assert result.stderr == "Found 3 problems in 2 files (3 files checked).\n"
+
+
+def test_output_is_sorted_and_identical_in_parallel(tmp_cwd: Path) -> None:
+    for index in range(40):
+        write(tmp_cwd / f"pkg{index % 3}" / f"m{index}.py", BAD if index % 2 else GOOD)
+    serial = nncheck("--jobs", "1", cwd=tmp_cwd)
+    parallel = nncheck("--jobs", "2", cwd=tmp_cwd)
+    assert serial.returncode == parallel.returncode == 1
+    assert serial.stdout == parallel.stdout
+    lines = serial.stdout.splitlines()
+    assert len(lines) == 20
+    keys = [(line.split(":")[0], int(line.split(":")[1])) for line in lines]
+    assert keys == sorted(keys)
+
+
+def test_select_and_ignore_take_codes_and_prefixes(tmp_cwd: Path) -> None:
+    write(tmp_cwd / "x.py", BAD + "\n\nclass Other(nn.Module):\n    def __init__(self):\n        pass\n")
+    assert nncheck("--select", "NNC002", cwd=tmp_cwd).stdout.count("NNC") == 1
+    assert nncheck("--ignore", "NNC001", cwd=tmp_cwd).stdout.count("NNC002") == 1
+    assert "NNC001" not in nncheck("--ignore", "NNC001", cwd=tmp_cwd).stdout
+    ignored = nncheck("--ignore", "NNC00", cwd=tmp_cwd)
+    assert (ignored.returncode, ignored.stdout) == (0, "")
+    assert nncheck("--select", "NNC", "--ignore", "NNC00", "--select", "NNC001", cwd=tmp_cwd).stdout.count("NNC") == 1
+
+
+def test_unknown_code_is_a_usage_error(tmp_cwd: Path) -> None:
+    result = nncheck("--select", "E501", cwd=tmp_cwd)
+    assert result.returncode == 2
+    assert "unknown code or prefix 'E501'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_path_is_reported_and_others_still_checked(tmp_cwd: Path) -> None:
+    write(tmp_cwd / "b.py", BAD)
+    result = nncheck("nope.py", "b.py", cwd=tmp_cwd)
+    assert result.returncode == 2
+    assert "nncheck: error: no such file or folder: nope.py" in result.stderr
+    assert result.stdout == f"b.py:{BAD_LINE}\n"
+
+
+def test_noqa_is_honoured_by_the_command(tmp_cwd: Path) -> None:
+    write(tmp_cwd / "x.py", BAD.replace("def __call__(self, x):", "def __call__(self, x):  # noqa: NNC001"))
+    write(tmp_cwd / "y.py", BAD.replace("def __call__(self, x):", "def __call__(self, x):  # NOQA:NNC002"))
+    result = nncheck(cwd=tmp_cwd)
+    assert result.stdout == f"y.py:{BAD_LINE}\n"
+
+
+def test_stdin(tmp_cwd: Path) -> None:
+    result = nncheck("-", stdin=BAD, cwd=tmp_cwd)
+    assert (result.returncode, result.stdout) == (1, f"-:{BAD_LINE}\n")
+    named = nncheck("-", "--stdin-filename", "model.py", stdin=BAD, cwd=tmp_cwd)
+    assert named.stdout == f"model.py:{BAD_LINE}\n"
+    empty = nncheck("-", stdin="", cwd=tmp_cwd)
+    assert (empty.returncode, empty.stdout) == (0, "")
+
+
+def test_walk_skips_vendored_and_generated_folders(tmp_cwd: Path) -> None:
+    for folder in (".git", "__pycache__", "build", "dist", "node_modules", ".venv", "venv", "pkg.egg-info", "skipme"):
+        write(tmp_cwd / folder / "x.py", BAD)
+    write(tmp_cwd / "env" / "pyvenv.cfg", "home = /usr\n")
+    write(tmp_cwd / "env" / "lib" / "x.py", BAD)
+    write(tmp_cwd / "src" / "skipme.py", BAD)
+    write(tmp_cwd / "src" / "notes.txt", BAD)
+    write(tmp_cwd / "src" / "model.py", BAD)
+    result = nncheck("--exclude", "skipme,skipme.py", cwd=tmp_cwd)
+    assert result.stdout == f"src/model.py:{BAD_LINE}\n"
+    # A file named on the command line is checked even inside a skipped folder.
+    assert nncheck("build/x.py", cwd=tmp_cwd).stdout == f"build/x.py:{BAD_LINE}\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"x = '\xff'\n", "NNC900 nncheck could not parse this file: line 1: byte 0xff is not valid utf-8"),
+        (b"x = 1\n\x00\n", "NNC900 nncheck could not parse this file: line 2 contains a NUL byte"),
+        (b"print 'hello'\n", "NNC900 nncheck could not parse this file: invalid syntax at line 1, column"),
+        ("x = 1\n".encode("utf-16"), "NNC900 nncheck could not parse this file: file is UTF-16"),
+        (b"# -*- coding: klingon -*-\n", "NNC900 nncheck could not parse this file: unknown encoding"),
+        (b"def f(:\n", "NNC900 nncheck could not parse this file: invalid syntax at line 1"),
+        (b"x = " + b" + ".join([b"a"] * 3000) + b"\n", "NNC900 nncheck could not parse this file: too deeply nested"),
+    ],
+    ids=["bad-utf8", "nul", "python2", "utf16", "unknown-cookie", "syntax-error", "deep"],
+)
+def test_unreadable_files_are_one_line_each_and_others_still_checked(
+    tmp_cwd: Path, content: bytes, message: str
+) -> None:
+    write(tmp_cwd / "a_bad.py", content)
+    write(tmp_cwd / "b.py", BAD)
+    result = nncheck(cwd=tmp_cwd)
+    assert result.returncode == 2
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"a_bad.py:1:1: {message}")
+    assert lines[1] == f"b.py:{BAD_LINE}"
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"   \n\n",
+        b"# just a comment\n",
+        "\ufeff".encode() + BAD.encode(),
+        b"# -*- coding: latin-1 -*-\n" + BAD.replace("return x", "return 'caf\xe9'").encode("latin-1"),
+        BAD.replace("\n", "\r\n").encode(),
+        BAD.replace("    ", "\t").encode(),
+    ],
+    ids=["empty", "blank", "comment", "bom", "latin1-cookie", "crlf", "tabs"],
+)
+def test_valid_encodings_and_line_endings_are_checked_normally(tmp_cwd: Path, content: bytes) -> None:
+    write(tmp_cwd / "x.py", content)
+    result = nncheck(cwd=tmp_cwd)
+    if b"__call__" in content:
+        line = 6 if b"coding" in content else 5
+        col = 2 if b"\t" in content else 5
+        assert (result.returncode, result.stdout) == (1, f"x.py:{line}:{col}:{BAD_LINE.split(':', 2)[2]}\n")
+    else:
+        assert (result.returncode, result.stdout) == (0, "")
+
+
+def test_unreadable_file(tmp_cwd: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root can read any file")
+    path = write(tmp_cwd / "x.py", BAD)
+    path.chmod(0)
+    result = nncheck(cwd=tmp_cwd)
+    assert result.returncode == 2
+    assert "NNC900 nncheck could not read this file" in result.stdout
+
+
+def test_directory_named_like_a_file_and_broken_symlink(tmp_cwd: Path) -> None:
+    (tmp_cwd / "pkg.py").mkdir()
+    write(tmp_cwd / "pkg.py" / "inner.py", BAD)
+    (tmp_cwd / "dangling.py").symlink_to(tmp_cwd / "missing.py")
+    result = nncheck(cwd=tmp_cwd)
+    assert result.stdout.splitlines() == [
+        "dangling.py:1:1: NNC900 nncheck could not read this file: file vanished before it could be read",
+        f"pkg.py/inner.py:{BAD_LINE}",
+    ]
+    assert result.returncode == 2
+
+
+def test_version_and_help() -> None:
+    from nncheck import __version__
+
+    assert nncheck("--version").stdout.strip() == f"nncheck {__version__}"
+    assert "Exit status" in nncheck("--help").stdout
+    assert nncheck("--jobs", "0").returncode == 2
+
+
+def test_explain_prints_the_rule_documentation() -> None:
+    from nncheck.rules import all_rules
+
+    for rule in all_rules():
+        result = nncheck("--explain", rule.code.lower())
+        assert result.returncode == 0
+        assert result.stdout.startswith(f"{rule.code} ({rule.name})\n\n")
+        assert "**Why is this a bug.**" in result.stdout
+    assert nncheck("--explain", "NNC777").returncode == 2

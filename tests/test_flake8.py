@@ -1,0 +1,75 @@
+"""The flake8 plugin through real flake8 (a subprocess), as users run it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from conftest import flake8, run
+from test_cli import BAD, write
+
+EXPECTED = "x.py:5:5: NNC001 Net.__call__ bypasses forward hooks; rename it to forward"
+
+
+def _nnc(output: str) -> list[str]:
+    return [line for line in output.splitlines() if ": NNC" in line]
+
+
+def test_selected_by_default_and_column_is_the_keyword(tmp_cwd: Path) -> None:
+    write(tmp_cwd / "x.py", BAD)
+    result = flake8("x.py", cwd=tmp_cwd)
+    assert result.returncode == 1
+    assert _nnc(result.stdout) == [EXPECTED]
+
+
+def test_version_lists_nncheck() -> None:
+    from nncheck import __version__
+
+    assert f"nncheck: {__version__}" in flake8("--version").stdout
+
+
+def test_ignore_extend_select_and_per_file_ignores(tmp_cwd: Path) -> None:
+    write(tmp_cwd / "x.py", BAD)
+    assert _nnc(flake8("--ignore", "NNC001", "x.py", cwd=tmp_cwd).stdout) == []
+    assert _nnc(flake8("--select", "E", "x.py", cwd=tmp_cwd).stdout) == []
+    assert _nnc(flake8("--select", "E", "--extend-select", "NNC", "x.py", cwd=tmp_cwd).stdout) == [EXPECTED]
+    assert _nnc(flake8("--per-file-ignores", "x.py:NNC", "x.py", cwd=tmp_cwd).stdout) == []
+
+
+def test_noqa_and_disable_noqa(tmp_cwd: Path) -> None:
+    write(tmp_cwd / "x.py", BAD.replace("def __call__(self, x):", "def __call__(self, x):  # noqa: NNC001"))
+    assert _nnc(flake8("x.py", cwd=tmp_cwd).stdout) == []
+    assert len(_nnc(flake8("--disable-noqa", "x.py", cwd=tmp_cwd).stdout)) == 1
+
+
+def test_module_bases_from_flake8_config(tmp_cwd: Path) -> None:
+    write(tmp_cwd / "x.py", BAD.replace("from torch import nn", "from mylib import Base").replace("nn.Module", "Base"))
+    assert _nnc(flake8("x.py", cwd=tmp_cwd).stdout) == []
+    write(tmp_cwd / "setup.cfg", "[flake8]\nnncheck-module-bases = mylib.Base, other.Thing\n")
+    # Not --isolated here: the project's own config is what this test is about.
+    result = run(sys.executable, "-m", "flake8", "x.py", cwd=tmp_cwd)
+    assert _nnc(result.stdout) == [EXPECTED]
+
+
+def test_source_libcst_cannot_parse_gives_one_nnc900_and_no_crash(tmp_cwd: Path) -> None:
+    # Python 3.11 parses nothing that libcst rejects, so real flake8 runs with libcst's parser failing.
+    write(tmp_cwd / "x.py", BAD)
+    inject = (
+        "import sys, libcst\n"
+        "def fail(*args, **kwargs):\n"
+        "    raise RecursionError\n"
+        "libcst.parse_module = fail\n"
+        "from flake8.main.cli import main\n"
+        "sys.exit(main(['--isolated', 'x.py']))\n"
+    )
+    result = run(sys.executable, "-c", inject, cwd=tmp_cwd)
+    assert _nnc(result.stdout) == ["x.py:1:1: NNC900 nncheck could not parse this file: too deeply nested"]
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_syntax_errors_stay_flake8s_business(tmp_cwd: Path) -> None:
+    write(tmp_cwd / "x.py", "def f(:\n")
+    result = flake8("x.py", cwd=tmp_cwd)
+    assert _nnc(result.stdout) == []
+    assert "E999" in result.stdout

@@ -1,0 +1,54 @@
+"""The one library call that every front end uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from nncheck import Finding, Settings, check_source
+from nncheck.model import FileModel
+from nncheck.rule import Report, Rule
+from test_cli import BAD
+
+
+def test_str_and_bytes_give_the_same_findings() -> None:
+    assert check_source(BAD, "m.py") == check_source(BAD.encode(), "m.py") == [
+        Finding("m.py", 5, 4, "NNC001", "Net.__call__ bypasses forward hooks; rename it to forward")
+    ]
+
+
+def test_module_bases_setting() -> None:
+    source = "from mylib import Base\n\nclass Net(Base):\n    def __init__(self):\n        pass\n"
+    assert check_source(source) == []
+    found = check_source(source, settings=Settings(module_bases=frozenset({"mylib.Base"})))
+    assert [(f.line, f.code) for f in found] == [(4, "NNC002")]
+
+
+def test_noqa_can_be_left_to_the_host() -> None:
+    silenced = BAD.replace("(self, x):", "(self, x):  # noqa: NNC001")
+    assert check_source(silenced) == []
+    assert [f.code for f in check_source(silenced, honour_noqa=False)] == ["NNC001"]
+
+
+class _Broken(Rule):
+    code = "NNC999"
+    name = "broken"
+    message = "{x}"
+    valid = ()
+    invalid = ()
+
+    def check(self, model: FileModel) -> Iterator[Report]:
+        raise ValueError("boom")
+
+
+def test_a_failing_rule_becomes_nnc901_and_the_others_still_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    import nncheck.checker
+    from nncheck.rules import all_rules
+
+    monkeypatch.setattr(nncheck.checker, "all_rules", lambda: (*all_rules(), _Broken))
+    found = check_source(BAD, "m.py")
+    assert [(f.code, f.message) for f in found] == [
+        ("NNC901", "internal error in nncheck (NNC999): ValueError: boom"),
+        ("NNC001", "Net.__call__ bypasses forward hooks; rename it to forward"),
+    ]

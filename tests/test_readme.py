@@ -1,0 +1,37 @@
+"""The README is checked against the code, so the two cannot drift apart."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import ROOT
+from nncheck.rules import all_rules
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def quick_start_commands() -> list[str]:
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
+    assert block is not None
+    return block.group(1).strip().splitlines()
+
+
+def test_codes_table_lists_every_rule_with_its_name() -> None:
+    rows = set(re.findall(r"^\| (NNC\d{3}) \| ([a-z-]*) \|", README, re.MULTILINE))
+    assert {(rule.code, rule.name) for rule in all_rules()} | {("NNC900", ""), ("NNC901", "")} == rows
+
+
+def test_quick_start_has_two_commands_one_runs_the_examples_one_the_tests() -> None:
+    commands = quick_start_commands()
+    assert len(commands) == 2
+    assert commands[0].endswith("nncheck examples/")
+    assert commands[1].endswith("python -m pytest")
+
+
+def test_every_option_of_the_command_is_documented() -> None:
+    from nncheck.cli import build_parser
+
+    options = {o for action in build_parser()._actions for o in action.option_strings if o.startswith("--")}
+    options -= {"--help", "--version"}
+    assert {o for o in options if f"`{o}" not in README} == set()
