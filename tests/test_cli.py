@@ -118,10 +118,10 @@ def test_walk_skips_vendored_and_generated_folders(tmp_cwd: Path) -> None:
     [
         (b"x = '\xff'\n", "NNC900 nncheck could not parse this file: line 1: byte 0xff is not valid utf-8"),
         (b"x = 1\n\x00\n", "NNC900 nncheck could not parse this file: line 2 contains a NUL byte"),
-        (b"print 'hello'\n", "NNC900 nncheck could not parse this file: invalid syntax at line 1, column"),
+        (b"print 'hello'\n", "NNC900 nncheck could not parse this file: Missing parentheses in call to 'print'"),
         ("x = 1\n".encode("utf-16"), "NNC900 nncheck could not parse this file: file is UTF-16"),
         (b"# -*- coding: klingon -*-\n", "NNC900 nncheck could not parse this file: unknown encoding"),
-        (b"def f(:\n", "NNC900 nncheck could not parse this file: invalid syntax at line 1"),
+        (b"def f(:\n", "NNC900 nncheck could not parse this file: invalid syntax (line 1, column 7)"),
         (b"x = " + b" + ".join([b"a"] * 3000) + b"\n", "NNC900 nncheck could not parse this file: too deeply nested"),
     ],
     ids=["bad-utf8", "nul", "python2", "utf16", "unknown-cookie", "syntax-error", "deep"],

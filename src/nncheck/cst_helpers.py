@@ -21,11 +21,6 @@ def dotted_name(expr: cst.BaseExpression | None) -> list[str] | None:
     return parts[::-1]
 
 
-def direct_statements(body: cst.BaseSuite) -> Sequence[cst.BaseStatement | cst.BaseSmallStatement]:
-    """The statements written directly in a block (`class A: pass` has a one-line suite)."""
-    return body.body
-
-
 def first_parameter(func: cst.FunctionDef) -> str | None:
     params = [*func.params.posonly_params, *func.params.params]
     return params[0].name.value if params else None
@@ -44,20 +39,19 @@ def has_decorator(func: cst.FunctionDef | cst.ClassDef, name: str) -> bool:
 
 
 class _CallCollector(cst.CSTVisitor):
-    def __init__(self, enter_scopes: bool) -> None:
+    def __init__(self) -> None:
         self.calls: list[cst.Call] = []
-        self._enter_scopes = enter_scopes
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, cst.Call):
             self.calls.append(node)
-        return self._enter_scopes or not isinstance(node, _Scope)
+        return not isinstance(node, _Scope)
 
 
-def calls_in(nodes: Sequence[cst.CSTNode], enter_scopes: bool = False) -> list[cst.Call]:
-    """Every call inside `nodes`, in source order; by default not those inside nested functions,
-    lambdas and classes, which do not run when the enclosing code runs."""
-    collector = _CallCollector(enter_scopes)
+def calls_in(nodes: Sequence[cst.CSTNode]) -> list[cst.Call]:
+    """Every call inside `nodes`, in source order, but not those inside nested functions, lambdas and
+    classes, which do not run when the enclosing code runs."""
+    collector = _CallCollector()
     for node in nodes:
         node.visit(collector)
     return collector.calls
@@ -77,23 +71,38 @@ def method_call_parts(call: cst.Call, method: str) -> cst.BaseExpression | None:
 
 
 def first_arg_is(call: cst.Call, name: str | None) -> bool:
+    """The call passes the name `name` first, or as a keyword of that name (`f(self=self)`)."""
     if name is None or not call.args:
         return False
-    arg = call.args[0]
-    return arg.keyword is None and not arg.star and isinstance(arg.value, cst.Name) and arg.value.value == name
+    first = call.args[0]
+    if first.keyword is None and not first.star:
+        return _is_name(first.value, name)
+    return any(arg.keyword is not None and arg.keyword.value == name and _is_name(arg.value, name) for arg in call.args)
 
 
-def names_in(nodes: Sequence[cst.CSTNode]) -> Iterator[str]:
-    """Every identifier used anywhere inside `nodes`, nested scopes included."""
-    collector = _NameCollector()
+def _is_name(expr: cst.BaseExpression, name: str) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == name
+
+
+def names_in(nodes: Sequence[cst.CSTNode], enter_functions: bool = True) -> Iterator[str]:
+    """Every identifier used inside `nodes`; with enter_functions=False, not those in function and
+    lambda bodies, which run later rather than where they are written."""
+    collector = _NameCollector(enter_functions)
     for node in nodes:
         node.visit(collector)
     return iter(collector.names)
 
 
 class _NameCollector(cst.CSTVisitor):
-    def __init__(self) -> None:
+    def __init__(self, enter_functions: bool) -> None:
         self.names: list[str] = []
+        self._enter_functions = enter_functions
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return self._enter_functions
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return self._enter_functions
 
     def visit_Name(self, node: cst.Name) -> None:
         self.names.append(node.value)
@@ -104,18 +113,17 @@ class _NameCollector(cst.CSTVisitor):
         return False
 
 
-def is_base_init_call(call: cst.Call, self_name: str | None) -> bool:
-    """`super().__init__(...)`, `super(Cls, self).__init__(...)` or `Some.Base.__init__(self, ...)`."""
-    owner = method_call_parts(call, "__init__")
-    if owner is None:
-        return False
-    return is_super_call(owner) or (dotted_name(owner) is not None and first_arg_is(call, self_name))
+class _AttributeCollector(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.attributes: list[cst.Attribute] = []
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.attributes.append(node)
 
 
-def index_of_base_init(func: cst.FunctionDef) -> int | None:
-    """Which top-level statement of `func` first calls a base `__init__` (in any branch), if any."""
-    self_name = first_parameter(func)
-    for index, statement in enumerate(func.body.body):
-        if any(is_base_init_call(call, self_name) for call in calls_in([statement])):
-            return index
-    return None
+def attributes_in(nodes: Sequence[cst.CSTNode]) -> list[cst.Attribute]:
+    """Every `x.y` inside `nodes`, nested scopes included."""
+    collector = _AttributeCollector()
+    for node in nodes:
+        node.visit(collector)
+    return collector.attributes

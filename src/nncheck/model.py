@@ -12,7 +12,7 @@ from typing import Union
 
 import libcst as cst
 
-from nncheck.cst_helpers import dotted_name, direct_statements
+from nncheck.cst_helpers import dotted_name
 from nncheck.known_modules import PARAMETER_CLASSES, is_known_module
 
 
@@ -35,7 +35,8 @@ class ClassInfo:
         return [arg.value for arg in self.node.bases if arg.keyword is None and not arg.star]
 
     def methods(self, name: str) -> list[cst.FunctionDef]:
-        return [s for s in direct_statements(self.node.body) if isinstance(s, cst.FunctionDef) and s.name.value == name]
+        # `class A: pass` has a one-line suite; its body holds no methods, and the test below is false.
+        return [s for s in self.node.body.body if isinstance(s, cst.FunctionDef) and s.name.value == name]
 
 
 # What a name or dotted expression stands for: a qualified name outside this file, or classes in it.
@@ -189,6 +190,9 @@ class _Collector(cst.CSTVisitor):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._bind_other(node.name)
+        # A parameter that shadows an import (`def make(nn): class A(nn.Module)`) makes the name uncertain.
+        for param in _parameters(node.params):
+            self._bind(param.name.value, _Binding("other"))
         self._class_stack.append(None)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
@@ -239,3 +243,11 @@ def _target_names(target: cst.BaseExpression) -> list[str]:
     if isinstance(target, cst.StarredElement):
         return _target_names(target.value)
     return []
+
+
+def _parameters(params: cst.Parameters) -> list[cst.Param]:
+    found = [*params.posonly_params, *params.params, *params.kwonly_params]
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            found.append(star)
+    return found

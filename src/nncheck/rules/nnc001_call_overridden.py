@@ -4,9 +4,13 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from nncheck.cst_helpers import calls_in, first_arg_is, first_parameter, is_super_call, method_call_parts
+from nncheck.cst_helpers import attributes_in, first_parameter, has_decorator, is_super_call
 from nncheck.model import FileModel
 from nncheck.rule import Report, Rule
+
+
+# nn.Module's own implementation of __call__, which runs the hooks.
+_HOOK_RUNNING_METHODS = ("_call_impl", "_wrapped_call_impl")
 
 
 class CallOverridden(Rule):
@@ -14,7 +18,8 @@ class CallOverridden(Rule):
 
     **What it finds.** A class derived from `torch.nn.Module` that defines `__call__` (plain, `async`
     or decorated) whose body never hands over to the base implementation (`super().__call__(...)`,
-    `super(Cls, self).__call__(...)` or `nn.Module.__call__(self, ...)`).
+    `super(Cls, self).__call__(...)`, `nn.Module.__call__(self, ...)`, or passing `super().__call__`
+    on, as to `checkpoint`). `@overload` stubs are not reported.
 
     **Why is this a bug.** `nn.Module.__call__` is what runs forward pre-hooks and forward hooks,
     backward hooks, `torch.compile` and tracing, and then calls `forward`. A subclass that overrides
@@ -69,6 +74,22 @@ class Old(nn.Module):
 class Explicit(nn.Module):
     def __call__(self, x):
         return nn.Module.__call__(self, x)
+
+class PassedOn(nn.Module):
+    def __call__(self, x):
+        return checkpoint(super().__call__, x)
+
+class Internal(nn.Module):
+    def __call__(self, x):
+        return self._call_impl(x)
+
+class Stubs(nn.Module):
+    @overload
+    def __call__(self, x: int) -> int: ...
+    @overload
+    def __call__(self, x: str) -> str: ...
+    def __call__(self, x):
+        return super().__call__(x)
 """,
         """
 class NotAModule:
@@ -105,18 +126,19 @@ class Both(nn.Module):
         for cls in model.module_classes():
             has_forward = bool(cls.methods("forward"))
             for method in cls.methods("__call__"):
-                if self._delegates(model, method, first_parameter(method)):
+                if has_decorator(method, "overload") or self._delegates(model, method, first_parameter(method)):
                     continue
                 template = self.message_with_forward if has_forward else self.message
                 yield self.report(method, template, cls=cls.qualname)
 
     @staticmethod
     def _delegates(model: FileModel, method: cst.FunctionDef, self_name: str | None) -> bool:
-        # Any hand-over counts, even one inside a nested function: we only report certain bypasses.
-        for call in calls_in([method.body], enter_scopes=True):
-            owner = method_call_parts(call, "__call__")
-            if owner is None:
-                continue
-            if is_super_call(owner) or (first_arg_is(call, self_name) and model.is_module_expr(owner)):
+        # Any mention of the base __call__ counts (called, or passed on as in checkpoint(super().__call__, x)),
+        # even inside a nested function: only certain bypasses are reported.
+        for attribute in attributes_in([method.body]):
+            name, owner = attribute.attr.value, attribute.value
+            if name == "__call__" and (is_super_call(owner) or model.is_module_expr(owner)):
+                return True
+            if name in _HOOK_RUNNING_METHODS and isinstance(owner, cst.Name) and owner.value == self_name:
                 return True
         return False

@@ -4,7 +4,8 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from nncheck.cst_helpers import has_decorator, index_of_base_init
+from nncheck.base_init import index_of_base_init, init_call_without_self
+from nncheck.cst_helpers import has_decorator
 from nncheck.model import FileModel
 from nncheck.rule import Report, Rule
 
@@ -15,7 +16,9 @@ class BaseInitNotCalled(Rule):
     **What it finds.** A class derived from `torch.nn.Module` whose `__init__` contains no call that
     initialises a base class: `super().__init__(...)`, `super(Cls, self).__init__(...)` or
     `Base.__init__(self, ...)`. A call in any branch counts; calls inside nested functions, lambdas
-    and classes do not. `@overload` stubs and bodies that only `raise` are not reported.
+    and classes do not; a call of one of the class's own methods that makes such a call
+    (`self._setup()`) does. `@overload` stubs and bodies that only `raise` are not reported.
+    `nn.Module.__init__()` without the instance is reported with its own message.
 
     **Why is this a bug.** `nn.Module.__init__` creates the registries that hold parameters, buffers
     and submodules. Without it the object is broken: assigning a layer raises
@@ -41,6 +44,9 @@ class BaseInitNotCalled(Rule):
     code = "NNC002"
     name = "base-init-not-called"
     message = "{cls}.__init__ never calls the base __init__; add super().__init__() as its first statement"
+    message_without_self = (
+        "{cls}.__init__ calls {base}.__init__ without self, which initialises nothing; use super().__init__()"
+    )
 
     valid = (
         """
@@ -58,6 +64,13 @@ class Old(nn.Module):
 class Skipping(Old):
     def __init__(self):
         super(Old, self).__init__()
+
+class Indirect(nn.Module):
+    def __init__(self, width):
+        self._setup(width)
+
+    def _setup(self, width):
+        nn.Module.__init__(self=self)
 """,
         """
 from torch import nn
@@ -95,15 +108,27 @@ class Net(nn.Module):
         def later():
             super().__init__()
         self.later = later
+
+class NoSelf(nn.Module):
+    def __init__(self):  # NNC002
+        nn.Module.__init__()
+
+class NoParentheses(nn.Module):
+    def __init__(self):  # NNC002
+        super.__init__(self)
 """,
     )
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
             for init in cls.methods("__init__"):
-                if has_decorator(init, "overload") or _only_raises(init) or index_of_base_init(init) is not None:
+                if has_decorator(init, "overload") or _only_raises(init) or index_of_base_init(cls, init) is not None:
                     continue
-                yield self.report(init, cls=cls.qualname)
+                base = init_call_without_self(init)
+                if base is not None:
+                    yield self.report(init, self.message_without_self, cls=cls.qualname, base=base)
+                else:
+                    yield self.report(init, cls=cls.qualname)
 
 
 def _only_raises(func: cst.FunctionDef) -> bool:

@@ -16,10 +16,10 @@ class ModuleClassRedefined(Rule):
     **What it finds.** A `class X` statement that rebinds the name of an earlier `class X` statement
     in the same statement list (module body, class body, function body or block), where at least one
     of the two is an nn.Module subclass and nothing uses the first class in between (a use in the
-    second class's bases or decorators, as in `class X(X)`, counts). Definitions in different blocks,
-    such as the two arms of an `if` or a `try`/`except`, are not reported, and neither is a first
-    class with decorators (a decorator such as a registry may keep it alive). Plain classes defined
-    twice are pyflakes' F811.
+    second class's bases, decorators or class body outside its methods, as in `class X(X)`, counts).
+    Definitions in different blocks, such as the two arms of an `if` or a `try`/`except`, are not
+    reported, and neither is a first class that a decorator, a metaclass or an `__init_subclass__`
+    of a base in the same file may keep in a registry. Plain classes defined twice are pyflakes' F811.
 
     **Why is this a bug.** The second definition silently replaces the first: code that meant the
     first model gets the second, often after copy-pasting a network and forgetting to rename it.
@@ -70,6 +70,25 @@ class Wrapped(nn.Module):
 
 class Wrapped(nn.Module, metaclass=type(Wrapped)):
     pass
+
+class Kept(nn.Module):
+    pass
+
+class Kept(nn.Module):
+    legacy = Kept
+""",
+        """
+from torch import nn
+
+class Registering(nn.Module):
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+
+class Head(Registering):
+    pass
+
+class Head(Registering):
+    pass
 """,
         """
 class Plain:
@@ -87,7 +106,8 @@ class Net(nn.Module):
     pass
 
 class Net(nn.Module):  # NNC003
-    pass
+    def __init__(self):
+        super(Net, self).__init__()
 """,
         """
 import torch.nn as nn
@@ -128,12 +148,16 @@ def build():
 
     @staticmethod
     def _loses_first(model: FileModel, first: ClassInfo, second: ClassInfo, between: Sequence[cst.CSTNode]) -> bool:
-        if first.node.decorators:
+        if first.node.decorators or _may_register(model, first):
             return False
         if not (model.is_module_class(first) or model.is_module_class(second)):
             return False
+        # The second class's body runs before its name is rebound (`Legacy = Net` there keeps the first);
+        # its methods run later and see the second class, so they are not uses.
         uses = [*between, *second.node.bases, *second.node.keywords, *second.node.decorators]
-        return first.name not in set(names_in(uses))
+        return first.name not in set(names_in(uses)) and first.name not in set(
+            names_in([second.node.body], enter_functions=False)
+        )
 
 
 class _BlockCollector(cst.CSTVisitor):
@@ -151,3 +175,21 @@ def _statement_lists(module: cst.Module) -> list[Sequence[cst.CSTNode]]:
     collector = _BlockCollector()
     module.visit(collector)
     return collector.blocks
+
+
+def _may_register(model: FileModel, cls: ClassInfo) -> bool:
+    """A metaclass or an `__init_subclass__` in a base in this file may keep every subclass in a registry."""
+    seen: set[int] = set()
+    todo = [cls]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if current.node.keywords or current.methods("__init_subclass__"):
+            return True
+        for base in current.bases:
+            target = model.resolve(base)
+            if isinstance(target, list):
+                todo.extend(target)
+    return False

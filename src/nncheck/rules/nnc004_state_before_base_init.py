@@ -4,7 +4,8 @@ from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
-from nncheck.cst_helpers import calls_in, first_parameter, index_of_base_init, method_call_parts
+from nncheck.base_init import index_of_base_init
+from nncheck.cst_helpers import calls_in, first_parameter, method_call_parts
 from nncheck.model import FileModel
 from nncheck.rule import Report, Rule
 
@@ -62,6 +63,8 @@ class Net(nn.Module):
         self.dim = dim
         self.config = config
         self.table = torch.zeros(dim)
+        self.maybe = nn.Linear(dim, dim) if config else None
+        self.a, self.b = 1, nn.Linear
         super().__init__()
         self.fc = nn.Linear(dim, dim)
         self.register_buffer("mask", torch.ones(dim))
@@ -102,13 +105,23 @@ class Outer(nn.Module):
     def __init__(self):
         self.block: Block = Block()  # NNC004
         super().__init__()
+
+class Pair(nn.Module):
+    def __init__(self, deep):
+        self.a, self.b = nn.Linear(2, 2), 3  # NNC004
+        super().__init__()
+
+class Choice(nn.Module):
+    def __init__(self, deep):
+        self.act = nn.GELU() if deep else nn.Identity()  # NNC004
+        super().__init__()
 """,
     )
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
             for init in cls.methods("__init__"):
-                index = index_of_base_init(init)
+                index = index_of_base_init(cls, init)
                 if not index:
                     continue  # no call (NNC002's case), or nothing before it
                 found = _first_offence(model, init.body.body[:index], first_parameter(init))
@@ -155,17 +168,15 @@ def _offence(model: FileModel, small: cst.BaseSmallStatement, self_name: str | N
     if self_name is None:
         return None
     if isinstance(small, cst.Assign):
-        targets = [t.target for t in small.targets]
-        value: cst.BaseExpression | None = small.value
-    elif isinstance(small, cst.AnnAssign):
-        targets, value = [small.target], small.value
+        pairs = [pair for t in small.targets for pair in _pairs(t.target, small.value)]
+    elif isinstance(small, cst.AnnAssign) and small.value is not None:
+        pairs = _pairs(small.target, small.value)
     else:
-        targets, value = [], None
-    kind = _value_kind(model, value)
-    if kind:
-        for target in targets:
-            if isinstance(target, cst.Attribute) and _is_name(target.value, self_name):
-                return f"{self_name}.{target.attr.value} is assigned a {kind}"
+        pairs = []
+    for target, value in pairs:
+        kind = _value_kind(model, value)
+        if kind and isinstance(target, cst.Attribute) and _is_name(target.value, self_name):
+            return f"{self_name}.{target.attr.value} is assigned a {kind}"
     for call in calls_in([small]):
         for method in _REGISTERING_METHODS:
             owner = method_call_parts(call, method)
@@ -174,7 +185,20 @@ def _offence(model: FileModel, small: cst.BaseSmallStatement, self_name: str | N
     return None
 
 
-def _value_kind(model: FileModel, value: cst.BaseExpression | None) -> str | None:
+def _pairs(target: cst.BaseExpression, value: cst.BaseExpression) -> list[tuple[cst.BaseExpression, ...]]:
+    """`self.a, self.b = x, y` assigns x to self.a and y to self.b."""
+    if isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)):
+        if len(target.elements) == len(value.elements):
+            return [pair for t, v in zip(target.elements, value.elements) for pair in _pairs(t.value, v.value)]
+        return []
+    return [(target, value)]
+
+
+def _value_kind(model: FileModel, value: cst.BaseExpression) -> str | None:
+    if isinstance(value, cst.IfExp):
+        # Certain only when both branches are.
+        body, orelse = _value_kind(model, value.body), _value_kind(model, value.orelse)
+        return body if body and orelse else None
     if not isinstance(value, cst.Call):
         return None
     parameter_class = model.parameter_class(value.func)
