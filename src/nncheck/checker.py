@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from dataclasses import dataclass
+
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, Finding
+from nncheck.fix import Fix
 from nncheck.model import FileModel
 from nncheck.noqa import is_silenced, split_lines
 from nncheck.parsing import parse
@@ -35,18 +39,49 @@ def check_source(
     """Findings for one file's source, sorted by position. Bytes are decoded as Python would."""
     try:
         text = decode(source) if isinstance(source, bytes) else source
-        module = parse(text)
-        reports, findings = _run_rules(module, path, settings)
-        findings.extend(_place(module, path, reports))
     except SourceError as error:
         return [_unparsable(path, f"nncheck could not parse this file: {error}")]
+    return analyse(text, path, settings, honour_noqa=honour_noqa).findings
+
+
+@dataclass
+class Item:
+    finding: Finding
+    key: Hashable  # what the finding says, whatever its line: how a fix is seen to have worked
+    fix: Fix | None
+
+
+@dataclass
+class Analysis:
+    module: cst.Module | None  # None when the file could not be parsed
+    items: list[Item]
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [item.finding for item in self.items]
+
+
+def analyse(text: str, path: str, settings: Settings = DEFAULT_SETTINGS, *, honour_noqa: bool = True) -> Analysis:
+    try:
+        module = parse(text)
+        reports, errors = _run_rules(module, path, settings)
+        items = [Item(e, (e.code, e.message), None) for e in errors] + _place(module, path, reports)
+    except SourceError as error:
+        return Analysis(None, [_item(_unparsable(path, f"nncheck could not parse this file: {error}"))])
     except RecursionError:
         # libcst's visitors recurse once per nesting level; a 1,000-term expression is too deep.
-        return [_unparsable(path, "nncheck could not parse this file: too deeply nested")]
+        return Analysis(None, [_item(_unparsable(path, "nncheck could not parse this file: too deeply nested"))])
     if honour_noqa:
         lines = split_lines(text)
-        findings = [f for f in findings if not (f.line <= len(lines) and is_silenced(lines[f.line - 1], f.code))]
-    return sorted(findings)
+        items = [
+            i for i in items
+            if not (i.finding.line <= len(lines) and is_silenced(lines[i.finding.line - 1], i.finding.code))
+        ]
+    return Analysis(module, sorted(items, key=lambda item: item.finding))
+
+
+def _item(finding: Finding) -> Item:
+    return Item(finding, (finding.code, finding.message), None)
 
 
 def _run_rules(module: cst.Module, path: str, settings: Settings) -> tuple[list[Report], list[Finding]]:
@@ -66,17 +101,22 @@ def _run_rules(module: cst.Module, path: str, settings: Settings) -> tuple[list[
     return reports, errors
 
 
-def _place(module: cst.Module, path: str, reports: list[Report]) -> list[Finding]:
+def _place(module: cst.Module, path: str, reports: list[Report]) -> list[Item]:
     if not reports:
         return []
     # Positions are computed only for files with something to report; no copy of the tree is made.
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    findings = []
+    items = []
     for report in reports:
         start = positions[report.node].start
         values = {k: positions[v].start.line if isinstance(v, cst.CSTNode) else v for k, v in report.values.items()}
-        findings.append(Finding(path, start.line, start.column, report.code, report.template.format(**values)))
-    return findings
+        message = report.template.format(**values)
+        kind = report.fix.kind if report.fix else None
+        finding = Finding(path, start.line, start.column, report.code, message, kind)
+        key = (report.code, report.template, tuple(sorted((k, str(v)) for k, v in report.values.items()
+                                                          if not isinstance(v, cst.CSTNode))))
+        items.append(Item(finding, key, report.fix))
+    return items
 
 
 def _unparsable(path: str, message: str) -> Finding:

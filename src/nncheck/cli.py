@@ -8,12 +8,14 @@ import os
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 
 from nncheck import __version__
 from nncheck.checker import check_file, check_source
+from nncheck.fixing import FileFix, FixResult, fix_file, fix_source
 from nncheck.discovery import find_python_files
 from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, Finding
-from nncheck.output import format_finding, summary
+from nncheck.output import CHECK, DIFF, FIX, format_finding, summary, unified_diff
 from nncheck.rule import Rule
 from nncheck.rules import all_rules
 from nncheck.settings import Settings
@@ -79,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--jobs", "-j", type=_positive, default=os.cpu_count() or 1, metavar="N",
         help="processes to check files in (default: all cores)")
     add("--stdin-filename", default=None, metavar="NAME", help="the name to show for source read from stdin")
+    add("--fix", action="store_true", help="apply safe fixes to the files and report what is left")
+    add("--diff", action="store_true", help="print the fixes as a unified diff instead of applying them")
+    add("--unsafe-fixes", action="store_true", help="with --fix or --diff, also apply fixes that may change behaviour")
     add("--explain", type=_rule, default=None, metavar="CODE", help="print a rule's documentation and exit")
     add("--version", action="version", version=f"nncheck {__version__}")
     return parser
@@ -89,54 +94,100 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.explain is not None:
         sys.stdout.write(explain(args.explain))
         return EXIT_CLEAN
-    settings = Settings(select=args.select, ignore=args.ignore, module_bases=frozenset(args.module_bases))
+    mode = FIX if args.fix else DIFF if args.diff else CHECK
+    job = _Job(Settings(select=args.select, ignore=args.ignore, module_bases=frozenset(args.module_bases)),
+               mode, args.unsafe_fixes)
     status = EXIT_CLEAN
-    findings: list[Finding] = []
     files: list[str] = []
+    outcomes: list[FileFix] = []
     for path in args.paths:
         if path == STDIN:
-            findings.extend(_check_stdin(args.stdin_filename or STDIN, settings))
-            files.append(STDIN)
+            outcomes.append(_stdin(args.stdin_filename or STDIN, job))
         elif not os.path.lexists(path):
             print(f"nncheck: error: no such file or folder: {path}", file=sys.stderr)
             status = EXIT_ERROR
         else:
             files.extend(find_python_files([path], args.exclude))
-    findings.extend(_check_files([f for f in files if f != STDIN], settings, args.jobs))
-    findings.sort()
-    out = sys.stdout
-    for finding in findings:
-        out.write(format_finding(finding) + "\n")
-    out.flush()
-    print(summary(findings, len(files)), file=sys.stderr)
-    if status == EXIT_ERROR or any(f.code in (UNPARSABLE, INTERNAL_ERROR) for f in findings):
+    outcomes.extend(_run(files, job, args.jobs))
+    outcomes.sort(key=lambda outcome: outcome.path)
+    if _report(outcomes, job, read_stdin=STDIN in args.paths):
+        status = EXIT_ERROR
+    remaining = [f for o in outcomes for f in o.result.remaining]
+    if status == EXIT_ERROR or any(f.code in (UNPARSABLE, INTERNAL_ERROR) for f in remaining):
         return EXIT_ERROR
-    return EXIT_FINDINGS if findings else EXIT_CLEAN
+    if mode == DIFF:
+        return EXIT_FINDINGS if any(o.result.changed for o in outcomes) else EXIT_CLEAN
+    return EXIT_FINDINGS if remaining else EXIT_CLEAN
 
 
-def _check_stdin(name: str, settings: Settings) -> list[Finding]:
+def _report(outcomes: list[FileFix], job: _Job, read_stdin: bool) -> bool:
+    """Print what was found, fixed or would be fixed; return whether anything could not be written."""
+    failed = False
+    out = sys.stdout
+    findings_out = sys.stderr if job.mode == FIX and read_stdin else out  # stdout carries the fixed source
+    for outcome in outcomes:
+        result = outcome.result
+        if outcome.write_error:
+            print(f"nncheck: error: could not write fixes to {outcome.path}: {outcome.write_error}", file=sys.stderr)
+            failed = True
+        for finding in result.refused:
+            print(f"nncheck: {format_finding(finding)} (fix not applied: the rewritten file did not check out)",
+                  file=sys.stderr)
+        if job.mode == DIFF:
+            if result.changed:
+                out.write(unified_diff(outcome.path, result.original, result.text))
+            continue
+        for finding in result.remaining:
+            findings_out.write(format_finding(finding) + "\n")
+    out.flush()
+    print(summary(outcomes, job.mode), file=sys.stderr)
+    return failed
+
+
+def _stdin(name: str, job: _Job) -> FileFix:
     try:
         data = sys.stdin.buffer.read() if sys.stdin is not None else b""
     except (OSError, ValueError) as error:  # stdin closed or unreadable
-        return [Finding(name, 1, 0, UNPARSABLE, f"nncheck could not read stdin: {error}")]
-    return check_source(data, name, settings)
+        failed = Finding(name, 1, 0, UNPARSABLE, f"nncheck could not read stdin: {error}")
+        return FileFix(name, FixResult("", "", None, remaining=[failed]))
+    if job.mode == CHECK:
+        return FileFix(name, FixResult("", "", None, remaining=check_source(data, name, job.settings)))
+    result = fix_source(data, name, job.settings, unsafe=job.unsafe)
+    if job.mode == FIX:
+        # The fixed source goes to stdout, as editors and pipes expect; findings go to stderr.
+        sys.stdout.buffer.write(result.encoded() if result.changed else data)
+        sys.stdout.flush()
+    return FileFix(name, result)
 
 
-def _check_files(files: list[str], settings: Settings, jobs: int) -> list[Finding]:
+@dataclass(frozen=True)
+class _Job:
+    settings: Settings
+    mode: str
+    unsafe: bool
+
+
+def _one(job: _Job, path: str) -> FileFix:
+    if job.mode == CHECK:
+        return FileFix(path, FixResult("", "", None, remaining=check_file(path, job.settings)))
+    return fix_file(path, job.settings, unsafe=job.unsafe, write=job.mode == FIX)
+
+
+def _run(files: list[str], job: _Job, jobs: int) -> list[FileFix]:
     if jobs == 1 or len(files) < _MIN_FILES_FOR_WORKERS:
-        return [f for path in files for f in check_file(path, settings)]
+        return [_one(job, path) for path in files]
     chunk = max(1, len(files) // (jobs * 8))
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(settings,)) as pool:
-        return [f for result in pool.map(_check_in_worker, files, chunksize=chunk) for f in result]
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(job,)) as pool:
+        return list(pool.map(_in_worker, files, chunksize=chunk))
 
 
-_worker_settings = Settings()
+_worker_job = _Job(Settings(), CHECK, False)
 
 
-def _init_worker(settings: Settings) -> None:
-    global _worker_settings
-    _worker_settings = settings
+def _init_worker(job: _Job) -> None:
+    global _worker_job
+    _worker_job = job
 
 
-def _check_in_worker(path: str) -> list[Finding]:
-    return check_file(path, _worker_settings)
+def _in_worker(path: str) -> FileFix:
+    return _one(_worker_job, path)

@@ -12,6 +12,7 @@ class Finding:
     col: int  # 0-based, as in ast (tools that show columns add 1)
     code: str
     message: str
+    fix: str | None = None  # "safe" or "unsafe" when nncheck --fix can rewrite it
 
 
 # Codes that report on the file itself rather than on a rule; never deselected.

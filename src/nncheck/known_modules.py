@@ -25,6 +25,9 @@ THIRD_PARTY_MODULE_BASES = frozenset(
     }
 )
 
+# nn.Module itself, whose __init__ takes no arguments.
+MODULE_ITSELF = frozenset({"torch.nn.Module", "torch.nn.modules.Module", "torch.nn.modules.module.Module"})
+
 # Values that torch's Module.__setattr__ refuses before Module.__init__ has run.
 PARAMETER_CLASSES = frozenset(
     {

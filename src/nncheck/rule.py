@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import libcst as cst
 
+from nncheck.fix import Fix
 from nncheck.model import FileModel
 
 
@@ -28,6 +29,7 @@ class Report:
     code: str
     template: str
     values: dict[str, Any]
+    fix: Fix | None = None
 
 
 class Rule:
@@ -40,5 +42,5 @@ class Rule:
     def check(self, model: FileModel) -> Iterator[Report]:
         raise NotImplementedError
 
-    def report(self, node: cst.CSTNode, template: str | None = None, **values: Any) -> Report:
-        return Report(node, self.code, template or self.message, values)
+    def report(self, node: cst.CSTNode, template: str | None = None, fix: Fix | None = None, **values: Any) -> Report:
+        return Report(node, self.code, template or self.message, values, fix)

@@ -23,6 +23,11 @@ def read_bytes(path: str) -> bytes:
 
 
 def decode(data: bytes) -> str:
+    return decode_with_encoding(data)[0]
+
+
+def decode_with_encoding(data: bytes) -> tuple[str, str]:
+    """The text and the encoding to write it back in ("utf-8-sig" when the file starts with a BOM)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise SourceError("file is UTF-16; Python source must be UTF-8 or declare an 8-bit encoding")
     if b"\0" in data:
@@ -35,7 +40,7 @@ def decode(data: bytes) -> str:
             raise SourceError(str(error.msg)) from None
         encoding = "utf-8"  # undecodable first lines: decoding below says where
     try:
-        return data.decode(encoding)
+        return data.decode(encoding), encoding
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         name = "utf-8" if encoding == "utf-8-sig" else encoding

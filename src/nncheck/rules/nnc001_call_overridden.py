@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from nncheck.cst_helpers import attributes_in, first_parameter, has_decorator, is_super_call
+from nncheck.fix import Fix
 from nncheck.model import FileModel
 from nncheck.rule import Report, Rule
 
@@ -42,14 +43,17 @@ class CallOverridden(Rule):
     `return super().__call__(x)`. A class that uses `__call__` on purpose can say so with
     `# noqa: NNC001`.
 
-    **Fix.** None yet.
+    **Fix.** Safe: when the class has no `forward` and a single `__call__`, `--fix` renames
+    `__call__` to `forward`, keeping its decorators, signature, body and comments. When the class
+    also has a `forward`, a person must merge the two: there is no automatic fix.
     """
 
     code = "NNC001"
     name = "call-overridden"
     message = "{cls}.__call__ bypasses forward hooks; rename it to forward"
     message_with_forward = (
-        "{cls}.__call__ shadows forward and bypasses hooks; delete it or delegate to super().__call__"
+        "{cls}.__call__ shadows forward and bypasses hooks; "
+        "delete it or delegate to super().__call__ (no automatic fix)"
     )
 
     valid = (
@@ -125,11 +129,16 @@ class Both(nn.Module):
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
             has_forward = bool(cls.methods("forward"))
-            for method in cls.methods("__call__"):
+            calls = cls.methods("__call__")
+            for method in calls:
                 if has_decorator(method, "overload") or self._delegates(model, method, first_parameter(method)):
                     continue
-                template = self.message_with_forward if has_forward else self.message
-                yield self.report(method, template, cls=cls.qualname)
+                if has_forward:
+                    yield self.report(method, self.message_with_forward, cls=cls.qualname)
+                else:
+                    # Renaming is certain only for a lone __call__: overloads would need renaming too.
+                    fix = Fix(safe=True, edits=((method, _rename_to_forward),)) if len(calls) == 1 else None
+                    yield self.report(method, fix=fix, cls=cls.qualname)
 
     @staticmethod
     def _delegates(model: FileModel, method: cst.FunctionDef, self_name: str | None) -> bool:
@@ -142,3 +151,7 @@ class Both(nn.Module):
             if name in _HOOK_RUNNING_METHODS and isinstance(owner, cst.Name) and owner.value == self_name:
                 return True
         return False
+
+
+def _rename_to_forward(method: cst.FunctionDef) -> cst.FunctionDef:
+    return method.with_changes(name=method.name.with_changes(value="forward"))

@@ -5,8 +5,11 @@ from collections.abc import Iterator
 import libcst as cst
 
 from nncheck.base_init import index_of_base_init, init_call_without_self
-from nncheck.cst_helpers import has_decorator
-from nncheck.model import FileModel
+from nncheck.cst_helpers import first_parameter, has_decorator
+from nncheck.edits import SUPER_INIT, insert_first
+from nncheck.fix import Fix
+from nncheck.known_modules import MODULE_ITSELF
+from nncheck.model import ClassInfo, FileModel
 from nncheck.rule import Report, Rule
 
 
@@ -38,7 +41,12 @@ class BaseInitNotCalled(Rule):
                 super().__init__()
                 self.width = width
 
-    **Fix.** None yet.
+    **Fix.** `--fix` inserts `super().__init__()` as the first statement of `__init__` (after its
+    docstring). Safe when that call is certainly right: the class has a single base, and it is
+    `nn.Module` itself or a class of the same file whose initialisation takes no required arguments.
+    Unsafe otherwise (`--unsafe-fixes`): a torch layer such as `nn.Linear` needs its arguments, and
+    with several bases a person must decide what each one needs. No fix when a base is named
+    without `self` (`nn.Module.__init__()`).
     """
 
     code = "NNC002"
@@ -127,8 +135,38 @@ class NoParentheses(nn.Module):
                 base = init_call_without_self(init)
                 if base is not None:
                     yield self.report(init, self.message_without_self, cls=cls.qualname, base=base)
+                elif first_parameter(init) is None:
+                    yield self.report(init, cls=cls.qualname)  # super() needs the instance: no fix
                 else:
-                    yield self.report(init, cls=cls.qualname)
+                    fix = Fix(safe=_takes_no_arguments(model, cls), edits=((init, _add_super_init),))
+                    yield self.report(init, fix=fix, cls=cls.qualname)
+
+
+def _add_super_init(init: cst.FunctionDef) -> cst.FunctionDef:
+    return insert_first(init, SUPER_INIT)
+
+
+def _takes_no_arguments(model: FileModel, cls: ClassInfo) -> bool:
+    """Whether `super().__init__()` is certainly right in `cls`: a single base that is nn.Module itself,
+    or a class of this file whose own initialisation needs no arguments."""
+    if len(cls.bases) != 1 or cls.node.keywords:
+        return False
+    target = model.resolve(cls.bases[0])
+    if isinstance(target, str):
+        return target in MODULE_ITSELF
+    if not target or len(target) != 1:
+        return False
+    base = target[0]
+    inits = base.methods("__init__")
+    if not inits:
+        return _takes_no_arguments(model, base)
+    return not any(_required_parameters(init) for init in inits)
+
+
+def _required_parameters(init: cst.FunctionDef) -> list[str]:
+    params = init.params
+    positional = [*params.posonly_params, *params.params][1:]  # after the instance
+    return [p.name.value for p in [*positional, *params.kwonly_params] if p.default is None]
 
 
 def _only_raises(func: cst.FunctionDef) -> bool:

@@ -4,9 +4,12 @@ from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
-from nncheck.base_init import index_of_base_init
-from nncheck.cst_helpers import calls_in, first_parameter, method_call_parts
-from nncheck.model import FileModel
+from nncheck.base_init import index_of_base_init, is_base_init_call
+from nncheck.cst_helpers import calls_in, changed_in, first_parameter, method_call_parts, references
+from nncheck.edits import move_statement
+from nncheck.fix import Fix
+from nncheck.known_modules import MODULE_ITSELF
+from nncheck.model import ClassInfo, FileModel
 from nncheck.rule import Report, Rule
 
 _NEW_SCOPE = (cst.FunctionDef, cst.ClassDef)
@@ -43,7 +46,10 @@ class StateBeforeBaseInit(Rule):
                 super().__init__()
                 self.fc = nn.Linear(4, 4)
 
-    **Fix.** None yet.
+    **Fix.** `--fix` moves the base `__init__` call up to just before the offending statement, when
+    that call is a statement of its own and its arguments use nothing that the statements it moves
+    past assign or change. Safe when the only base is `nn.Module` itself (whose `__init__` reads
+    nothing of the instance); unsafe otherwise. No fix when the call sits in a branch or a helper.
     """
 
     code = "NNC004"
@@ -124,10 +130,36 @@ class Choice(nn.Module):
                 index = index_of_base_init(cls, init)
                 if not index:
                     continue  # no call (NNC002's case), or nothing before it
-                found = _first_offence(model, init.body.body[:index], first_parameter(init))
-                if found is not None:
-                    node, what = found
-                    yield self.report(node, what=what, cls=cls.qualname)
+                self_name = first_parameter(init)
+                for position, statement in enumerate(init.body.body[:index]):
+                    found = _first_offence(model, [statement], self_name)
+                    if found is not None:
+                        node, what = found
+                        fix = _move_fix(model, cls, init, index, position)
+                        yield self.report(node, fix=fix, what=what, cls=cls.qualname)
+                        break
+
+
+def _move_fix(model: FileModel, cls: ClassInfo, init: cst.FunctionDef, source: int, before: int) -> Fix | None:
+    """Move the base __init__ call up, if it is a statement of its own whose arguments use nothing
+    that the statements it jumps over assign or change."""
+    statement = init.body.body[source]
+    if not (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1):
+        return None
+    expr = statement.body[0]
+    if not (isinstance(expr, cst.Expr) and isinstance(expr.value, cst.Call)):
+        return None
+    if not is_base_init_call(expr.value, first_parameter(init)):
+        return None  # the base __init__ runs inside a helper or a branch
+    # The instance itself is what the call is for; what matters is which of its attributes and which
+    # other names the arguments read.
+    reads = set(references(expr.value)) - {first_parameter(init)}
+    if reads & set(changed_in(init.body.body[before:source])):
+        return None
+    # nn.Module.__init__ reads nothing of the instance; another base's __init__ might read what the
+    # statements it jumps over set, so moving it is then not certainly harmless.
+    safe = len(cls.bases) == 1 and model.resolve(cls.bases[0]) in MODULE_ITSELF
+    return Fix(safe=safe, edits=((init, lambda func: move_statement(func, source, before)),))
 
 
 def _first_offence(

@@ -1,0 +1,109 @@
+"""Rewrite a source string with the fixes of its findings, checking every rewrite before keeping it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+
+from nncheck.checker import DEFAULT_SETTINGS, Analysis, Item, analyse
+from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, Finding
+from nncheck.fix import apply_fixes
+from nncheck.settings import Settings
+from nncheck.source import SourceError, decode_with_encoding, read_bytes
+from nncheck.writing import WriteError, replace_file
+
+# Each round applies the fixes that touch distinct nodes; fixes that share a node wait for the next.
+_MAX_ROUNDS = 50
+
+
+@dataclass
+class FixResult:
+    original: str  # the source as it was
+    text: str  # the source after fixing (unchanged when nothing was fixed)
+    encoding: str | None  # the file's encoding, for writing it back; None for str input
+    fixed: list[Finding] = field(default_factory=list)  # as they were reported before fixing
+    refused: list[Finding] = field(default_factory=list)  # fixes that did not survive the checks
+    remaining: list[Finding] = field(default_factory=list)  # findings of the fixed text
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.fixed)
+
+    def encoded(self) -> bytes:
+        return self.text.encode(self.encoding or "utf-8")
+
+
+def fix_source(
+    source: str | bytes, path: str = "<string>", settings: Settings = DEFAULT_SETTINGS, *, unsafe: bool = False
+) -> FixResult:
+    """Apply every safe fix (and the unsafe ones too if asked). A rewrite is kept only if it parses and,
+    checked again, has lost exactly the findings it fixed and gained none."""
+    if isinstance(source, bytes):
+        try:
+            text, encoding = decode_with_encoding(source)
+        except SourceError as error:
+            failed = Finding(path, 1, 0, UNPARSABLE, f"nncheck could not parse this file: {error}")
+            return FixResult("", "", None, remaining=[failed])
+    else:
+        text, encoding = source, None
+    result = FixResult(text, text, encoding)
+    analysis = analyse(text, path, settings)
+    refused: set[Hashable] = set()
+    one_at_a_time = False
+    for _ in range(_MAX_ROUNDS):
+        candidates = [i for i in analysis.items if i.fix and (i.fix.safe or unsafe) and i.key not in refused]
+        if analysis.module is None or not candidates:
+            break
+        if one_at_a_time:
+            candidates = candidates[:1]
+        new_module, applied_fixes = apply_fixes(analysis.module, [i.fix for i in candidates if i.fix])
+        applied = [i for i in candidates if any(i.fix is f for f in applied_fixes)]
+        new_text = new_module.code
+        checked = analyse(new_text, path, settings)
+        if _worked(analysis, checked, applied):
+            result.fixed.extend(i.finding for i in applied)
+            result.text, analysis = new_text, checked
+        elif len(applied) > 1:
+            one_at_a_time = True  # find which of them is at fault
+        else:
+            refused.update(i.key for i in applied)
+            result.refused.extend(i.finding for i in applied)
+    result.remaining = analysis.findings
+    return result
+
+
+def _worked(before: Analysis, after: Analysis, applied: list[Item]) -> bool:
+    if after.module is None or any(f.code in (UNPARSABLE, INTERNAL_ERROR) for f in after.findings):
+        return False
+    expected = Counter(i.key for i in before.items)
+    expected.subtract(i.key for i in applied)
+    return Counter(i.key for i in after.items) == +expected and all(n >= 0 for n in expected.values())
+
+
+@dataclass
+class FileFix:
+    """What fixing one file did, and why it could not be written back if it could not."""
+
+    path: str
+    result: FixResult
+    write_error: str | None = None
+
+
+def fix_file(path: str, settings: Settings = DEFAULT_SETTINGS, *, unsafe: bool = False, write: bool = True) -> FileFix:
+    try:
+        data = read_bytes(path)
+    except SourceError as error:
+        failed = Finding(path, 1, 0, UNPARSABLE, f"nncheck could not read this file: {error}")
+        return FileFix(path, FixResult("", "", None, remaining=[failed]))
+    result = fix_source(data, path, settings, unsafe=unsafe)
+    outcome = FileFix(path, result)
+    if write and result.changed:
+        try:
+            replace_file(path, result.encoded())
+        except WriteError as error:
+            outcome.write_error = str(error)
+            # Nothing was fixed on disk: what stands is what the file had.
+            outcome.result = FixResult(result.original, result.original, result.encoding,
+                                       remaining=analyse(result.original, path, settings).findings)
+    return outcome
