@@ -10,7 +10,7 @@ import pytest
 from conftest import nncheck
 
 BAD = "from torch import nn\n\n\nclass Net(nn.Module):\n    def __call__(self, x):\n        return x\n"
-BAD_LINE = "5:5: NNC001 Net.__call__ bypasses forward hooks; rename it to forward"
+BAD_LINE = "5:5: NNC001 [*] Net.__call__ bypasses forward hooks; rename it to forward"
 GOOD = "from torch import nn\n\n\nclass Net(nn.Module):\n    def forward(self, x):\n        return x\n"
 
 
@@ -38,11 +38,11 @@ def test_findings_exit_1_with_summary(tmp_cwd: Path) -> None:
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
         f"a/x.py:{BAD_LINE}",
-        "a/x.py:10:5: NNC002 Other.__init__ never calls the base __init__; "
+        "a/x.py:10:5: NNC002 [*] Other.__init__ never calls the base __init__; "
         "add super().__init__() as its first statement",
         f"b.py:{BAD_LINE}",
     ]
-    assert result.stderr == "Found 3 problems in 2 files (3 files checked).\n"
+    assert result.stderr == "Found 3 problems in 2 files (3 files checked); 3 fixable with --fix.\n"
 
 
 def test_output_is_sorted_and_identical_in_parallel(tmp_cwd: Path) -> None:

@@ -17,9 +17,10 @@ def quick_start_commands() -> list[str]:
     return block.group(1).strip().splitlines()
 
 
-def test_codes_table_lists_every_rule_with_its_name() -> None:
-    rows = set(re.findall(r"^\| (NNC\d{3}) \| ?([a-z-]*) ?\|", README, re.MULTILINE))
-    assert {(rule.code, rule.name) for rule in all_rules()} | {("NNC900", ""), ("NNC901", "")} == rows
+def test_codes_table_lists_every_rule_with_its_name_and_fix() -> None:
+    rows = set(re.findall(r"^\| (NNC\d{3}) \| ?([a-z-]*) ?\| ([a-z ]+) \|", README, re.MULTILINE))
+    expected = {(rule.code, rule.name, rule.fix_safety) for rule in all_rules()}
+    assert expected | {("NNC900", "", "none"), ("NNC901", "", "none")} == rows
 
 
 def test_quick_start_has_two_commands_one_runs_the_examples_one_the_tests() -> None:

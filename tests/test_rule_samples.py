@@ -59,3 +59,10 @@ def test_rules_are_found_without_a_registry() -> None:
 
     files = {p.stem for p in Path(nncheck.rules.__file__).parent.glob("nnc*.py")}
     assert {rule.__module__.rsplit(".", 1)[-1] for rule in all_rules()} == files
+
+
+@pytest.mark.parametrize(("rule", "sample"), _samples("invalid"))
+def test_fixes_are_of_the_kinds_the_rule_documents(rule: type[Rule], sample: str) -> None:
+    kinds = {f.fix for f in check_source(sample) if f.code == rule.code} - {None}
+    allowed = {"none": set(), "safe": {"safe"}, "unsafe": {"unsafe"}, "safe or unsafe": {"safe", "unsafe"}}
+    assert kinds <= allowed[rule.fix_safety]

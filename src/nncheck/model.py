@@ -13,7 +13,7 @@ from typing import Union
 import libcst as cst
 
 from nncheck.cst_helpers import dotted_name
-from nncheck.known_modules import PARAMETER_CLASSES, is_known_module
+from nncheck.known_modules import MODULE_ITSELF, PARAMETER_CLASSES, is_known_module
 
 
 @dataclass(eq=False)
@@ -123,6 +123,11 @@ class FileModel:
     def is_module_expr(self, expr: cst.BaseExpression) -> bool:
         """True when `expr` names a class that is certainly an nn.Module."""
         return self._is_module_target(self.resolve(expr))
+
+    def is_module_itself(self, expr: cst.BaseExpression) -> bool:
+        """`expr` names torch.nn.Module itself, not a subclass."""
+        target = self.resolve(expr)
+        return isinstance(target, str) and target in MODULE_ITSELF
 
     def parameter_class(self, expr: cst.BaseExpression) -> str | None:
         """"Parameter" or "Buffer" (and the like) when `expr` names torch's class of that name."""

@@ -50,6 +50,7 @@ class CallOverridden(Rule):
 
     code = "NNC001"
     name = "call-overridden"
+    fix_safety = "safe"
     message = "{cls}.__call__ bypasses forward hooks; rename it to forward"
     message_with_forward = (
         "{cls}.__call__ shadows forward and bypasses hooks; "

@@ -8,7 +8,6 @@ from nncheck.base_init import index_of_base_init, init_call_without_self
 from nncheck.cst_helpers import first_parameter, has_decorator
 from nncheck.edits import SUPER_INIT, insert_first
 from nncheck.fix import Fix
-from nncheck.known_modules import MODULE_ITSELF
 from nncheck.model import ClassInfo, FileModel
 from nncheck.rule import Report, Rule
 
@@ -51,6 +50,7 @@ class BaseInitNotCalled(Rule):
 
     code = "NNC002"
     name = "base-init-not-called"
+    fix_safety = "safe or unsafe"
     message = "{cls}.__init__ never calls the base __init__; add super().__init__() as its first statement"
     message_without_self = (
         "{cls}.__init__ calls {base}.__init__ without self, which initialises nothing; use super().__init__()"
@@ -151,10 +151,10 @@ def _takes_no_arguments(model: FileModel, cls: ClassInfo) -> bool:
     or a class of this file whose own initialisation needs no arguments."""
     if len(cls.bases) != 1 or cls.node.keywords:
         return False
+    if model.is_module_itself(cls.bases[0]):
+        return True
     target = model.resolve(cls.bases[0])
-    if isinstance(target, str):
-        return target in MODULE_ITSELF
-    if not target or len(target) != 1:
+    if not isinstance(target, list) or len(target) != 1:
         return False
     base = target[0]
     inits = base.methods("__init__")

@@ -41,6 +41,7 @@ class ModuleClassRedefined(Rule):
 
     code = "NNC003"
     name = "module-class-redefined"
+    fix_safety = "none"
     message = "class {cls} redefines {cls} from line {line}, which is silently lost; rename or delete one"
 
     valid = (

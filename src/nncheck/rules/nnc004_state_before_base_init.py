@@ -8,7 +8,6 @@ from nncheck.base_init import index_of_base_init, is_base_init_call
 from nncheck.cst_helpers import calls_in, changed_in, first_parameter, method_call_parts, references
 from nncheck.edits import move_statement
 from nncheck.fix import Fix
-from nncheck.known_modules import MODULE_ITSELF
 from nncheck.model import ClassInfo, FileModel
 from nncheck.rule import Report, Rule
 
@@ -54,6 +53,7 @@ class StateBeforeBaseInit(Rule):
 
     code = "NNC004"
     name = "state-before-base-init"
+    fix_safety = "safe or unsafe"
     message = (
         "{what} before the base __init__ call in {cls}.__init__ (torch raises AttributeError); "
         "call super().__init__() first"
@@ -158,7 +158,7 @@ def _move_fix(model: FileModel, cls: ClassInfo, init: cst.FunctionDef, source: i
         return None
     # nn.Module.__init__ reads nothing of the instance; another base's __init__ might read what the
     # statements it jumps over set, so moving it is then not certainly harmless.
-    safe = len(cls.bases) == 1 and model.resolve(cls.bases[0]) in MODULE_ITSELF
+    safe = len(cls.bases) == 1 and model.is_module_itself(cls.bases[0])
     return Fix(safe=safe, edits=((init, lambda func: move_statement(func, source, before)),))
 
 
