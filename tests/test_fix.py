@@ -14,37 +14,50 @@ from nncheck import check_source
 from nncheck.fixing import fix_source
 
 GOLDEN = FIXTURES / "fix"
-CASES = sorted(GOLDEN.glob("*.in.py"))
+# <name>.in.py is fixed into <name>.out.py by --fix and into <name>.unsafe.out.py by --fix --unsafe-fixes;
+# a missing output means the file is left as it is (a refused fix, or one that needs the other mode).
+CASES = [
+    pytest.param(case, unsafe, id=f"{case.name[: -len('.in.py')]}{'-unsafe' if unsafe else ''}")
+    for case in sorted(GOLDEN.glob("*.in.py"))
+    for unsafe in (False, True)
+]
 
 
-def _flags(case: Path) -> list[str]:
-    # `unsafe_<name>.in.py` is fixed with --unsafe-fixes; the others with --fix alone.
-    return ["--fix", "--unsafe-fixes"] if case.name.startswith("unsafe_") else ["--fix"]
+def _expected(case: Path, unsafe: bool) -> bytes:
+    safe = case.with_name(case.name.replace(".in.py", ".out.py"))
+    expected = safe.read_bytes() if safe.exists() else case.read_bytes()
+    unsafe_out = case.with_name(case.name.replace(".in.py", ".unsafe.out.py"))
+    return unsafe_out.read_bytes() if unsafe and unsafe_out.exists() else expected
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name[: -len(".in.py")])
-def test_golden_fix(case: Path, tmp_cwd: Path) -> None:
-    expected = case.with_name(case.name.replace(".in.py", ".out.py")).read_bytes()
+def _flags(unsafe: bool) -> list[str]:
+    return ["--unsafe-fixes"] if unsafe else []
+
+
+@pytest.mark.parametrize(("case", "unsafe"), CASES)
+def test_golden_fix(case: Path, unsafe: bool, tmp_cwd: Path) -> None:
+    expected = _expected(case, unsafe)
     target = tmp_cwd / "x.py"
     shutil.copyfile(case, target)
-    first = nncheck(*_flags(case), "x.py", cwd=tmp_cwd)
+    first = nncheck("--fix", *_flags(unsafe), "x.py", cwd=tmp_cwd)
     assert "Traceback" not in first.stderr
     assert target.read_bytes() == expected
     assert first.returncode == (1 if check_source(expected, "x.py") else 0), first.stderr
     # A second run changes nothing.
-    second = nncheck(*_flags(case), "x.py", cwd=tmp_cwd)
+    second = nncheck("--fix", *_flags(unsafe), "x.py", cwd=tmp_cwd)
     assert target.read_bytes() == expected
     assert second.returncode == first.returncode
     assert "Fixed 0 problems in 0 files" in second.stderr
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name[: -len(".in.py")])
-def test_diff_changes_nothing_and_says_whether_there_is_something_to_fix(case: Path, tmp_cwd: Path) -> None:
-    changes = case.read_bytes() != case.with_name(case.name.replace(".in.py", ".out.py")).read_bytes()
+@pytest.mark.parametrize(("case", "unsafe"), CASES)
+def test_diff_changes_nothing_and_says_whether_there_is_something_to_fix(
+    case: Path, unsafe: bool, tmp_cwd: Path
+) -> None:
+    changes = case.read_bytes() != _expected(case, unsafe)
     target = tmp_cwd / "x.py"
     shutil.copyfile(case, target)
-    flags = ["--diff", "--unsafe-fixes"] if case.name.startswith("unsafe_") else ["--diff"]
-    result = nncheck(*flags, "x.py", cwd=tmp_cwd)
+    result = nncheck("--diff", *_flags(unsafe), "x.py", cwd=tmp_cwd)
     assert target.read_bytes() == case.read_bytes()
     assert result.returncode == (1 if changes else 0)
     assert result.stdout.startswith("--- a/x.py\n+++ b/x.py\n") == changes
