@@ -44,7 +44,9 @@ FOLDERS = [pytest.param(FIXTURES, id="fixtures"), pytest.param(EXAMPLES, id="exa
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_nncheck_command(folder: Path) -> None:
     folder_name = folder.relative_to(ROOT).as_posix()
-    result = nncheck(folder_name, "--module-bases", MODULE_BASES, "--exclude", "tests/fixtures/fix")
+    result = nncheck(
+        folder_name, "--module-bases", MODULE_BASES, "--exclude", "tests/fixtures/fix", "--extend-select", "NNC007"
+    )
     assert result.returncode == 1, result.stderr
     assert _parse(result.stdout) == _expected(folder)
 
@@ -52,7 +54,8 @@ def test_nncheck_command(folder: Path) -> None:
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_flake8_plugin(folder: Path) -> None:
     result = flake8(
-        "--select", "NNC", "--nncheck-module-bases", MODULE_BASES, "--extend-exclude", "tests/fixtures/fix",
+        "--select", "NNC", "--extend-select", "NNC007", "--nncheck-module-bases", MODULE_BASES,
+        "--extend-exclude", "tests/fixtures/fix",
         folder.relative_to(ROOT).as_posix(),
     )
     assert result.returncode == 1, result.stderr

@@ -7,11 +7,15 @@ import re
 import pytest
 
 from expected import expected_findings
-from nncheck import check_source
+from nncheck import Settings, check_source
 from nncheck.rule import Rule
 from nncheck.rules import all_rules
 
 SECTIONS = ("**What it finds.**", "**Why is this a bug.**", "**Example.**", "**Instead.**", "**Fix.**")
+
+
+def _only(rule: type[Rule]) -> Settings:
+    return Settings(select=(rule.code,))
 
 
 def _samples(kind: str) -> list[object]:
@@ -24,14 +28,14 @@ def _samples(kind: str) -> list[object]:
 
 @pytest.mark.parametrize(("rule", "sample"), _samples("valid"))
 def test_valid_sample_has_no_finding(rule: type[Rule], sample: str) -> None:
-    assert [f for f in check_source(sample) if f.code == rule.code] == []
+    assert [f for f in check_source(sample, settings=_only(rule)) if f.code == rule.code] == []
 
 
 @pytest.mark.parametrize(("rule", "sample"), _samples("invalid"))
 def test_invalid_sample_reports_marked_lines(rule: type[Rule], sample: str) -> None:
     expected = {e for e in expected_findings(sample) if e[2] == rule.code}
     assert expected, "an invalid sample must mark at least one finding"
-    found = {(f.line, f.col + 1, f.code) for f in check_source(sample) if f.code == rule.code}
+    found = {(f.line, f.col + 1, f.code) for f in check_source(sample, settings=_only(rule)) if f.code == rule.code}
     assert found == expected
 
 
@@ -63,6 +67,6 @@ def test_rules_are_found_without_a_registry() -> None:
 
 @pytest.mark.parametrize(("rule", "sample"), _samples("invalid"))
 def test_fixes_are_of_the_kinds_the_rule_documents(rule: type[Rule], sample: str) -> None:
-    kinds = {f.fix for f in check_source(sample) if f.code == rule.code} - {None}
+    kinds = {f.fix for f in check_source(sample, settings=_only(rule)) if f.code == rule.code} - {None}
     allowed = {"none": set(), "safe": {"safe"}, "unsafe": {"unsafe"}, "safe or unsafe": {"safe", "unsafe"}}
     assert kinds <= allowed[rule.fix_safety]

@@ -13,6 +13,7 @@ from nncheck.fix import Fix
 from nncheck.model import FileModel
 from nncheck.noqa import is_silenced, split_lines
 from nncheck.parsing import parse
+from nncheck.project import Project
 from nncheck.rule import Report
 from nncheck.rules import all_rules
 from nncheck.settings import Settings
@@ -84,12 +85,26 @@ def _item(finding: Finding) -> Item:
     return Item(finding, (finding.code, finding.message), None)
 
 
+def _project(settings: Settings) -> Project:
+    # One per process and settings: other files' tables are read once, whatever is checked after.
+    key = (settings.module_bases, settings.src_roots)
+    if key not in _projects:
+        _projects[key] = Project(settings.module_bases, settings.src_roots)
+    return _projects[key]
+
+
+_projects: dict[tuple[frozenset[str], tuple[str, ...]], Project] = {}
+
+
 def _run_rules(module: cst.Module, path: str, settings: Settings) -> tuple[list[Report], list[Finding]]:
-    model = FileModel(module, settings.module_bases)
+    if settings.cross_file:
+        model = _project(settings).model_for(module, path)
+    else:
+        model = FileModel(module, settings.module_bases)
     reports: list[Report] = []
     errors: list[Finding] = []
     for rule in all_rules():
-        if not settings.is_selected(rule.code):
+        if not settings.is_selected(rule.code, rule.default_enabled):
             continue
         try:
             reports.extend(rule().check(model))

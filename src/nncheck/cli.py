@@ -72,12 +72,16 @@ def build_parser() -> argparse.ArgumentParser:
     add("paths", nargs="*", default=["."], metavar="PATH", help="files or folders to check ('-' for stdin; default: .)")
     add("--select", type=_codes, default=(_CODE_PREFIX,), metavar="CODES",
         help="comma-separated codes or prefixes to report (default: NNC)")
+    add("--extend-select", type=_codes, default=(), metavar="CODES",
+        help="codes or prefixes to report on top of --select (e.g. NNC007, which is off by default)")
     add("--ignore", type=_codes, default=(), metavar="CODES", help="comma-separated codes or prefixes not to report")
     add("--exclude", type=_names, default=(), metavar="PATTERNS",
         help="comma-separated glob patterns of files or folders to skip, added to the defaults "
         "(.git, virtualenvs, __pycache__, build, dist, node_modules, ...)")
     add("--module-bases", type=_names, default=(), metavar="NAMES",
         help="comma-separated qualified names of extra base classes that are nn.Modules, e.g. mypkg.layers.Base")
+    add("--src", type=_names, default=(), metavar="FOLDERS",
+        help="comma-separated folders to look up absolute imports in (besides the one holding the top package)")
     add("--jobs", "-j", type=_positive, default=os.cpu_count() or 1, metavar="N",
         help="processes to check files in (default: all cores)")
     add("--stdin-filename", default=None, metavar="NAME", help="the name to show for source read from stdin")
@@ -95,8 +99,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(explain(args.explain))
         return EXIT_CLEAN
     mode = FIX if args.fix else DIFF if args.diff else CHECK
-    job = _Job(Settings(select=args.select, ignore=args.ignore, module_bases=frozenset(args.module_bases)),
-               mode, args.unsafe_fixes)
+    settings = Settings(
+        select=args.select + args.extend_select,
+        ignore=args.ignore,
+        module_bases=frozenset(args.module_bases),
+        src_roots=args.src,
+    )
+    job = _Job(settings, mode, args.unsafe_fixes)
     status = EXIT_CLEAN
     files: list[str] = []
     outcomes: list[FileFix] = []

@@ -9,13 +9,15 @@ from typing import Any
 
 from nncheck import __version__
 from nncheck.checker import check_source
+from nncheck.rules import all_rules
 from nncheck.settings import Settings
 
 
 class Plugin:
     name = "nncheck"
     version = __version__
-    settings = Settings()
+    # flake8 selects codes itself (off-by-default ones through extend_default_ignore), so every rule runs.
+    settings = Settings(select=tuple(rule.code for rule in all_rules()))
 
     def __init__(self, tree: ast.AST, lines: list[str], filename: str) -> None:
         # flake8 only asks for `tree` so that it runs this once per file; libcst does the parsing.
@@ -31,11 +33,23 @@ class Plugin:
             comma_separated_list=True,
             help="Qualified names of extra base classes that are nn.Modules (e.g. mypkg.layers.Base).",
         )
+        parser.add_option(
+            "--nncheck-src",
+            default="",
+            parse_from_config=True,
+            comma_separated_list=True,
+            help="Folders to look up absolute imports in, besides the one holding the top package.",
+        )
+        parser.extend_default_ignore([rule.code for rule in all_rules() if not rule.default_enabled])
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
         # flake8 does the selecting and the noqa handling itself.
-        cls.settings = Settings(module_bases=frozenset(options.nncheck_module_bases or ()))
+        cls.settings = Settings(
+            select=tuple(rule.code for rule in all_rules()),
+            module_bases=frozenset(options.nncheck_module_bases or ()),
+            src_roots=tuple(options.nncheck_src or ()),
+        )
 
     def run(self) -> Iterator[tuple[int, int, str, type[Plugin]]]:
         source = "".join(self._lines)

@@ -7,6 +7,7 @@ conflicting ways resolves to nothing. That costs some recall and never a false "
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -18,25 +19,30 @@ from nncheck.known_modules import MODULE_ITSELF, PARAMETER_CLASSES, is_known_mod
 
 @dataclass(eq=False)
 class ClassInfo:
-    node: cst.ClassDef
+    name: str
     parent: ClassInfo | None  # the class whose body holds this one, if any
+    base_names: list[list[str] | None]  # each positional base as a dotted name, None if it is not one
+    node: cst.ClassDef | None = None  # None in the summary of another file, read with ast
     nested: dict[str, list[ClassInfo]] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return self.node.name.value
 
     @property
     def qualname(self) -> str:
         return f"{self.parent.qualname}.{self.name}" if self.parent else self.name
 
     @property
+    def definition(self) -> cst.ClassDef:
+        """The class statement; rules only look at the checked file's own classes, which have one."""
+        assert self.node is not None, "another file's class has no libcst node"
+        return self.node
+
+    @property
     def bases(self) -> list[cst.BaseExpression]:
-        return [arg.value for arg in self.node.bases if arg.keyword is None and not arg.star]
+        return [arg.value for arg in self.definition.bases if arg.keyword is None and not arg.star]
 
     def methods(self, name: str) -> list[cst.FunctionDef]:
         # `class A: pass` has a one-line suite; its body holds no methods, and the test below is false.
-        return [s for s in self.node.body.body if isinstance(s, cst.FunctionDef) and s.name.value == name]
+        body = self.node.body.body if self.node is not None else ()
+        return [s for s in body if isinstance(s, cst.FunctionDef) and s.name.value == name]
 
 
 # What a name or dotted expression stands for: a qualified name outside this file, or classes in it.
@@ -44,22 +50,39 @@ Target = Union[str, list[ClassInfo], None]
 
 
 @dataclass(frozen=True)
-class _Binding:
+class Binding:
     kind: str  # "import", "alias", "class" or "other"
     qualname: str = ""  # for "import"
-    expr: cst.BaseExpression | None = None  # for "alias": the right-hand side, a dotted name
+    parts: tuple[str, ...] = ()  # for "alias": the right-hand side, a dotted name
     cls: ClassInfo | None = None  # for "class"
 
 
 class FileModel:
-    def __init__(self, module: cst.Module, extra_bases: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        module: cst.Module | None,
+        extra_bases: frozenset[str] = frozenset(),
+        resolver: Callable[[str], bool] | None = None,
+        table: Table | None = None,
+    ) -> None:
         self.module = module
         self.extra_bases = extra_bases
-        collector = _Collector()
-        module.visit(collector)
-        self.classes: list[ClassInfo] = collector.classes
-        self._bindings = collector.bindings
+        # Answers "is this imported name an nn.Module class in another file of the project?"
+        self._resolver = resolver
+        if table is None:
+            assert module is not None
+            collector = _Collector()
+            module.visit(collector)
+            table = collector
+        self.classes: list[ClassInfo] = table.classes
+        self._bindings = table.bindings
         self._is_module: dict[int, bool] = {}
+
+    @property
+    def tree(self) -> cst.Module:
+        """The checked file's libcst tree (another file's summary has none)."""
+        assert self.module is not None, "another file's summary has no libcst tree"
+        return self.module
 
     # -- name resolution -------------------------------------------------------------------------
 
@@ -95,8 +118,8 @@ class FileModel:
         for binding in bindings:
             if binding.kind == "import":
                 targets.append(binding.qualname)
-            elif binding.kind == "alias" and binding.expr is not None:
-                targets.append(self._resolve_parts(dotted_name(binding.expr) or [], seen | {name}))
+            elif binding.kind == "alias" and binding.parts:
+                targets.append(self._resolve_parts(list(binding.parts), seen | {name}))
             else:
                 return None
         first = targets[0]
@@ -112,17 +135,42 @@ class FileModel:
         key = id(cls)
         if key not in self._is_module:
             self._is_module[key] = False  # a cycle of bases proves nothing
-            self._is_module[key] = any(self._is_module_target(self.resolve(base)) for base in cls.bases)
+            self._is_module[key] = any(
+                self._is_module_target(self._resolve_parts(parts, frozenset())) for parts in cls.base_names if parts
+            )
         return self._is_module[key]
 
     def _is_module_target(self, target: Target) -> bool:
         if isinstance(target, str):
-            return is_known_module(target, self.extra_bases)
+            if is_known_module(target, self.extra_bases):
+                return True
+            return self._resolver is not None and self._resolver(target)
         return bool(target) and all(self.is_module_class(cls) for cls in target or ())
+
+    def is_module_path(self, parts: list[str]) -> bool:
+        """For another file asking: is the name `parts` (such as ["Outer", "Inner"]) here an nn.Module?"""
+        return bool(parts) and self._is_module_target(self._resolve_parts(parts, frozenset()))
 
     def is_module_expr(self, expr: cst.BaseExpression) -> bool:
         """True when `expr` names a class that is certainly an nn.Module."""
         return self._is_module_target(self.resolve(expr))
+
+    def is_module_call(self, expr: cst.BaseExpression) -> bool:
+        """`expr` certainly builds an nn.Module: a call of a class that is one."""
+        return isinstance(expr, cst.Call) and self.is_module_expr(expr.func)
+
+    def spelling_of(self, qualified_name: str) -> str | None:
+        """How this file can name `qualified_name` through its own imports (`nn.ModuleList` for
+        torch.nn.ModuleList after `from torch import nn`), or None."""
+        for name in sorted(self._bindings):
+            target = self._resolve_name(name, frozenset())
+            if not isinstance(target, str):
+                continue
+            if qualified_name == target:
+                return name
+            if qualified_name.startswith(target + "."):
+                return name + qualified_name[len(target):]
+        return None
 
     def is_module_itself(self, expr: cst.BaseExpression) -> bool:
         """`expr` names torch.nn.Module itself, not a subclass."""
@@ -141,34 +189,76 @@ class FileModel:
 _NONE = "None"
 
 
-class _Collector(cst.CSTVisitor):
-    """One pass over the tree: every class, and every binding of a name."""
+class Table:
+    """The binding policy shared by the libcst collector (the checked file) and the ast one (other
+    files' summaries): both report syntax through these methods, so the two cannot disagree."""
 
     def __init__(self) -> None:
         self.classes: list[ClassInfo] = []
-        self.bindings: dict[str, list[_Binding]] = {}
+        self.bindings: dict[str, list[Binding]] = {}
         self._class_stack: list[ClassInfo | None] = []  # None marks a function body
 
-    def _bind(self, name: str, binding: _Binding) -> None:
+    def _bind(self, name: str, binding: Binding) -> None:
         self.bindings.setdefault(name, []).append(binding)
 
     def _in_function(self) -> bool:
         return None in self._class_stack
 
-    def _bind_other(self, target: cst.BaseExpression) -> None:
+    def bind_import(self, local: str, qualname: str) -> None:
+        self._bind(local, Binding("import", qualname=qualname))
+
+    def bind_other(self, names: list[str]) -> None:
         # Local variables rarely collide with imports; only module-level rebinding makes a name ambiguous.
-        if self._class_stack:
+        if not self._class_stack:
+            for name in names:
+                self._bind(name, Binding("other"))
+
+    def bind_assignment(self, target: str | None, value_parts: list[str] | None, value_is_none: bool) -> None:
+        """`target = value` (target None: not a plain name). Aliases such as `Base = nn.Module` count
+        outside functions; `nn = None` after a failed optional import leaves the import's meaning."""
+        if self._in_function():
             return
-        for name_node in _target_names(target):
-            self._bind(name_node, _Binding("other"))
+        if target is not None and value_is_none:
+            return
+        if target is not None and value_parts:
+            self._bind(target, Binding("alias", parts=tuple(value_parts)))
+        elif target is not None:
+            self.bind_other([target])
+
+    def enter_class(self, name: str, base_names: list[list[str] | None], node: cst.ClassDef | None) -> None:
+        parent = self._class_stack[-1] if self._class_stack else None
+        info = ClassInfo(name=name, parent=parent, base_names=base_names, node=node)
+        if parent is not None:
+            parent.nested.setdefault(name, []).append(info)
+        self.classes.append(info)
+        self._bind(name, Binding("class", cls=info))
+        self._class_stack.append(info)
+
+    def enter_function(self, name: str, parameters: list[str]) -> None:
+        self.bind_other([name])
+        # A parameter that shadows an import (`def make(nn): class A(nn.Module)`) makes the name uncertain.
+        for parameter in parameters:
+            self._bind(parameter, Binding("other"))
+        self._class_stack.append(None)
+
+    def leave_scope(self) -> None:
+        self._class_stack.pop()
+
+
+class _Collector(Table, cst.CSTVisitor):
+    """The table of the checked file, from its libcst tree."""
+
+    def __init__(self) -> None:
+        Table.__init__(self)
+        cst.CSTVisitor.__init__(self)
 
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
             parts = dotted_name(alias.name) or []
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                self._bind(alias.asname.name.value, _Binding("import", qualname=".".join(parts)))
+                self.bind_import(alias.asname.name.value, ".".join(parts))
             elif parts:
-                self._bind(parts[0], _Binding("import", qualname=parts[0]))
+                self.bind_import(parts[0], parts[0])
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if isinstance(node.names, cst.ImportStar):
@@ -178,66 +268,57 @@ class _Collector(cst.CSTVisitor):
         for alias in node.names:
             local = alias.asname.name if alias.asname is not None else alias.name
             if isinstance(alias.name, cst.Name) and isinstance(local, cst.Name):
-                qualname = f"{dots}{package}.{alias.name.value}" if package else f"{dots}{alias.name.value}"
-                self._bind(local.value, _Binding("import", qualname=qualname))
+                self.bind_import(local.value, imported_name(dots, package, alias.name.value))
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        parent = self._class_stack[-1] if self._class_stack else None
-        info = ClassInfo(node=node, parent=parent)
-        if parent is not None:
-            parent.nested.setdefault(info.name, []).append(info)
-        self.classes.append(info)
-        self._bind(info.name, _Binding("class", cls=info))
-        self._class_stack.append(info)
+        bases = [dotted_name(arg.value) for arg in node.bases if arg.keyword is None and not arg.star]
+        self.enter_class(node.name.value, bases, node)
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._class_stack.pop()
+        self.leave_scope()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._bind_other(node.name)
-        # A parameter that shadows an import (`def make(nn): class A(nn.Module)`) makes the name uncertain.
-        for param in _parameters(node.params):
-            self._bind(param.name.value, _Binding("other"))
-        self._class_stack.append(None)
+        self.enter_function(node.name.value, [p.name.value for p in _parameters(node.params)])
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._class_stack.pop()
+        self.leave_scope()
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
-            self._bind_assignment(target.target, node.value)
+            self._assignment(target.target, node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
-            self._bind_assignment(node.target, node.value)
+            self._assignment(node.target, node.value)
 
-    def _bind_assignment(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
-        if self._in_function():
-            return
+    def _assignment(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):
-            if isinstance(value, cst.Name) and value.value == _NONE:
-                return  # `nn = None` after a failed optional import leaves the import's meaning intact
-            if dotted_name(value):
-                self._bind(target.value, _Binding("alias", expr=value))
-                return
-        self._bind_other(target)
+            is_none = isinstance(value, cst.Name) and value.value == _NONE
+            self.bind_assignment(target.value, dotted_name(value), is_none)
+        else:
+            self.bind_other(_target_names(target))
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._bind_other(node.target)
+        self.bind_other(_target_names(node.target))
 
     def visit_For(self, node: cst.For) -> None:
-        self._bind_other(node.target)
+        self.bind_other(_target_names(node.target))
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
-            self._bind_other(node.asname.name)
+            self.bind_other(_target_names(node.asname.name))
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         if node.name is not None:
-            self._bind_other(node.name.name)
+            self.bind_other(_target_names(node.name.name))
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._bind_other(node.target)
+        self.bind_other(_target_names(node.target))
+
+
+def imported_name(dots: str, package: str, name: str) -> str:
+    """The qualified name `from <dots><package> import <name>` binds (relative ones keep their dots)."""
+    return f"{dots}{package}.{name}" if package else f"{dots}{name}"
 
 
 def _target_names(target: cst.BaseExpression) -> list[str]:

@@ -36,6 +36,7 @@ class Rule:
     code: ClassVar[str]
     name: ClassVar[str]  # a short kebab-case name, for documentation
     message: ClassVar[str]  # a str.format template
+    default_enabled: ClassVar[bool] = True  # False: reported only when selected by its full code
     fix_safety: ClassVar[str]  # "safe", "unsafe", "safe or unsafe" (depending on the case) or "none"
     valid: ClassVar[tuple[str, ...]]
     invalid: ClassVar[tuple[str, ...]]

@@ -15,9 +15,16 @@ class Settings:
     ignore: tuple[str, ...] = ()
     # Qualified names such as "mypkg.layers.Base" to treat as nn.Module.
     module_bases: frozenset[str] = field(default_factory=frozenset)
+    # Folders that absolute imports are looked up in, besides the one holding the checked file's top package.
+    src_roots: tuple[str, ...] = ()
+    # Follow imports into other files of the project to tell which base classes are nn.Modules.
+    cross_file: bool = True
 
-    def is_selected(self, code: str) -> bool:
+    def is_selected(self, code: str, default_enabled: bool = True) -> bool:
         # The more specific prefix wins, as in flake8 and ruff: --select NNC --ignore NNC00 keeps nothing
-        # of NNC00x, while --select NNC001 --ignore NNC keeps NNC001.
+        # of NNC00x, while --select NNC001 --ignore NNC keeps NNC001. A rule that is off by default
+        # must be selected by its full code.
+        if not default_enabled and code not in self.select:
+            return False
         chosen = _longest_match(code, self.select)
         return chosen >= 0 and chosen > _longest_match(code, self.ignore)

@@ -149,7 +149,7 @@ def _add_super_init(init: cst.FunctionDef) -> cst.FunctionDef:
 def _takes_no_arguments(model: FileModel, cls: ClassInfo) -> bool:
     """Whether `super().__init__()` is certainly right in `cls`: a single base that is nn.Module itself,
     or a class of this file whose own initialisation needs no arguments."""
-    if len(cls.bases) != 1 or cls.node.keywords:
+    if len(cls.bases) != 1 or cls.definition.keywords:
         return False
     if model.is_module_itself(cls.bases[0]):
         return True

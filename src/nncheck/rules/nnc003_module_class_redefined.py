@@ -128,8 +128,8 @@ def build():
         counts = Counter(cls.name for cls in model.classes)
         if all(count == 1 for count in counts.values()):
             return  # the common case: no class name repeats, nothing to walk
-        infos = {id(cls.node): cls for cls in model.classes}
-        for statements in _statement_lists(model.module):
+        infos = {id(cls.definition): cls for cls in model.classes}
+        for statements in _statement_lists(model.tree):
             yield from self._check_block(model, statements, infos)
 
     def _check_block(
@@ -144,20 +144,20 @@ def build():
                 first = infos[id(statements[earlier[name]])]
                 second = infos[id(statement)]
                 if self._loses_first(model, first, second, statements[earlier[name] + 1:index]):
-                    yield self.report(statement, cls=name, line=first.node)
+                    yield self.report(statement, cls=name, line=first.definition)
             earlier[name] = index
 
     @staticmethod
     def _loses_first(model: FileModel, first: ClassInfo, second: ClassInfo, between: Sequence[cst.CSTNode]) -> bool:
-        if first.node.decorators or _may_register(model, first):
+        if first.definition.decorators or _may_register(model, first):
             return False
         if not (model.is_module_class(first) or model.is_module_class(second)):
             return False
         # The second class's body runs before its name is rebound (`Legacy = Net` there keeps the first);
         # its methods run later and see the second class, so they are not uses.
-        uses = [*between, *second.node.bases, *second.node.keywords, *second.node.decorators]
+        uses = [*between, *second.definition.bases, *second.definition.keywords, *second.definition.decorators]
         return first.name not in set(names_in(uses)) and first.name not in set(
-            names_in([second.node.body], enter_functions=False)
+            names_in([second.definition.body], enter_functions=False)
         )
 
 
@@ -187,7 +187,7 @@ def _may_register(model: FileModel, cls: ClassInfo) -> bool:
         if id(current) in seen:
             continue
         seen.add(id(current))
-        if current.node.keywords or current.methods("__init_subclass__"):
+        if current.definition.keywords or current.methods("__init_subclass__"):
             return True
         for base in current.bases:
             target = model.resolve(base)

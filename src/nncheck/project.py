@@ -1,0 +1,104 @@
+"""Cross-file resolution: is a base class imported from another file of the project an nn.Module?
+
+The imported module's file is found on disk relative to the importing file (relative imports by
+package folders; absolute imports from the folder holding the top package, its `src/`, and configured
+source roots). Only that file's class and import table is read (with ast; see summary.py), never its rules,
+once per process, and names are followed transitively through re-exports, with cycles cut.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+import libcst as cst
+
+from nncheck.model import FileModel
+from nncheck.source import SourceError, decode, read_bytes
+from nncheck.summary import read_table
+
+# Packages whose module classes are known from data; their files are never looked for.
+_KNOWN_ROOTS = frozenset({"torch", "lightning", "pytorch_lightning", "transformers", "diffusers"})
+
+
+class Project:
+    def __init__(self, extra_bases: frozenset[str] = frozenset(), src_roots: tuple[str, ...] = ()) -> None:
+        self._extra_bases = extra_bases
+        self._src_roots = tuple(os.path.abspath(root) for root in src_roots)
+        self._models: dict[str, FileModel | None] = {}
+        self._in_progress: set[tuple[str, str]] = set()
+
+    def resolver_for(self, path: str) -> Callable[[str], bool]:
+        return lambda qualified_name: self.is_module(path, qualified_name)
+
+    def model_for(self, module: cst.Module, path: str) -> FileModel:
+        """The model of the checked file itself, resolving its imports through this project."""
+        return FileModel(module, self._extra_bases, self.resolver_for(path))
+
+    def is_module(self, importer: str, qualified_name: str) -> bool:
+        for file, attributes in self._candidates(importer, qualified_name):
+            model = self._model(file)
+            if model is None:
+                continue
+            key = (file, ".".join(attributes))
+            if key in self._in_progress:
+                return False  # an import cycle proves nothing
+            self._in_progress.add(key)
+            try:
+                return model.is_module_path(attributes)
+            finally:
+                self._in_progress.discard(key)
+        return False
+
+    def _model(self, path: str) -> FileModel | None:
+        real = os.path.realpath(path)
+        if real not in self._models:
+            self._models[real] = None  # also guards against re-entry while it is being built
+            try:
+                table = read_table(decode(read_bytes(real)))
+                self._models[real] = FileModel(None, self._extra_bases, self.resolver_for(real), table)
+            except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
+                pass  # a file that cannot be read or parsed leaves its names unresolved
+        return self._models[real]
+
+    def _candidates(self, importer: str, qualified_name: str) -> Iterator[tuple[str, list[str]]]:
+        """(file, attribute path inside it) for each way of splitting the name, longest module first."""
+        dots = len(qualified_name) - len(qualified_name.lstrip("."))
+        parts = [p for p in qualified_name[dots:].split(".") if p]
+        if not parts:
+            return
+        if dots:
+            folder = os.path.dirname(os.path.abspath(importer))
+            for _ in range(dots - 1):
+                folder = os.path.dirname(folder)
+            roots = [folder]
+            shortest = 0  # `from . import Base` reads the package's __init__.py
+        else:
+            if parts[0] in _KNOWN_ROOTS:
+                return
+            roots = self._roots(importer)
+            shortest = 1
+        for root in roots:
+            for split in range(len(parts) - 1, shortest - 1, -1):
+                module, attributes = parts[:split], parts[split:]
+                for file in _module_files(root, module):
+                    yield file, attributes
+
+    def _roots(self, importer: str) -> list[str]:
+        folder = os.path.dirname(os.path.abspath(importer))
+        while os.path.isfile(os.path.join(folder, "__init__.py")):
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+        roots = [folder, os.path.join(folder, "src"), *self._src_roots]
+        return [root for index, root in enumerate(roots) if os.path.isdir(root) and root not in roots[:index]]
+
+
+def _module_files(root: str, module: list[str]) -> Iterator[str]:
+    if not module:
+        candidates = [os.path.join(root, "__init__.py")]
+    else:
+        base = os.path.join(root, *module)
+        candidates = [base + ".py", os.path.join(base, "__init__.py")]
+    yield from (candidate for candidate in candidates if os.path.isfile(candidate))

@@ -1,0 +1,50 @@
+"""Cross-file resolution edge cases that the walked fixture projects cannot hold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import flake8, nncheck
+from test_cli import write
+
+USE = "from mylib.base import Base\n\n\nclass Net(Base):\n    def __init__(self):\n        self.x = 1\n"
+FOUND = "app/net.py:5:5: NNC002"
+
+
+def test_src_roots_from_the_command_and_flake8(tmp_cwd: Path) -> None:
+    write(tmp_cwd / "libs" / "mylib" / "__init__.py", "")
+    write(tmp_cwd / "libs" / "mylib" / "base.py", "import torch\n\n\nclass Base(torch.nn.Module):\n    pass\n")
+    write(tmp_cwd / "app" / "net.py", USE)
+    assert nncheck("app/net.py", cwd=tmp_cwd).stdout == ""
+    assert nncheck("--src", "libs", "app/net.py", cwd=tmp_cwd).stdout.startswith(FOUND)
+    assert flake8("--select", "NNC", "app/net.py", cwd=tmp_cwd).stdout == ""
+    assert flake8("--select", "NNC", "--nncheck-src", "libs", "app/net.py", cwd=tmp_cwd).stdout.startswith(FOUND)
+
+
+def test_unparsable_or_missing_base_file_leaves_the_base_unresolved(tmp_cwd: Path) -> None:
+    write(tmp_cwd / "app" / "mylib" / "__init__.py", "")
+    write(tmp_cwd / "app" / "mylib" / "base.py", "class Base(:\n")
+    write(tmp_cwd / "app" / "net.py", USE + "from mylib.gone import Other\n\n\nclass B(Other):\n    pass\n")
+    result = nncheck("app/net.py", cwd=tmp_cwd)
+    assert (result.returncode, result.stdout) == (0, "")
+
+
+def test_editing_only_the_base_file_changes_the_findings(tmp_cwd: Path) -> None:
+    write(tmp_cwd / "app" / "mylib" / "__init__.py", "")
+    write(tmp_cwd / "app" / "mylib" / "base.py", "class Base:\n    pass\n")
+    write(tmp_cwd / "app" / "net.py", USE)
+    assert nncheck("app/net.py", cwd=tmp_cwd).stdout == ""
+    write(tmp_cwd / "app" / "mylib" / "base.py", "from torch import nn\n\n\nclass Base(nn.Module):\n    pass\n")
+    assert nncheck("app/net.py", cwd=tmp_cwd).stdout.startswith(FOUND)
+
+
+def test_direct_forward_calls_are_off_by_default(tmp_cwd: Path) -> None:
+    write(tmp_cwd / "x.py", (
+        "from torch import nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(2, 2)\n\n    def forward(self, x):\n        return self.fc.forward(x)\n"
+    ))
+    assert nncheck("x.py", cwd=tmp_cwd).stdout == ""
+    assert nncheck("--select", "NNC", "x.py", cwd=tmp_cwd).stdout == ""
+    assert "x.py:10:16: NNC007" in nncheck("--extend-select", "NNC007", "x.py", cwd=tmp_cwd).stdout
+    assert "NNC007" not in flake8("x.py", cwd=tmp_cwd).stdout
+    assert "x.py:10:16: NNC007" in flake8("--extend-select", "NNC007", "x.py", cwd=tmp_cwd).stdout
