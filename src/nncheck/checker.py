@@ -127,11 +127,18 @@ def _place(module: cst.Module, path: str, reports: list[Report]) -> list[Item]:
         values = {k: positions[v].start.line if isinstance(v, cst.CSTNode) else v for k, v in report.values.items()}
         message = report.template.format(**values)
         kind = report.fix.kind if report.fix else None
-        finding = Finding(path, start.line, start.column, report.code, message, kind)
+        shown = positions[_highlighted(report.node)]
+        span = (shown.start.line, shown.start.column, shown.end.line, shown.end.column)
+        finding = Finding(path, start.line, start.column, report.code, message, kind, span)
         key = (report.code, report.template, tuple(sorted((k, str(v)) for k, v in report.values.items()
                                                           if not isinstance(v, cst.CSTNode))))
         items.append(Item(finding, key, report.fix))
     return items
+
+
+def _highlighted(node: cst.CSTNode) -> cst.CSTNode:
+    # A def or class is reported at its keyword but underlined at its name, as editors do.
+    return node.name if isinstance(node, (cst.FunctionDef, cst.ClassDef)) else node
 
 
 def _unparsable(path: str, message: str) -> Finding:

@@ -13,6 +13,9 @@ class Finding:
     code: str
     message: str
     fix: str | None = None  # "safe" or "unsafe" when nncheck --fix can rewrite it
+    # What an editor underlines: (line, col, end_line, end_col), the name of a def or class, or the
+    # statement; None for findings about the whole file.
+    span: tuple[int, int, int, int] | None = None
 
 
 # Codes that report on the file itself rather than on a rule; never deselected.

@@ -35,10 +35,16 @@ class FixResult:
 
 
 def fix_source(
-    source: str | bytes, path: str = "<string>", settings: Settings = DEFAULT_SETTINGS, *, unsafe: bool = False
+    source: str | bytes,
+    path: str = "<string>",
+    settings: Settings = DEFAULT_SETTINGS,
+    *,
+    unsafe: bool = False,
+    only: Finding | None = None,
 ) -> FixResult:
-    """Apply every safe fix (and the unsafe ones too if asked). A rewrite is kept only if it parses and,
-    checked again, has lost exactly the findings it fixed and gained none."""
+    """Apply every safe fix (and the unsafe ones too if asked), or only the fix of the finding `only`
+    (an editor's quick fix). A rewrite is kept only if it parses and, checked again, has lost exactly
+    the findings it fixed and gained none."""
     if isinstance(source, bytes):
         try:
             text, encoding = decode_with_encoding(source)
@@ -53,6 +59,8 @@ def fix_source(
     one_at_a_time = False
     for _ in range(_MAX_ROUNDS):
         candidates = [i for i in analysis.items if i.fix and (i.fix.safe or unsafe) and i.key not in refused]
+        if only is not None:
+            candidates = [i for i in candidates if i.finding == only and not result.fixed]
         if analysis.module is None or not candidates:
             break
         if one_at_a_time:
