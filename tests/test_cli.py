@@ -194,12 +194,15 @@ def test_version_and_help() -> None:
     assert nncheck("--jobs", "0").returncode == 2
 
 
-def test_explain_prints_the_rule_documentation() -> None:
+def test_rule_prints_the_rule_documentation() -> None:
     from nncheck.rules import all_rules
 
     for rule in all_rules():
-        result = nncheck("--explain", rule.code.lower())
+        result = nncheck("rule", rule.code.lower())
         assert result.returncode == 0
         assert result.stdout.startswith(f"{rule.code} ({rule.name})\n\n")
         assert "**Why is this a bug.**" in result.stdout
-    assert nncheck("--explain", "NNC777").returncode == 2
+    assert nncheck("rule", "NNC777").returncode == 2
+    listing = nncheck("rule", "--all").stdout.splitlines()
+    assert [line.split()[0] for line in listing] == [rule.code for rule in all_rules()]
+    assert "(off by default)" in listing[6]

@@ -14,7 +14,9 @@ from test_cli import BAD
 
 def test_str_and_bytes_give_the_same_findings() -> None:
     assert check_source(BAD, "m.py") == check_source(BAD.encode(), "m.py") == [
-        Finding("m.py", 5, 4, "NNC001", "Net.__call__ bypasses forward hooks; rename it to forward", "safe", (5, 8, 5, 16))
+        Finding(
+            "m.py", 5, 4, "NNC001", "Net.__call__ bypasses forward hooks; rename it to forward", "safe", (5, 8, 5, 16)
+        )
     ]
 
 

@@ -36,3 +36,15 @@ def test_every_option_of_the_command_is_documented() -> None:
     options = {o for action in build_parser()._actions for o in action.option_strings if o.startswith("--")}
     options -= {"--help", "--version"}
     assert {o for o in options if f"`{o}" not in README} == set()
+
+
+def test_rule_pages_are_up_to_date() -> None:
+    from nncheck.docs import rule_page
+
+    pages = ROOT / "docs" / "rules"
+    for rule in all_rules():
+        page = pages / f"{rule.code}.md"
+        assert page.exists() and page.read_text(encoding="utf-8") == rule_page(rule), (
+            f"{page} is out of date: run python scripts/generate_rule_docs.py"
+        )
+    assert sorted(p.stem for p in pages.glob("*.md")) == [rule.code for rule in all_rules()]

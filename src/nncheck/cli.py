@@ -1,51 +1,41 @@
-"""The `nncheck` command: find files, check each with the library call, print findings, exit."""
+"""The `nncheck` command: find files, check each with the library call, print findings, exit.
+
+`nncheck rule CODE` prints a rule's documentation and `nncheck lsp` starts the language server;
+everything else checks (or fixes) files.
+"""
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from nncheck import __version__
 from nncheck.checker import check_file, check_source
-from nncheck.fixing import FileFix, FixResult, fix_file, fix_source
-from nncheck.discovery import find_python_files
+from nncheck.config import ConfigError, Overrides, check_codes, config_for, excludes_for, settings_for
+from nncheck.discovery import DEFAULT_EXCLUDES, find_python_files
 from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, Finding
+from nncheck.fixing import FileFix, FixResult, fix_file, fix_source
+from nncheck.formats import to_github, to_json, to_sarif
 from nncheck.output import CHECK, DIFF, FIX, format_finding, summary, unified_diff
-from nncheck.rule import Rule
+from nncheck.progress import Progress
 from nncheck.rules import all_rules
-from nncheck.settings import Settings
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 STDIN = "-"
-_CODE_PREFIX = "NNC"
+FORMATS = ("text", "concise", "json", "sarif", "github")
 # Below this many files, starting worker processes costs more than it saves.
 _MIN_FILES_FOR_WORKERS = 16
 
 
 def _codes(text: str) -> tuple[str, ...]:
-    codes = tuple(c.strip().upper() for c in text.split(",") if c.strip())
-    known = [rule.code for rule in all_rules()] + [UNPARSABLE, INTERNAL_ERROR]
-    for code in codes:
-        if not any(k.startswith(code) for k in known):
-            raise argparse.ArgumentTypeError(f"unknown code or prefix {code!r} (codes are {', '.join(known)})")
-    return codes
-
-
-def _rule(text: str) -> type[Rule]:
-    for rule in all_rules():
-        if rule.code == text.strip().upper():
-            return rule
-    raise argparse.ArgumentTypeError(f"unknown rule {text!r} (rules are {', '.join(r.code for r in all_rules())})")
-
-
-def explain(rule: type[Rule]) -> str:
-    body = inspect.cleandoc(rule.__doc__ or "")
-    return f"{rule.code} ({rule.name})\n\n{body}\n"
+    try:
+        return check_codes(tuple(text.split(",")), "codes")
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("codes: ")) from None
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -65,61 +55,96 @@ def _positive(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nncheck",
-        description="Find torch.nn.Module subclasses that PyTorch accepts but that are wired wrong.",
+        description="Find torch.nn.Module subclasses that PyTorch accepts but that are wired wrong. "
+        "Also: `nncheck rule CODE` (a rule's documentation), `nncheck lsp` (the language server).",
         epilog="Exit status: 0 no findings, 1 findings, 2 usage error or a file that could not be read or parsed.",
     )
     add = parser.add_argument
     add("paths", nargs="*", default=["."], metavar="PATH", help="files or folders to check ('-' for stdin; default: .)")
-    add("--select", type=_codes, default=(_CODE_PREFIX,), metavar="CODES",
+    add("--select", type=_codes, default=None, metavar="CODES",
         help="comma-separated codes or prefixes to report (default: NNC)")
     add("--extend-select", type=_codes, default=(), metavar="CODES",
         help="codes or prefixes to report on top of --select (e.g. NNC007, which is off by default)")
-    add("--ignore", type=_codes, default=(), metavar="CODES", help="comma-separated codes or prefixes not to report")
+    add("--ignore", type=_codes, default=None, metavar="CODES", help="comma-separated codes or prefixes not to report")
     add("--exclude", type=_names, default=(), metavar="PATTERNS",
         help="comma-separated glob patterns of files or folders to skip, added to the defaults "
         "(.git, virtualenvs, __pycache__, build, dist, node_modules, ...)")
-    add("--module-bases", type=_names, default=(), metavar="NAMES",
+    add("--module-bases", type=_names, default=None, metavar="NAMES",
         help="comma-separated qualified names of extra base classes that are nn.Modules, e.g. mypkg.layers.Base")
-    add("--src", type=_names, default=(), metavar="FOLDERS",
+    add("--src", type=_names, default=None, metavar="FOLDERS",
         help="comma-separated folders to look up absolute imports in (besides the one holding the top package)")
-    add("--jobs", "-j", type=_positive, default=os.cpu_count() or 1, metavar="N",
-        help="processes to check files in (default: all cores)")
-    add("--stdin-filename", default=None, metavar="NAME", help="the name to show for source read from stdin")
+    add("--config", default=None, metavar="FILE", help="read [tool.nncheck] from this file, not the nearest one")
+    add("--isolated", action="store_true", help="ignore all configuration files")
+    add("--output-format", choices=FORMATS, default="text", help="how to print findings (default: text)")
     add("--fix", action="store_true", help="apply safe fixes to the files and report what is left")
     add("--diff", action="store_true", help="print the fixes as a unified diff instead of applying them")
     add("--unsafe-fixes", action="store_true", help="with --fix or --diff, also apply fixes that may change behaviour")
-    add("--explain", type=_rule, default=None, metavar="CODE", help="print a rule's documentation and exit")
+    add("--jobs", "-j", type=_positive, default=os.cpu_count() or 1, metavar="N",
+        help="processes to check files in (default: all cores)")
+    add("--stdin-filename", default=None, metavar="NAME", help="the name to show for source read from stdin")
     add("--version", action="version", version=f"nncheck {__version__}")
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.explain is not None:
-        sys.stdout.write(explain(args.explain))
+def rule_command(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="nncheck rule", description="Print a rule's documentation.")
+    parser.add_argument("code", nargs="?", help="a code such as NNC001")
+    parser.add_argument("--all", action="store_true", help="list every code with a one-line summary")
+    args = parser.parse_args(argv)
+    rules = {rule.code: rule for rule in all_rules()}
+    if args.all:
+        for rule in rules.values():
+            off = " (off by default)" if not rule.default_enabled else ""
+            print(f"{rule.code}  {rule.name:<28} {rule.summary()}{off}")
         return EXIT_CLEAN
-    mode = FIX if args.fix else DIFF if args.diff else CHECK
-    settings = Settings(
-        select=args.select + args.extend_select,
+    code = (args.code or "").upper()
+    if code not in rules:
+        print(f"nncheck rule: error: unknown rule {args.code!r} (rules are {', '.join(rules)})", file=sys.stderr)
+        return EXIT_ERROR
+    rule = rules[code]
+    print(f"{rule.code} ({rule.name})\n\n{rule.documentation()}")
+    return EXIT_CLEAN
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["rule"]:
+        return rule_command(arguments[1:])
+    if arguments[:1] == ["lsp"]:
+        from nncheck.lsp import main as lsp_main
+
+        return lsp_main()
+    args = build_parser().parse_args(arguments)
+    overrides = Overrides(
+        select=args.select,
+        extend_select=args.extend_select,
         ignore=args.ignore,
-        module_bases=frozenset(args.module_bases),
-        src_roots=args.src,
+        module_bases=args.module_bases,
+        src=args.src,
+        config_file=args.config,
+        isolated=args.isolated,
     )
-    job = _Job(settings, mode, args.unsafe_fixes)
+    mode = FIX if args.fix else DIFF if args.diff else CHECK
+    job = _Job(overrides, mode, args.unsafe_fixes)
     status = EXIT_CLEAN
     files: list[str] = []
     outcomes: list[FileFix] = []
-    for path in args.paths:
-        if path == STDIN:
-            outcomes.append(_stdin(args.stdin_filename or STDIN, job))
-        elif not os.path.lexists(path):
-            print(f"nncheck: error: no such file or folder: {path}", file=sys.stderr)
-            status = EXIT_ERROR
-        else:
-            files.extend(find_python_files([path], args.exclude))
+    try:
+        for path in args.paths:
+            if path == STDIN:
+                outcomes.append(_stdin(args.stdin_filename or STDIN, job))
+            elif not os.path.lexists(path):
+                print(f"nncheck: error: no such file or folder: {path}", file=sys.stderr)
+                status = EXIT_ERROR
+            else:
+                files.extend(_discover(path, args.exclude, overrides))
+        _validate_configuration(files, overrides)
+    except ConfigError as error:
+        print(f"nncheck: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
     outcomes.extend(_run(files, job, args.jobs))
     outcomes.sort(key=lambda outcome: outcome.path)
-    if _report(outcomes, job, read_stdin=STDIN in args.paths):
+    if _report(outcomes, job, args.output_format, read_stdin=STDIN in args.paths):
         status = EXIT_ERROR
     remaining = [f for o in outcomes for f in o.result.remaining]
     if status == EXIT_ERROR or any(f.code in (UNPARSABLE, INTERNAL_ERROR) for f in remaining):
@@ -129,27 +154,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_FINDINGS if remaining else EXIT_CLEAN
 
 
-def _report(outcomes: list[FileFix], job: _Job, read_stdin: bool) -> bool:
+def _discover(path: str, cli_excludes: tuple[str, ...], overrides: Overrides) -> Iterator[str]:
+    exclude, extend_exclude, base = excludes_for(os.path.join(path, "x") if os.path.isdir(path) else path, overrides)
+    defaults = DEFAULT_EXCLUDES if exclude is None else exclude
+    return find_python_files([path], extend_exclude + cli_excludes, defaults=defaults, base=base)
+
+
+def _validate_configuration(files: Iterable[str], overrides: Overrides) -> None:
+    # Every configuration file that will be used is read once here, so a bad one stops the run with
+    # one line before any checking, rather than in a worker.
+    for folder in sorted({os.path.dirname(os.path.abspath(f)) for f in files}):
+        config_for(os.path.join(folder, "x.py"), overrides)
+
+
+def _report(outcomes: list[FileFix], job: _Job, output_format: str, read_stdin: bool) -> bool:
     """Print what was found, fixed or would be fixed; return whether anything could not be written."""
     failed = False
     out = sys.stdout
     findings_out = sys.stderr if job.mode == FIX and read_stdin else out  # stdout carries the fixed source
     for outcome in outcomes:
-        result = outcome.result
         if outcome.write_error:
             print(f"nncheck: error: could not write fixes to {outcome.path}: {outcome.write_error}", file=sys.stderr)
             failed = True
-        for finding in result.refused:
+        for finding in outcome.result.refused:
             print(f"nncheck: {format_finding(finding)} (fix not applied: the rewritten file did not check out)",
                   file=sys.stderr)
-        if job.mode == DIFF:
-            if result.changed:
-                out.write(unified_diff(outcome.path, result.original, result.text))
-            continue
-        for finding in result.remaining:
-            findings_out.write(format_finding(finding) + "\n")
+    remaining = [f for o in outcomes for f in o.result.remaining]
+    if job.mode == DIFF:
+        for outcome in outcomes:
+            if outcome.result.changed:
+                out.write(unified_diff(outcome.path, outcome.result.original, outcome.result.text))
+    elif output_format == "json":
+        findings_out.write(to_json(remaining))
+    elif output_format == "sarif":
+        findings_out.write(to_sarif(remaining))
+    elif output_format == "github":
+        findings_out.write(to_github(remaining))
+    else:
+        markers = output_format == "text"
+        for finding in remaining:
+            findings_out.write(format_finding(finding, markers=markers) + "\n")
     out.flush()
-    print(summary(outcomes, job.mode), file=sys.stderr)
+    if output_format in ("text", "github") or job.mode != CHECK:
+        print(summary(outcomes, job.mode), file=sys.stderr)
     return failed
 
 
@@ -159,9 +206,10 @@ def _stdin(name: str, job: _Job) -> FileFix:
     except (OSError, ValueError) as error:  # stdin closed or unreadable
         failed = Finding(name, 1, 0, UNPARSABLE, f"nncheck could not read stdin: {error}")
         return FileFix(name, FixResult("", "", None, remaining=[failed]))
+    settings = settings_for(name if name != STDIN else "stdin.py", job.overrides)
     if job.mode == CHECK:
-        return FileFix(name, FixResult("", "", None, remaining=check_source(data, name, job.settings)))
-    result = fix_source(data, name, job.settings, unsafe=job.unsafe)
+        return FileFix(name, FixResult("", "", None, remaining=check_source(data, name, settings)))
+    result = fix_source(data, name, settings, unsafe=job.unsafe)
     if job.mode == FIX:
         # The fixed source goes to stdout, as editors and pipes expect; findings go to stderr.
         sys.stdout.buffer.write(result.encoded() if result.changed else data)
@@ -171,26 +219,31 @@ def _stdin(name: str, job: _Job) -> FileFix:
 
 @dataclass(frozen=True)
 class _Job:
-    settings: Settings
+    overrides: Overrides
     mode: str
     unsafe: bool
 
 
 def _one(job: _Job, path: str) -> FileFix:
+    settings = settings_for(path, job.overrides)
     if job.mode == CHECK:
-        return FileFix(path, FixResult("", "", None, remaining=check_file(path, job.settings)))
-    return fix_file(path, job.settings, unsafe=job.unsafe, write=job.mode == FIX)
+        return FileFix(path, FixResult("", "", None, remaining=check_file(path, settings)))
+    return fix_file(path, settings, unsafe=job.unsafe, write=job.mode == FIX)
 
 
 def _run(files: list[str], job: _Job, jobs: int) -> list[FileFix]:
+    progress = Progress(len(files))
     if jobs == 1 or len(files) < _MIN_FILES_FOR_WORKERS:
-        return [_one(job, path) for path in files]
-    chunk = max(1, len(files) // (jobs * 8))
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(job,)) as pool:
-        return list(pool.map(_in_worker, files, chunksize=chunk))
+        results = progress.track(_one(job, path) for path in files)
+    else:
+        chunk = max(1, len(files) // (jobs * 8))
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(job,)) as pool:
+            results = progress.track(pool.map(_in_worker, files, chunksize=chunk))
+    progress.done()
+    return results
 
 
-_worker_job = _Job(Settings(), CHECK, False)
+_worker_job = _Job(Overrides(), CHECK, False)
 
 
 def _init_worker(job: _Job) -> None:

@@ -12,33 +12,42 @@ DEFAULT_EXCLUDES = (
 )
 
 
-def _excluded(path: str, patterns: Iterable[str]) -> bool:
+def _excluded(path: str, patterns: Iterable[str], base: str | None = None) -> bool:
     name = os.path.basename(path)
-    return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(path, p) for p in patterns)
+    relative = os.path.relpath(os.path.abspath(path), base).replace(os.sep, "/") if base else path
+    return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(path, p) or fnmatch.fnmatch(relative, p) for p in patterns)
 
 
 def _is_virtualenv(path: str) -> bool:
     return os.path.isfile(os.path.join(path, "pyvenv.cfg"))
 
 
-def find_python_files(paths: Iterable[str], excludes: Iterable[str] = ()) -> Iterator[str]:
-    """Files named on the command line are always taken; folders are walked for *.py files.
+def find_python_files(
+    paths: Iterable[str],
+    excludes: Iterable[str] = (),
+    *,
+    defaults: tuple[str, ...] = DEFAULT_EXCLUDES,
+    base: str | None = None,
+) -> Iterator[str]:
+    """Files named on the command line are always taken unless the user excludes them; folders are
+    walked for *.py files. `defaults` are skipped too (a configuration's `exclude` replaces them);
+    patterns match a name, the path, or the path relative to `base` (the configuration's folder).
     Symlinked folders are not followed (no loops); virtualenvs are recognised by their pyvenv.cfg."""
     user = tuple(excludes)
-    patterns = DEFAULT_EXCLUDES + user
+    patterns = defaults + user
     for path in paths:
         if not os.path.isdir(path):
-            if not _excluded(os.path.normpath(path), user):
+            if not _excluded(os.path.normpath(path), user, base):
                 yield path
             continue
         for root, dirs, files in os.walk(path):
             dirs[:] = sorted(
                 d for d in dirs
-                if not _excluded(os.path.normpath(os.path.join(root, d)), patterns)
+                if not _excluded(os.path.normpath(os.path.join(root, d)), patterns, base)
                 and not os.path.islink(os.path.join(root, d))
                 and not _is_virtualenv(os.path.join(root, d))
             )
             for name in sorted(files):
                 full = os.path.normpath(os.path.join(root, name))
-                if name.endswith(".py") and not _excluded(full, patterns):
+                if name.endswith(".py") and not _excluded(full, patterns, base):
                     yield full

@@ -17,9 +17,9 @@ CHECK, FIX, DIFF = "check", "fix", "diff"
 _MARKERS = {SAFE: " [*]", UNSAFE: " [~]"}
 
 
-def format_finding(finding: Finding) -> str:
+def format_finding(finding: Finding, markers: bool = True) -> str:
     # Columns are shown 1-based, as flake8 and editors show them.
-    marker = _MARKERS.get(finding.fix or "", "")
+    marker = _MARKERS.get(finding.fix or "", "") if markers else ""
     return f"{finding.path}:{finding.line}:{finding.col + 1}: {finding.code}{marker} {finding.message}"
 
 

@@ -8,6 +8,7 @@ every sample of every rule, so a rule documents and tests itself.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -32,6 +33,13 @@ class Report:
     fix: Fix | None = None
 
 
+RULE_DOCS = "https://github.com/nncheck/nncheck/blob/main/docs/rules/{code}.md"
+
+
+def rule_url(code: str) -> str:
+    return RULE_DOCS.format(code=code)
+
+
 class Rule:
     code: ClassVar[str]
     name: ClassVar[str]  # a short kebab-case name, for documentation
@@ -40,6 +48,15 @@ class Rule:
     fix_safety: ClassVar[str]  # "safe", "unsafe", "safe or unsafe" (depending on the case) or "none"
     valid: ClassVar[tuple[str, ...]]
     invalid: ClassVar[tuple[str, ...]]
+
+    @classmethod
+    def summary(cls) -> str:
+        """The docstring's first line."""
+        return (cls.__doc__ or "").strip().splitlines()[0]
+
+    @classmethod
+    def documentation(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
 
     def check(self, model: FileModel) -> Iterator[Report]:
         raise NotImplementedError
