@@ -49,8 +49,9 @@ def test_per_file_ignores_exclude_and_module_bases(tmp_cwd: Path) -> None:
     ))
     write(tmp_cwd / "tests" / "t.py", BAD)
     write(tmp_cwd / "generated" / "g.py", BAD)
-    write(tmp_cwd / "src" / "m.py", BAD.replace("from torch import nn", "from mylib import Base")
-          .replace("nn.Module", "Base").replace("def __call__(self, x):\n        return x", "def __init__(self):\n        pass"))
+    module = BAD.replace("from torch import nn", "from mylib import Base").replace("nn.Module", "Base")
+    module = module.replace("def __call__(self, x):\n        return x", "def __init__(self):\n        pass")
+    write(tmp_cwd / "src" / "m.py", module)
     result = nncheck(cwd=tmp_cwd)
     assert codes(result.stdout) == ["NNC002"]
     assert result.stdout.startswith("src/m.py:5:5: NNC002")

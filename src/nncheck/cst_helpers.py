@@ -220,3 +220,16 @@ def changed_in(nodes: Sequence[cst.CSTNode]) -> list[str]:
     for node in nodes:
         node.visit(collector)
     return collector.found
+
+
+def blocks_of(statement: cst.BaseCompoundStatement) -> Iterator[cst.BaseSuite]:
+    """Every block of an if/for/while/with/try/match statement, in source order."""
+    yield statement.body
+    for attribute in ("handlers", "cases"):
+        for part in getattr(statement, attribute, ()):
+            yield part.body
+    for attribute in ("orelse", "finalbody"):
+        part = getattr(statement, attribute, None)
+        while part is not None:
+            yield part.body
+            part = getattr(part, "orelse", None) if isinstance(part, cst.If) else None

@@ -7,13 +7,13 @@ conflicting ways resolves to nothing. That costs some recall and never a false "
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Union
 
 import libcst as cst
 
-from nncheck.cst_helpers import dotted_name
+from nncheck.cst_helpers import blocks_of, dotted_name
 from nncheck.known_modules import MODULE_ITSELF, PARAMETER_CLASSES, is_known_module
 
 
@@ -72,7 +72,7 @@ class FileModel:
         if table is None:
             assert module is not None
             collector = _Collector()
-            module.visit(collector)
+            collector.visit(module)
             table = collector
         self.classes: list[ClassInfo] = table.classes
         self._bindings = table.bindings
@@ -245,51 +245,71 @@ class Table:
         self._class_stack.pop()
 
 
-class _Collector(Table, cst.CSTVisitor):
-    """The table of the checked file, from its libcst tree."""
+class _Collector(Table):
+    """The table of the checked file, from its libcst tree. It walks statements only, by hand: expressions
+    bind nothing the table needs (a statement-level walrus aside), and libcst's generic visitor would
+    spend most of its time on them and on whitespace nodes."""
 
-    def __init__(self) -> None:
-        Table.__init__(self)
-        cst.CSTVisitor.__init__(self)
+    def visit(self, module: cst.Module) -> None:
+        self._statements(module.body)
 
-    def visit_Import(self, node: cst.Import) -> None:
-        for alias in node.names:
-            parts = dotted_name(alias.name) or []
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                self.bind_import(alias.asname.name.value, ".".join(parts))
-            elif parts:
-                self.bind_import(parts[0], parts[0])
+    def _statements(self, statements: Sequence[cst.CSTNode]) -> None:
+        for statement in statements:
+            if isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    self._small(small)
+            elif isinstance(statement, cst.BaseSmallStatement):
+                self._small(statement)
+            elif isinstance(statement, cst.ClassDef):
+                bases = [dotted_name(arg.value) for arg in statement.bases if arg.keyword is None and not arg.star]
+                self.enter_class(statement.name.value, bases, statement)
+                self._statements(statement.body.body)
+                self.leave_scope()
+            elif isinstance(statement, cst.FunctionDef):
+                self.enter_function(statement.name.value, [p.name.value for p in _parameters(statement.params)])
+                self._statements(statement.body.body)
+                self.leave_scope()
+            elif isinstance(statement, cst.BaseCompoundStatement):
+                self._compound(statement)
 
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if isinstance(node.names, cst.ImportStar):
-            return
-        dots = "." * len(node.relative)
-        package = ".".join(dotted_name(node.module) or []) if node.module else ""
-        for alias in node.names:
-            local = alias.asname.name if alias.asname is not None else alias.name
-            if isinstance(alias.name, cst.Name) and isinstance(local, cst.Name):
-                self.bind_import(local.value, imported_name(dots, package, alias.name.value))
+    def _compound(self, statement: cst.BaseCompoundStatement) -> None:
+        if isinstance(statement, cst.For):
+            self.bind_other(_target_names(statement.target))
+        elif isinstance(statement, cst.With):
+            for item in statement.items:
+                if item.asname is not None:
+                    self.bind_other(_target_names(item.asname.name))
+        elif isinstance(statement, (cst.Try, cst.TryStar)):
+            for handler in statement.handlers:
+                if handler.name is not None:
+                    self.bind_other(_target_names(handler.name.name))
+        for block in blocks_of(statement):
+            self._statements(block.body)
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        bases = [dotted_name(arg.value) for arg in node.bases if arg.keyword is None and not arg.star]
-        self.enter_class(node.name.value, bases, node)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self.leave_scope()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.enter_function(node.name.value, [p.name.value for p in _parameters(node.params)])
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.leave_scope()
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            self._assignment(target.target, node.value)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
+    def _small(self, node: cst.BaseSmallStatement) -> None:
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                parts = dotted_name(alias.name) or []
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    self.bind_import(alias.asname.name.value, ".".join(parts))
+                elif parts:
+                    self.bind_import(parts[0], parts[0])
+        elif isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
+            dots = "." * len(node.relative)
+            package = ".".join(dotted_name(node.module) or []) if node.module else ""
+            for imported in node.names:
+                local = imported.asname.name if imported.asname is not None else imported.name
+                if isinstance(imported.name, cst.Name) and isinstance(local, cst.Name):
+                    self.bind_import(local.value, imported_name(dots, package, imported.name.value))
+        elif isinstance(node, cst.Assign):
+            for target in node.targets:
+                self._assignment(target.target, node.value)
+        elif isinstance(node, cst.AnnAssign) and node.value is not None:
             self._assignment(node.target, node.value)
+        elif isinstance(node, cst.AugAssign):
+            self.bind_other(_target_names(node.target))
+        elif isinstance(node, cst.Expr) and isinstance(node.value, cst.NamedExpr):
+            self.bind_other(_target_names(node.value.target))
 
     def _assignment(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):
@@ -297,23 +317,6 @@ class _Collector(Table, cst.CSTVisitor):
             self.bind_assignment(target.value, dotted_name(value), is_none)
         else:
             self.bind_other(_target_names(target))
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self.bind_other(_target_names(node.target))
-
-    def visit_For(self, node: cst.For) -> None:
-        self.bind_other(_target_names(node.target))
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None:
-            self.bind_other(_target_names(node.asname.name))
-
-    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        if node.name is not None:
-            self.bind_other(_target_names(node.name.name))
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self.bind_other(_target_names(node.target))
 
 
 def imported_name(dots: str, package: str, name: str) -> str:

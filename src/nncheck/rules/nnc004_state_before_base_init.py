@@ -5,7 +5,7 @@ from collections.abc import Iterator, Sequence
 import libcst as cst
 
 from nncheck.base_init import index_of_base_init, is_base_init_call
-from nncheck.cst_helpers import calls_in, changed_in, first_parameter, method_call_parts, references
+from nncheck.cst_helpers import blocks_of, calls_in, changed_in, first_parameter, method_call_parts, references
 from nncheck.edits import move_statement
 from nncheck.fix import Fix
 from nncheck.model import ClassInfo, FileModel
@@ -176,24 +176,11 @@ def _first_offence(
             if what:
                 return statement, what
         elif isinstance(statement, cst.BaseCompoundStatement) and not isinstance(statement, _NEW_SCOPE):
-            for block in _blocks(statement):
+            for block in blocks_of(statement):
                 found = _first_offence(model, block.body, self_name)
                 if found:
                     return found
     return None
-
-
-def _blocks(statement: cst.BaseCompoundStatement) -> Iterator[cst.BaseSuite]:
-    # Every block of an if/for/while/with/try/match, in source order.
-    yield statement.body
-    for attr in ("handlers", "cases"):
-        for part in getattr(statement, attr, ()):
-            yield part.body
-    for attr in ("orelse", "finalbody"):
-        part = getattr(statement, attr, None)
-        while part is not None:
-            yield part.body
-            part = getattr(part, "orelse", None) if isinstance(part, cst.If) else None
 
 
 def _offence(model: FileModel, small: cst.BaseSmallStatement, self_name: str | None) -> str | None:

@@ -149,7 +149,8 @@ class _SmallStatements(cst.CSTVisitor):
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, cst.BaseSmallStatement):
             self.found.append(node)
-        return not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda))
+            return False  # statements do not nest inside a small statement
+        return not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.BaseExpression))
 
 
 def _small_statements(body: cst.BaseSuite) -> list[cst.BaseSmallStatement]:

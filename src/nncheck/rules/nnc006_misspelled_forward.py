@@ -83,14 +83,14 @@ class Child(Net):
     )
 
     def check(self, model: FileModel) -> Iterator[Report]:
-        used = {a.attr.value for a in attributes_in([model.tree])}
         for cls in model.module_classes():
             if _may_have_forward(model, cls, set()):
                 continue
             for statement in cls.definition.body.body:
                 if isinstance(statement, cst.FunctionDef) and _is_typo(statement.name.value):
                     name = statement.name.value
-                    fix = None if name in used else Fix(safe=True, edits=((statement, _rename),))
+                    used = any(a.attr.value == name for a in attributes_in([model.tree]))  # rare: a typo found
+                    fix = None if used else Fix(safe=True, edits=((statement, _rename),))
                     yield self.report(statement, fix=fix, cls=cls.qualname, method=name)
 
 
