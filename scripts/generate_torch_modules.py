@@ -25,6 +25,7 @@ import torch
 # Resolve paths from this file so the script works from any working directory.
 REPO_ROOT: Path = Path(__file__).resolve().parent.parent
 OUTPUT_PATH: Path = REPO_ROOT / "src" / "nncheck" / "data" / "torch_nn_modules.txt"
+METHODS_PATH: Path = REPO_ROOT / "src" / "nncheck" / "data" / "torch_module_methods.txt"
 SCRIPT_NAME: str = "scripts/generate_torch_modules.py"
 
 
@@ -79,15 +80,23 @@ def collect_module_names(modules: list[ModuleType]) -> list[str]:
     return sorted(found)
 
 
-def render(names: list[str]) -> str:
+def render(names: list[str], what: str = "Every qualified name under torch.nn that refers to an nn.Module subclass.") -> str:
     """Build the file text: a ``#`` header, then one name per line."""
     header: list[str] = [
         "# Generated file: do not edit by hand.",
         f"# Written by {SCRIPT_NAME} from torch {torch.__version__}.",
-        "# Every qualified name under torch.nn that refers to an nn.Module subclass.",
+        f"# {what}",
         f"# Regenerate with: python {SCRIPT_NAME}  (using a Python that has torch installed)",
     ]
     return "\n".join(header + names) + "\n"
+
+
+def collect_module_methods() -> list[str]:
+    """nn.Module's own methods: calling one of them in __init__ never runs a base __init__."""
+    return sorted(
+        name for name in dir(torch.nn.Module)
+        if not name.startswith("__") and callable(getattr(torch.nn.Module, name, None))
+    )
 
 
 def main() -> int:
@@ -97,6 +106,10 @@ def main() -> int:
     with OUTPUT_PATH.open("w", encoding="utf-8", newline="\n") as fh:
         fh.write(render(names))
     print(f"wrote {len(names)} names to {OUTPUT_PATH.relative_to(REPO_ROOT)}")
+    methods = collect_module_methods()
+    with METHODS_PATH.open("w", encoding="utf-8", newline="\n") as fh:
+        fh.write(render(methods, "The methods of torch.nn.Module itself."))
+    print(f"wrote {len(methods)} names to {METHODS_PATH.relative_to(REPO_ROOT)}")
     return 0
 
 

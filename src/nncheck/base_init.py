@@ -6,8 +6,17 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from nncheck.cst_helpers import calls_in, dotted_name, first_arg_is, first_parameter, is_super_call, method_call_parts
-from nncheck.model import ClassInfo
+from nncheck.cst_helpers import (
+    calls_in,
+    dotted_name,
+    first_arg_is,
+    first_parameter,
+    has_decorator,
+    is_super_call,
+    method_call_parts,
+)
+from nncheck.known_modules import is_known_module, module_methods
+from nncheck.model import ClassInfo, FileModel
 
 
 def is_base_init_call(call: cst.Call, self_name: str | None) -> bool:
@@ -23,7 +32,8 @@ def is_base_init_call(call: cst.Call, self_name: str | None) -> bool:
 
 
 def init_call_without_self(func: cst.FunctionDef) -> str | None:
-    """`nn.Module.__init__()`: a base named explicitly but not given the instance. Returns the base."""
+    """`nn.Module.__init__()`: a base named explicitly but not given the instance (Python raises
+    TypeError). Returns the base."""
     self_name = first_parameter(func)
     for call in calls_in([func.body]):
         owner = method_call_parts(call, "__init__")
@@ -33,32 +43,79 @@ def init_call_without_self(func: cst.FunctionDef) -> str | None:
     return None
 
 
-def index_of_base_init(cls: ClassInfo, func: cst.FunctionDef) -> int | None:
+def index_of_base_init(model: FileModel, cls: ClassInfo, func: cst.FunctionDef) -> int | None:
     """Which top-level statement of `func` first runs a base `__init__` (in any branch), if any.
-    A call of a method of the same class that itself runs it (`self._setup()`) counts."""
+    A call of a method that itself runs it (`self._setup()`) counts, followed through the class and
+    its bases in this file; a method nncheck cannot see (defined in another file) is assumed to."""
     self_name = first_parameter(func)
     for index, statement in enumerate(func.body.body):
-        if _runs_base_init(cls, [statement], self_name, {func.name.value}):
+        if _runs_base_init(model, cls, [statement], self_name, {func.name.value}):
             return index
     return None
 
 
-def _runs_base_init(cls: ClassInfo, nodes: Sequence[cst.CSTNode], self_name: str | None, seen: set[str]) -> bool:
+def _runs_base_init(
+    model: FileModel, cls: ClassInfo, nodes: Sequence[cst.CSTNode], self_name: str | None, seen: set[str]
+) -> bool:
     for call in calls_in(nodes):
         if is_base_init_call(call, self_name):
             return True
-        helper = _own_method_called(cls, call, self_name, seen)
-        if helper is not None:
+        helper = _helper(model, cls, call, self_name)
+        if helper is _UNSEEN:
+            return True
+        if isinstance(helper, cst.FunctionDef) and helper.name.value not in seen:
             seen.add(helper.name.value)
-            if _runs_base_init(cls, [helper.body], first_parameter(helper), seen):
+            if _runs_base_init(model, cls, [helper.body], _instance_parameter(helper, call, self_name), seen):
                 return True
     return False
 
 
-def _own_method_called(cls: ClassInfo, call: cst.Call, self_name: str | None, seen: set[str]) -> cst.FunctionDef | None:
+_UNSEEN = object()  # a method defined somewhere nncheck does not read
+
+
+def _helper(model: FileModel, cls: ClassInfo, call: cst.Call, self_name: str | None) -> object:
+    """The method that `self.<name>(...)` calls, _UNSEEN if it may be defined out of sight, or None."""
     func = call.func
     if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == self_name):
         return None
     name = func.attr.value
-    methods = cls.methods(name) if name not in seen else []
-    return methods[-1] if methods else None
+    if name in module_methods():
+        return None  # nn.Module's own methods never run a base __init__
+    return _find_method(model, cls, name, set())
+
+
+def _find_method(model: FileModel, cls: ClassInfo, name: str, visited: set[int]) -> object:
+    if id(cls) in visited:
+        return None
+    visited.add(id(cls))
+    methods = cls.methods(name)
+    if methods:
+        return methods[-1]
+    unseen = False
+    for parts in cls.base_names:
+        target = model.resolve_parts(parts) if parts else None
+        if isinstance(target, list) and target:
+            for base in target:
+                found = _find_method(model, base, name, visited)
+                if found is not None:
+                    return found
+        elif not (isinstance(target, str) and is_known_module(target, model.extra_bases)):
+            unseen = True  # another file's class, or an unknown one
+    return _UNSEEN if unseen else None
+
+
+def _instance_parameter(helper: cst.FunctionDef, call: cst.Call, self_name: str | None) -> str | None:
+    """The helper's parameter that receives the instance: its first for a plain method; for a
+    classmethod or staticmethod, the one the instance is passed to (`cls._build(self, ...)`)."""
+    params = [p.name.value for p in [*helper.params.posonly_params, *helper.params.params]]
+    static, klass = has_decorator(helper, "staticmethod"), has_decorator(helper, "classmethod")
+    if not (static or klass):
+        return params[0] if params else None
+    offset = 1 if klass else 0
+    for position, arg in enumerate(call.args):
+        if isinstance(arg.value, cst.Name) and arg.value.value == self_name and not arg.star:
+            if arg.keyword is not None:
+                return arg.keyword.value
+            if offset + position < len(params):
+                return params[offset + position]
+    return None

@@ -97,10 +97,16 @@ _projects: dict[tuple[frozenset[str], tuple[str, ...]], Project] = {}
 
 
 def _run_rules(module: cst.Module, path: str, settings: Settings) -> tuple[list[Report], list[Finding]]:
-    if settings.cross_file:
-        model = _project(settings).model_for(module, path)
-    else:
-        model = FileModel(module, settings.module_bases)
+    try:
+        if settings.cross_file:
+            model = _project(settings).model_for(module, path)
+        else:
+            model = FileModel(module, settings.module_bases)
+    except RecursionError:
+        raise
+    except Exception as error:  # a bug in nncheck must not stop the other files
+        message = f"internal error in nncheck (model): {type(error).__name__}: {error}"
+        return [], [Finding(path, 1, 0, INTERNAL_ERROR, message)]
     reports: list[Report] = []
     errors: list[Finding] = []
     for rule in all_rules():

@@ -225,10 +225,14 @@ class _Job:
 
 
 def _one(job: _Job, path: str) -> FileFix:
-    settings = settings_for(path, job.overrides)
-    if job.mode == CHECK:
-        return FileFix(path, FixResult("", "", None, remaining=check_file(path, settings)))
-    return fix_file(path, settings, unsafe=job.unsafe, write=job.mode == FIX)
+    try:
+        settings = settings_for(path, job.overrides)
+        if job.mode == CHECK:
+            return FileFix(path, FixResult("", "", None, remaining=check_file(path, settings)))
+        return fix_file(path, settings, unsafe=job.unsafe, write=job.mode == FIX)
+    except Exception as error:  # the last guard: one file's bug must not lose the other files' results
+        failed = Finding(path, 1, 0, INTERNAL_ERROR, f"internal error in nncheck: {type(error).__name__}: {error}")
+        return FileFix(path, FixResult("", "", None, remaining=[failed]))
 
 
 def _run(files: list[str], job: _Job, jobs: int) -> list[FileFix]:

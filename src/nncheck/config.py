@@ -111,7 +111,22 @@ def load(path: str) -> Config:
     return Config(path=path, **values)
 
 
+def _stamp(path: str) -> tuple[int, int] | None:
+    """What changes when a file is edited; caches key on it, so a long-lived language server sees edits."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
 def _has_table(path: str) -> bool:
+    stamp = _stamp(path)
+    return stamp is not None and _has_table_cached(path, stamp)
+
+
+@functools.lru_cache(maxsize=256)
+def _has_table_cached(path: str, stamp: tuple[int, int]) -> bool:
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -125,18 +140,24 @@ def _has_table(path: str) -> bool:
         return False  # someone else's broken file: not ours to judge
 
 
-@functools.lru_cache(maxsize=None)
 def find_config_file(folder: str) -> str | None:
     """The nearest pyproject.toml with a [tool.nncheck] table, from `folder` up."""
-    candidate = os.path.join(folder, CONFIG_FILE)
-    if os.path.isfile(candidate) and _has_table(candidate):
-        return candidate
-    parent = os.path.dirname(folder)
-    return None if parent == folder else find_config_file(parent)
+    while True:
+        candidate = os.path.join(folder, CONFIG_FILE)
+        if _has_table(candidate):
+            return candidate
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
 
 
-@functools.lru_cache(maxsize=None)
 def _load_cached(path: str) -> Config:
+    return _load_stamped(path, _stamp(path))
+
+
+@functools.lru_cache(maxsize=256)
+def _load_stamped(path: str, stamp: tuple[int, int] | None) -> Config:
     return load(path)
 
 

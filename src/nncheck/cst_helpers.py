@@ -224,7 +224,8 @@ def changed_in(nodes: Sequence[cst.CSTNode]) -> list[str]:
 
 def blocks_of(statement: cst.BaseCompoundStatement) -> Iterator[cst.BaseSuite]:
     """Every block of an if/for/while/with/try/match statement, in source order."""
-    yield statement.body
+    if not isinstance(statement, cst.Match):  # a match statement has only its cases
+        yield statement.body
     for attribute in ("handlers", "cases"):
         for part in getattr(statement, attribute, ()):
             yield part.body
@@ -233,3 +234,21 @@ def blocks_of(statement: cst.BaseCompoundStatement) -> Iterator[cst.BaseSuite]:
         while part is not None:
             yield part.body
             part = getattr(part, "orelse", None) if isinstance(part, cst.If) else None
+
+
+def only_raises(func: cst.FunctionDef) -> bool:
+    """The body is a docstring at most and `raise` statements: such a method never returns."""
+    small: list[cst.BaseSmallStatement] = []
+    for statement in func.body.body:
+        if isinstance(statement, cst.BaseSmallStatement):
+            small.append(statement)
+        elif isinstance(statement, cst.SimpleStatementLine):
+            small.extend(statement.body)
+        else:
+            return False
+    code = [s for s in small if not is_docstring(s)]
+    return bool(code) and all(isinstance(s, cst.Raise) for s in code)
+
+
+def is_docstring(statement: cst.BaseSmallStatement) -> bool:
+    return isinstance(statement, cst.Expr) and isinstance(statement.value, (cst.SimpleString, cst.ConcatenatedString))

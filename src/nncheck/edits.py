@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import libcst as cst
 
+from nncheck.cst_helpers import is_docstring
+
 SUPER_INIT = "super().__init__()"
 
 
 def _is_docstring(statement: cst.CSTNode) -> bool:
     if isinstance(statement, cst.SimpleStatementLine):
-        return len(statement.body) == 1 and _is_docstring(statement.body[0])
-    return isinstance(statement, cst.Expr) and isinstance(statement.value, (cst.SimpleString, cst.ConcatenatedString))
+        return len(statement.body) == 1 and is_docstring(statement.body[0])
+    return isinstance(statement, cst.BaseSmallStatement) and is_docstring(statement)
 
 
 def insert_first(func: cst.FunctionDef, code: str) -> cst.FunctionDef:

@@ -65,10 +65,13 @@ def fix_source(
             break
         if one_at_a_time:
             candidates = candidates[:1]
-        new_module, applied_fixes = apply_fixes(analysis.module, [i.fix for i in candidates if i.fix])
+        try:
+            new_module, applied_fixes = apply_fixes(analysis.module, [i.fix for i in candidates if i.fix])
+            new_text = new_module.code
+        except Exception:  # a broken edit is a refused fix, never a lost file
+            new_module, applied_fixes, new_text = analysis.module, [i.fix for i in candidates if i.fix], ""
         applied = [i for i in candidates if any(i.fix is f for f in applied_fixes)]
-        new_text = new_module.code
-        checked = analyse(new_text, path, settings)
+        checked = analyse(new_text, path, settings) if new_text else Analysis(None, [])
         if _worked(analysis, checked, applied):
             result.fixed.extend(i.finding for i in applied)
             result.text, analysis = new_text, checked

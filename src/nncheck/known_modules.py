@@ -43,10 +43,20 @@ PARAMETER_CLASSES = frozenset(
 )
 
 
+def _names(data_file: str) -> frozenset[str]:
+    text = resources.files("nncheck.data").joinpath(data_file).read_text(encoding="utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
 @functools.cache
 def torch_module_classes() -> frozenset[str]:
-    text = resources.files("nncheck.data").joinpath(_TORCH_DATA).read_text(encoding="utf-8")
-    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+    return _names(_TORCH_DATA)
+
+
+@functools.cache
+def module_methods() -> frozenset[str]:
+    """The methods of nn.Module itself (register_buffer, apply, to, ...)."""
+    return _names("torch_module_methods.txt")
 
 
 def is_known_module(qualified_name: str, extra_bases: frozenset[str] = frozenset()) -> bool:

@@ -26,7 +26,6 @@ from nncheck.settings import Settings
 
 if TYPE_CHECKING:
     from lsprotocol import types
-    from pygls.lsp.server import LanguageServer
 
 MISSING_EXTRA = "nncheck lsp needs the lsp extra: pip install 'nncheck[lsp]'"
 # Editors send a change per keystroke; checking waits until typing pauses this long.
@@ -45,7 +44,8 @@ def rule_url(code: str) -> str:
 
 
 def fix_title(finding: Finding) -> str:
-    """"Fix NNC001: rename it to forward": messages end with their advice, after the last ';' or ':'."""
+    """A quick fix's title, such as `Fix NNC001: rename it to forward`: nncheck's messages end with their
+    advice, after the last ';' (or ':')."""
     _, separator, advice = finding.message.rpartition("; ")
     if not separator:
         _, separator, advice = finding.message.rpartition(": ")
@@ -85,7 +85,8 @@ def span_of(finding: Finding, lines: Sequence[str]) -> tuple[int, int, int, int]
 
 def is_wanted(kind: str, only: Sequence[str] | None) -> bool:
     # A client asking for "source.fixAll" wants "source.fixAll.nncheck" too: kinds are hierarchical.
-    return only is None or any(kind == k or kind.startswith(f"{k}.") for k in only)
+    # (`k + "."`, not an f-string: for lsprotocol's str enums that would spell "CodeActionKind.Source".)
+    return only is None or any(kind == k or kind.startswith(k + ".") for k in only)
 
 
 def _position(lines: Sequence[str], line: int, col: int, encoding: str) -> types.Position:
@@ -139,6 +140,9 @@ class Checked:
             # Lines at even places, their line breaks at odd ones: the text is rebuilt exactly.
             parts = _LINE_BREAK.split(self.text)
             index = 2 * (finding.line - 1)
+            if not 0 <= index < len(parts):
+                self.silenced[finding] = None
+                return None
             start, end, new = noqa_edit(parts[index], finding.code)
             parts[index] = parts[index][:start] + new + parts[index][end:]
             text = "".join(parts)
@@ -172,8 +176,10 @@ class Session:
         @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
         def did_open(params: types.DidOpenTextDocumentParams) -> None:
             with self.guard("checking an opened document"):
-                self.open.add(params.text_document.uri)
-                self.publish(params.text_document.uri)
+                # A client that sends every buffer it opens must not get NNC900 for its Markdown.
+                if params.text_document.language_id.lower() in ("python", ""):
+                    self.open.add(params.text_document.uri)
+                    self.publish(params.text_document.uri)
 
         @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
         def did_change(params: types.DidChangeTextDocumentParams) -> None:
@@ -192,8 +198,9 @@ class Session:
                 uri = params.text_document.uri
                 self.cancel(uri)
                 self.open.discard(uri)
-                self.checked.pop(uri, None)
-                server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+                # Only a document that was given diagnostics has any to clear.
+                if self.checked.pop(uri, None) is not None:
+                    server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
         options = types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND])
 

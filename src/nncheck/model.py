@@ -90,6 +90,9 @@ class FileModel:
         parts = dotted_name(expr)
         return self._resolve_parts(parts, frozenset()) if parts else None
 
+    def resolve_parts(self, parts: list[str]) -> Target:
+        return self._resolve_parts(parts, frozenset())
+
     def _resolve_parts(self, parts: list[str], seen: frozenset[str]) -> Target:
         head = self._resolve_name(parts[0], seen)
         if isinstance(head, str):

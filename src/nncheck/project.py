@@ -25,7 +25,7 @@ class Project:
     def __init__(self, extra_bases: frozenset[str] = frozenset(), src_roots: tuple[str, ...] = ()) -> None:
         self._extra_bases = extra_bases
         self._src_roots = tuple(os.path.abspath(root) for root in src_roots)
-        self._models: dict[str, FileModel | None] = {}
+        self._models: dict[tuple[str, int, int], FileModel | None] = {}
         self._in_progress: set[tuple[str, str]] = set()
 
     def resolver_for(self, path: str) -> Callable[[str], bool]:
@@ -52,14 +52,20 @@ class Project:
 
     def _model(self, path: str) -> FileModel | None:
         real = os.path.realpath(path)
-        if real not in self._models:
-            self._models[real] = None  # also guards against re-entry while it is being built
+        try:
+            info = os.stat(real)
+        except OSError:
+            return None
+        # Keyed on what an edit changes, so a long-lived process (the language server) sees base edits.
+        key = (real, info.st_mtime_ns, info.st_size)
+        if key not in self._models:
+            self._models[key] = None  # also guards against re-entry while it is being built
             try:
                 table = read_table(decode(read_bytes(real)))
-                self._models[real] = FileModel(None, self._extra_bases, self.resolver_for(real), table)
+                self._models[key] = FileModel(None, self._extra_bases, self.resolver_for(real), table)
             except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
                 pass  # a file that cannot be read or parsed leaves its names unresolved
-        return self._models[real]
+        return self._models[key]
 
     def _candidates(self, importer: str, qualified_name: str) -> Iterator[tuple[str, list[str]]]:
         """(file, attribute path inside it) for each way of splitting the name, longest module first."""

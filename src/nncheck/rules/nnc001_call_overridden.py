@@ -4,9 +4,10 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from nncheck.cst_helpers import attributes_in, first_parameter, has_decorator, is_super_call
+from nncheck.base_init import index_of_base_init
+from nncheck.cst_helpers import attributes_in, first_parameter, has_decorator, is_super_call, only_raises
 from nncheck.fix import Fix
-from nncheck.model import FileModel
+from nncheck.model import ClassInfo, FileModel
 from nncheck.rule import Report, Rule
 
 
@@ -20,7 +21,7 @@ class CallOverridden(Rule):
     **What it finds.** A class derived from `torch.nn.Module` that defines `__call__` (plain, `async`
     or decorated) whose body never hands over to the base implementation (`super().__call__(...)`,
     `super(Cls, self).__call__(...)`, `nn.Module.__call__(self, ...)`, or passing `super().__call__`
-    on, as to `checkpoint`). `@overload` stubs are not reported.
+    on, as to `checkpoint`). `@overload` stubs and a `__call__` that only raises are not reported.
 
     **Why is this a bug.** `nn.Module.__call__` is what runs forward pre-hooks and forward hooks,
     backward hooks, `torch.compile` and tracing, and then calls `forward`. A subclass that overrides
@@ -43,14 +44,16 @@ class CallOverridden(Rule):
     `return super().__call__(x)`. A class that uses `__call__` on purpose can say so with
     `# noqa: NNC001`.
 
-    **Fix.** Safe: when the class has no `forward` and a single `__call__`, `--fix` renames
-    `__call__` to `forward`, keeping its decorators, signature, body and comments. When the class
-    also has a `forward`, a person must merge the two: there is no automatic fix.
+    **Fix.** When the class has no `forward` and a single `__call__`, `--fix` renames `__call__` to
+    `forward`, keeping its decorators, signature, body and comments. Safe when the class's
+    `__init__` runs `nn.Module.__init__` (or it has none); unsafe otherwise, since calls then go
+    through `nn.Module.__call__`, which needs it. When the class also has a `forward`, a person must
+    merge the two: there is no automatic fix.
     """
 
     code = "NNC001"
     name = "call-overridden"
-    fix_safety = "safe"
+    fix_safety = "safe or unsafe"
     message = "{cls}.__call__ bypasses forward hooks; rename it to forward"
     message_with_forward = (
         "{cls}.__call__ shadows forward and bypasses hooks; "
@@ -132,13 +135,15 @@ class Both(nn.Module):
             has_forward = bool(cls.methods("forward"))
             calls = cls.methods("__call__")
             for method in calls:
-                if has_decorator(method, "overload") or self._delegates(model, method, first_parameter(method)):
+                if has_decorator(method, "overload") or only_raises(method):
+                    continue  # typing stubs; a __call__ that refuses to be called (as torch's ParameterDict's)
+                if self._delegates(model, method, first_parameter(method)):
                     continue
                 if has_forward:
                     yield self.report(method, self.message_with_forward, cls=cls.qualname)
                 else:
                     # Renaming is certain only for a lone __call__: overloads would need renaming too.
-                    fix = Fix(safe=True, edits=((method, _rename_to_forward),)) if len(calls) == 1 else None
+                    fix = _rename_fix(model, cls, method) if len(calls) == 1 else None
                     yield self.report(method, fix=fix, cls=cls.qualname)
 
     @staticmethod
@@ -152,6 +157,13 @@ class Both(nn.Module):
             if name in _HOOK_RUNNING_METHODS and isinstance(owner, cst.Name) and owner.value == self_name:
                 return True
         return False
+
+
+def _rename_fix(model: FileModel, cls: ClassInfo, method: cst.FunctionDef) -> Fix:
+    # Once renamed, calls go through nn.Module.__call__, which needs nn.Module.__init__ to have run;
+    # if this class's __init__ may not run it (NNC002's case), the rename can break a working object.
+    initialised = all(index_of_base_init(model, cls, init) is not None for init in cls.methods("__init__"))
+    return Fix(safe=initialised, edits=((method, _rename_to_forward),))
 
 
 def _rename_to_forward(method: cst.FunctionDef) -> cst.FunctionDef:

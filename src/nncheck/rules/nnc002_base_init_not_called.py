@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from nncheck.base_init import index_of_base_init, init_call_without_self
-from nncheck.cst_helpers import first_parameter, has_decorator
+from nncheck.cst_helpers import first_parameter, has_decorator, only_raises
 from nncheck.edits import SUPER_INIT, insert_first
 from nncheck.fix import Fix
 from nncheck.model import ClassInfo, FileModel
@@ -53,7 +53,7 @@ class BaseInitNotCalled(Rule):
     fix_safety = "safe or unsafe"
     message = "{cls}.__init__ never calls the base __init__; add super().__init__() as its first statement"
     message_without_self = (
-        "{cls}.__init__ calls {base}.__init__ without self, which initialises nothing; use super().__init__()"
+        "{cls}.__init__ calls {base}.__init__() without self, which raises TypeError; use super().__init__()"
     )
 
     valid = (
@@ -130,7 +130,9 @@ class NoParentheses(nn.Module):
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
             for init in cls.methods("__init__"):
-                if has_decorator(init, "overload") or _only_raises(init) or index_of_base_init(cls, init) is not None:
+                if has_decorator(init, "overload") or only_raises(init):
+                    continue
+                if index_of_base_init(model, cls, init) is not None:
                     continue
                 base = init_call_without_self(init)
                 if base is not None:
@@ -167,21 +169,3 @@ def _required_parameters(init: cst.FunctionDef) -> list[str]:
     params = init.params
     positional = [*params.posonly_params, *params.params][1:]  # after the instance
     return [p.name.value for p in [*positional, *params.kwonly_params] if p.default is None]
-
-
-def _only_raises(func: cst.FunctionDef) -> bool:
-    # Such an object can never be built, so nothing can use it half-initialised.
-    small: list[cst.BaseSmallStatement] = []
-    for statement in func.body.body:
-        if isinstance(statement, cst.BaseSmallStatement):
-            small.append(statement)
-        elif isinstance(statement, cst.SimpleStatementLine):
-            small.extend(statement.body)
-        else:
-            return False
-    code = [s for s in small if not _is_docstring(s)]
-    return bool(code) and all(isinstance(s, cst.Raise) for s in code)
-
-
-def _is_docstring(statement: cst.BaseSmallStatement) -> bool:
-    return isinstance(statement, cst.Expr) and isinstance(statement.value, (cst.SimpleString, cst.ConcatenatedString))

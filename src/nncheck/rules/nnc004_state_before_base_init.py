@@ -127,7 +127,7 @@ class Choice(nn.Module):
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
             for init in cls.methods("__init__"):
-                index = index_of_base_init(cls, init)
+                index = index_of_base_init(model, cls, init)
                 if not index:
                     continue  # no call (NNC002's case), or nothing before it
                 self_name = first_parameter(init)

@@ -106,7 +106,7 @@ class Half(nn.Module):
                 missing = []
                 if not _hashable(call):
                     missing.append("it is unhashable, so parameters() and modules() raise TypeError; pass eq=False")
-                if not _hook_initialises(cls):
+                if not _hook_initialises(model, cls):
                     missing.append("nn.Module.__init__ never runs; call super().__init__() in __post_init__")
                 if missing:
                     name = cst.Module([]).code_for_node(call.func if call else expr)
@@ -122,5 +122,5 @@ def _hashable(call: cst.Call | None) -> bool:
     return False
 
 
-def _hook_initialises(cls: ClassInfo) -> bool:
-    return any(index_of_base_init(cls, hook) is not None for name in _INIT_HOOKS for hook in cls.methods(name))
+def _hook_initialises(model: FileModel, cls: ClassInfo) -> bool:
+    return any(index_of_base_init(model, cls, hook) is not None for name in _INIT_HOOKS for hook in cls.methods(name))

@@ -1,0 +1,490 @@
+"""`nncheck lsp` driven the way an editor drives it: a subprocess spoken to in JSON-RPC over stdio."""
+
+from __future__ import annotations
+
+import json
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("pygls")
+
+from nncheck import __version__  # noqa: E402
+from nncheck.lsp import MISSING_EXTRA, rule_url  # noqa: E402
+
+Message = dict[str, Any]
+
+# Every test must finish within this, however the server misbehaves.
+TEST_SECONDS = 20.0
+DEBOUNCE = 0.3
+FIX_ALL_KIND = "source.fixAll.nncheck"
+
+CALL = "from torch import nn\n\n\nclass Net(nn.Module):\n    def __call__(self, x):\n        return x\n"
+FIXED_CALL = CALL.replace("__call__", "forward")
+CALL_RANGE = {"start": {"line": 4, "character": 8}, "end": {"line": 4, "character": 16}}
+CALL_MESSAGE = "Net.__call__ bypasses forward hooks; rename it to forward"
+CALL_DIAGNOSTIC = {
+    "range": CALL_RANGE,
+    "severity": 2,
+    "code": "NNC001",
+    "codeDescription": {"href": "https://github.com/nncheck/nncheck/blob/main/docs/rules/NNC001.md"},
+    "source": "nncheck",
+    "message": CALL_MESSAGE,
+}
+
+# The server with check_source broken for files named boom.py: what a bug in a rule looks like to it.
+BROKEN_SERVER = """
+import sys
+import nncheck.lsp as lsp
+checked = lsp.check_source
+def check_source(source, path, settings):
+    if path.endswith("boom.py"):
+        raise RuntimeError("boom")
+    return checked(source, path, settings)
+lsp.check_source = check_source
+sys.exit(lsp.main())
+"""
+
+
+class Client:
+    """A minimal LSP client: Content-Length framing, a reader thread, and a deadline on every wait."""
+
+    def __init__(self, log: Path, command: list[str] | None = None) -> None:
+        self.log = log
+        self.deadline = time.monotonic() + TEST_SECONDS
+        self.process = subprocess.Popen(
+            command or [sys.executable, "-m", "nncheck.lsp"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log.open("wb"),
+        )
+        self.inbox: queue.Queue[Message | None] = queue.Queue()
+        self.unclaimed: list[Message] = []  # received, but not yet asked for
+        self.next_id = 0
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        stream = self.process.stdout
+        while True:
+            length = None
+            while True:
+                line = stream.readline()
+                if not line:
+                    self.inbox.put(None)  # the server closed stdout
+                    return
+                if not line.strip():
+                    break
+                name, _, value = line.decode("ascii").partition(":")
+                if name.strip().lower() == "content-length":
+                    length = int(value)
+            assert length is not None, "a message without Content-Length"
+            self.inbox.put(json.loads(stream.read(length)))
+
+    def send(self, message: Message) -> None:
+        assert self.process.stdin is not None
+        body = json.dumps({"jsonrpc": "2.0", **message}).encode("utf-8")
+        self.process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        self.process.stdin.flush()
+
+    def notify(self, method: str, params: Any) -> None:
+        self.send({"method": method, "params": params})
+
+    def request(self, method: str, params: Any) -> Message:
+        """The whole response: its result, or its error."""
+        self.next_id += 1
+        request_id = self.next_id
+        self.send({"id": request_id, "method": method, "params": params})
+        return self.receive(lambda m: m.get("id") == request_id and "method" not in m, f"the {method} response")
+
+    def receive(self, wanted: Callable[[Message], bool], what: str, timeout: float | None = None) -> Message:
+        for message in self.unclaimed:
+            if wanted(message):
+                self.unclaimed.remove(message)
+                return message
+        until = self.deadline if timeout is None else min(self.deadline, time.monotonic() + timeout)
+        while True:
+            try:
+                received = self.inbox.get(timeout=max(until - time.monotonic(), 0))
+            except queue.Empty:
+                raise AssertionError(f"no {what} in time; server stderr:\n{self.stderr()}") from None
+            if received is None:
+                raise AssertionError(f"the server stopped before {what}; server stderr:\n{self.stderr()}")
+            message = received
+            if "id" in message and "method" in message:
+                # A request from the server (registerCapability and the like): accept it.
+                self.send({"id": message["id"], "result": None})
+            if wanted(message):
+                return message
+            self.unclaimed.append(message)
+
+    def nothing_more(self, wanted: Callable[[Message], bool], seconds: float) -> None:
+        try:
+            message = self.receive(wanted, "anything", timeout=seconds)
+        except AssertionError:
+            return
+        raise AssertionError(f"unexpected {message}")
+
+    def diagnostics(self, uri: str) -> Message:
+        """The params of the next publishDiagnostics for `uri`."""
+        message = self.receive(
+            lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri,
+            f"diagnostics for {uri}")
+        params: Message = message["params"]
+        return params
+
+    def initialize(self, encodings: list[str] | None = None) -> Message:
+        capabilities: Message = {"general": {"positionEncodings": encodings}} if encodings else {}
+        response = self.request("initialize", {"processId": None, "rootUri": None, "capabilities": capabilities})
+        self.notify("initialized", {})
+        result: Message = response["result"]
+        return result
+
+    def open(self, uri: str, text: str, language: str = "python") -> None:
+        self.notify("textDocument/didOpen",
+                    {"textDocument": {"uri": uri, "languageId": language, "version": 1, "text": text}})
+
+    def change(self, uri: str, version: int, text: str) -> None:
+        self.notify("textDocument/didChange",
+                    {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]})
+
+    def code_actions(self, uri: str, range_: Message, diagnostics: list[Message],
+                     only: list[str] | None = None) -> list[Message]:
+        context: Message = {"diagnostics": diagnostics, **({"only": only} if only else {})}
+        response = self.request("textDocument/codeAction",
+                                {"textDocument": {"uri": uri}, "range": range_, "context": context})
+        assert "error" not in response, response
+        actions: list[Message] = response["result"] or []
+        return actions
+
+    def errors_reported(self) -> list[Message]:
+        return [m for m in self.unclaimed
+                if m.get("method") in ("window/logMessage", "window/showMessage") and m["params"]["type"] == 1]
+
+    def stderr(self) -> str:
+        return self.log.read_text("utf-8", "replace")
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=5)
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                stream.close()
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[Client]:
+    started = Client(tmp_path / "server.log")
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+def uri_of(path: Path) -> str:
+    return path.as_uri()
+
+
+def offset(text: str, position: Message) -> int:
+    """The index in `text` of an LSP position (UTF-16 columns; lines end at \\n, \\r\\n or \\r)."""
+    starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+    start = starts[position["line"]]
+    line = re.split(r"\r\n|\r|\n", text[start:], maxsplit=1)[0]
+    units = 0
+    for index, char in enumerate(line):
+        if units >= position["character"]:
+            return start + index
+        units += 2 if ord(char) > 0xFFFF else 1
+    return start + len(line)
+
+
+def apply(text: str, action: Message, uri: str) -> str:
+    edits = action["edit"]["changes"][uri]
+    # From the end backwards, so that earlier offsets stay right.
+    for edit in sorted(edits, key=lambda e: offset(text, e["range"]["start"]), reverse=True):
+        start, end = offset(text, edit["range"]["start"]), offset(text, edit["range"]["end"])
+        text = text[:start] + edit["newText"] + text[end:]
+    return text
+
+
+def titled(actions: list[Message], title: str) -> Message:
+    matching = [a for a in actions if a["title"] == title]
+    assert len(matching) == 1, [a["title"] for a in actions]
+    return matching[0]
+
+
+def test_rule_url() -> None:
+    assert rule_url("NNC005") == "https://github.com/nncheck/nncheck/blob/main/docs/rules/NNC005.md"
+
+
+def test_initialize_advertises_the_server(client: Client) -> None:
+    result = client.initialize()
+    assert result["serverInfo"] == {"name": "nncheck", "version": __version__}
+    capabilities = result["capabilities"]
+    assert capabilities["textDocumentSync"]["openClose"] is True
+    assert capabilities["textDocumentSync"]["change"] == 1  # full text: see Session
+    assert capabilities["textDocumentSync"]["save"]
+    assert set(capabilities["codeActionProvider"]["codeActionKinds"]) == {"quickfix", "source.fixAll.nncheck"}
+
+
+def test_diagnostics_quick_fix_and_noqa(client: Client, tmp_path: Path) -> None:
+    client.initialize()
+    path = tmp_path / "net.py"
+    path.write_text(CALL)
+    uri = uri_of(path)
+    client.open(uri, CALL)
+    published = client.diagnostics(uri)
+    assert published["diagnostics"] == [CALL_DIAGNOSTIC]
+    assert published["version"] == 1
+
+    actions = client.code_actions(uri, CALL_RANGE, published["diagnostics"])
+    assert [(a["title"], a["kind"]) for a in actions] == [
+        ("Fix NNC001: rename it to forward", "quickfix"),
+        ("Fix all nncheck findings in this file", "quickfix"),
+        ("Silence NNC001 with # noqa", "quickfix"),
+    ]
+    assert all(a["diagnostics"] == [CALL_DIAGNOSTIC] for a in actions)
+    fix = titled(actions, "Fix NNC001: rename it to forward")
+    assert fix["isPreferred"] is True
+    (whole,) = fix["edit"]["changes"][uri]
+    assert whole["range"] == {"start": {"line": 0, "character": 0}, "end": {"line": 6, "character": 0}}
+    assert apply(CALL, fix, uri) == FIXED_CALL
+    assert apply(CALL, titled(actions, "Fix all nncheck findings in this file"), uri) == FIXED_CALL
+
+    # The fix, typed in: diagnostics follow once the debounce has passed.
+    sent = time.monotonic()
+    client.change(uri, 2, FIXED_CALL)
+    published = client.diagnostics(uri)
+    assert time.monotonic() - sent >= DEBOUNCE - 0.05
+    assert published == {"uri": uri, "version": 2, "diagnostics": []}
+    assert client.code_actions(uri, CALL_RANGE, []) == []
+
+    # Back to the mistake, then silenced instead.
+    client.change(uri, 3, CALL)
+    assert client.diagnostics(uri)["diagnostics"] == [CALL_DIAGNOSTIC]
+    silenced = apply(CALL, titled(actions, "Silence NNC001 with # noqa"), uri)
+    assert silenced.splitlines()[4] == "    def __call__(self, x):  # noqa: NNC001"
+    client.change(uri, 4, silenced)
+    assert client.diagnostics(uri)["diagnostics"] == []
+    assert client.errors_reported() == []
+
+
+def test_noqa_joins_an_existing_list(client: Client, tmp_path: Path) -> None:
+    client.initialize()
+    text = CALL.replace("(self, x):", "(self, x):  # noqa: E501   ")
+    uri = uri_of(tmp_path / "net.py")
+    client.open(uri, text)
+    diagnostics = client.diagnostics(uri)["diagnostics"]
+    (noqa,) = [a for a in client.code_actions(uri, CALL_RANGE, diagnostics) if a["title"].startswith("Silence")]
+    assert apply(text, noqa, uri).splitlines()[4] == "    def __call__(self, x):  # noqa: E501, NNC001   "
+
+
+def test_cursor_at_the_end_of_the_name_offers_actions_elsewhere_none(client: Client, tmp_path: Path) -> None:
+    client.initialize()
+    uri = uri_of(tmp_path / "net.py")
+    client.open(uri, CALL)
+    diagnostics = client.diagnostics(uri)["diagnostics"]
+    cursor = {"line": 4, "character": 16}
+    assert len(client.code_actions(uri, {"start": cursor, "end": cursor}, diagnostics)) == 3
+    elsewhere = {"start": {"line": 0, "character": 0}, "end": {"line": 3, "character": 5}}
+    assert client.code_actions(uri, elsewhere, []) == []
+
+
+def test_fix_all_on_request_by_kind(client: Client, tmp_path: Path) -> None:
+    # What "editor.codeActionsOnSave": {"source.fixAll.nncheck": "explicit"} asks, wherever the cursor is.
+    client.initialize()
+    uri = uri_of(tmp_path / "net.py")
+    client.open(uri, CALL)
+    client.diagnostics(uri)
+    start = {"line": 0, "character": 0}
+    actions = client.code_actions(uri, {"start": start, "end": start}, [], only=["source.fixAll"])
+    assert [(a["title"], a["kind"]) for a in actions] == [("Fix all nncheck findings in this file", FIX_ALL_KIND)]
+    assert apply(CALL, actions[0], uri) == FIXED_CALL
+    # VS Code's "Source Action..." menu asks for every source action.
+    assert client.code_actions(uri, {"start": start, "end": start}, [], only=["source"]) == actions
+    assert client.code_actions(uri, CALL_RANGE, [], only=["refactor"]) == []
+    quick = client.code_actions(uri, CALL_RANGE, [], only=["quickfix"])
+    assert [a["kind"] for a in quick] == ["quickfix"] * 3
+
+
+def test_unsafe_fix_is_offered_but_not_in_fix_all(client: Client, tmp_path: Path) -> None:
+    client.initialize()
+    text = ("from torch import nn\n\n\nclass C(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+            "        self.layers = [nn.Linear(1, 1)]\n")
+    uri = uri_of(tmp_path / "net.py")
+    client.open(uri, text)
+    (diagnostic,) = client.diagnostics(uri)["diagnostics"]
+    assert diagnostic["code"] == "NNC005"
+    actions = client.code_actions(uri, diagnostic["range"], [diagnostic])
+    assert [a["title"] for a in actions] == ["Fix NNC005: use nn.ModuleList (unsafe fix)", "Silence NNC005 with # noqa"]
+    assert actions[0]["isPreferred"] is False
+    assert "self.layers = nn.ModuleList([nn.Linear(1, 1)])" in apply(text, actions[0], uri)
+
+
+@pytest.mark.parametrize("encoding, start, end", [("utf-16", 18, 42), ("utf-8", 20, 44), ("utf-32", 17, 41)])
+def test_columns_in_the_negotiated_encoding(client: Client, tmp_path: Path, encoding: str, start: int,
+                                            end: int) -> None:
+    result = client.initialize([encoding])
+    assert result["capabilities"].get("positionEncoding", "utf-16") == encoding
+    text = ("from torch import nn\n\n\nclass B(nn.Module):\n    def __init__(self):\n"
+            "        x = \"\N{GRINNING FACE}\"; self.a = nn.Linear(1, 2)\n        super().__init__()\n")
+    uri = uri_of(tmp_path / "net.py")
+    client.open(uri, text)
+    (diagnostic,) = client.diagnostics(uri)["diagnostics"]
+    assert diagnostic["code"] == "NNC004"
+    assert diagnostic["range"] == {"start": {"line": 5, "character": start}, "end": {"line": 5, "character": end}}
+
+
+def test_changes_are_debounced_into_one_check(client: Client, tmp_path: Path) -> None:
+    client.initialize()
+    uri = uri_of(tmp_path / "net.py")
+    client.open(uri, FIXED_CALL)
+    assert client.diagnostics(uri)["diagnostics"] == []
+    for version in (2, 3, 4):
+        client.change(uri, version, CALL[:20 * version])
+    client.change(uri, 5, CALL)
+    published = client.diagnostics(uri)
+    assert (published["version"], published["diagnostics"]) == (5, [CALL_DIAGNOSTIC])
+    client.nothing_more(lambda m: m.get("method") == "textDocument/publishDiagnostics", 2 * DEBOUNCE)
+
+
+def test_save_checks_at_once_and_close_clears(client: Client, tmp_path: Path) -> None:
+    client.initialize()
+    uri = uri_of(tmp_path / "net.py")
+    client.open(uri, FIXED_CALL)
+    client.diagnostics(uri)
+    client.change(uri, 2, CALL)
+    client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
+    published = client.diagnostics(uri)
+    assert (published["version"], published["diagnostics"]) == (2, [CALL_DIAGNOSTIC])
+    # The save's check replaced the pending one.
+    client.nothing_more(lambda m: m.get("method") == "textDocument/publishDiagnostics", 2 * DEBOUNCE)
+    client.change(uri, 3, CALL + "\n")
+    client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+    assert client.diagnostics(uri)["diagnostics"] == []
+    # Nor does a change pending at the close publish anything afterwards.
+    client.nothing_more(lambda m: m.get("method") == "textDocument/publishDiagnostics", 2 * DEBOUNCE)
+    assert client.code_actions(uri, CALL_RANGE, []) == []
+
+
+def test_each_file_gets_its_configuration(client: Client, tmp_path: Path) -> None:
+    client.initialize()
+    quiet = tmp_path / "quiet"
+    quiet.mkdir()
+    (quiet / "pyproject.toml").write_text('[tool.nncheck]\nignore = ["NNC001"]\n')
+    silenced, checked = uri_of(quiet / "net.py"), uri_of(tmp_path / "net.py")
+    client.open(silenced, CALL)
+    assert client.diagnostics(silenced)["diagnostics"] == []
+    client.open(checked, CALL)
+    assert client.diagnostics(checked)["diagnostics"] == [CALL_DIAGNOSTIC]
+
+
+def test_a_broken_configuration_is_reported(client: Client, tmp_path: Path) -> None:
+    client.initialize()
+    (tmp_path / "pyproject.toml").write_text("[tool.nncheck]\nbogus = 1\n")
+    uri = uri_of(tmp_path / "net.py")
+    client.open(uri, CALL)
+    shown = client.receive(lambda m: m.get("method") == "window/showMessage", "a message shown")
+    assert shown["params"]["type"] == 1
+    assert "ConfigError" in shown["params"]["message"] and "bogus" in shown["params"]["message"]
+    # Once the configuration is mended, the next save checks the file.
+    (tmp_path / "pyproject.toml").write_text("[tool.nncheck]\n")
+    client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
+    assert client.diagnostics(uri)["diagnostics"] == [CALL_DIAGNOSTIC]
+
+
+def test_syntax_error_is_a_diagnostic(client: Client, tmp_path: Path) -> None:
+    client.initialize()
+    uri = uri_of(tmp_path / "net.py")
+    client.open(uri, CALL)
+    client.diagnostics(uri)
+    broken = "class Net(nn.Module:\n    pass\n"
+    client.change(uri, 2, broken)
+    (diagnostic,) = client.diagnostics(uri)["diagnostics"]
+    assert diagnostic["code"] == "NNC900"
+    assert diagnostic["severity"] == 2
+    assert diagnostic["message"].startswith("nncheck could not parse this file")
+    assert diagnostic["range"] == {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 20}}
+    # Nothing to fix, and a noqa comment cannot silence it.
+    assert client.code_actions(uri, diagnostic["range"], [diagnostic]) == []
+    client.change(uri, 3, CALL)
+    assert client.diagnostics(uri)["diagnostics"] == [CALL_DIAGNOSTIC]
+    assert client.errors_reported() == []
+
+
+def test_other_documents_and_bad_requests_do_not_stop_it(client: Client, tmp_path: Path) -> None:
+    client.initialize()
+    uri = uri_of(tmp_path / "net.py")
+    # Only files are checked: an unsaved buffer has no path to read settings for.
+    client.open("untitled:Untitled-1", CALL)
+    client.open(uri_of(tmp_path / "README.md"), "# Not Python (\n", language="markdown")
+    assert client.code_actions("untitled:Untitled-1", CALL_RANGE, []) == []
+    assert client.code_actions(uri, CALL_RANGE, []) == []  # never opened
+    client.notify("textDocument/didChange", {"textDocument": {"uri": "file:///nowhere/x.py", "version": 2},
+                                             "contentChanges": [{"text": "x"}]})
+    client.notify("textDocument/didClose", {"textDocument": {"uri": "file:///nowhere/y.py"}})
+    # Malformed params never reach nncheck: pygls drops the request (without an answer) and reads on.
+    client.send({"id": 999, "method": "textDocument/codeAction", "params": {"textDocument": {"uri": uri}}})
+    client.open(uri, CALL)
+    # The first diagnostics published at all are this file's: nothing came for the others.
+    published = client.receive(lambda m: m.get("method") == "textDocument/publishDiagnostics", "diagnostics")
+    assert published["params"]["uri"] == uri
+    assert published["params"]["diagnostics"] == [CALL_DIAGNOSTIC]
+
+
+def test_an_internal_error_is_reported_and_the_server_carries_on(tmp_path: Path) -> None:
+    client = Client(tmp_path / "server.log", [sys.executable, "-c", BROKEN_SERVER])
+    try:
+        client.initialize()
+        boom = uri_of(tmp_path / "boom.py")
+        client.open(boom, CALL)
+        logged = client.receive(lambda m: m.get("method") == "window/logMessage", "a log message")
+        assert logged["params"]["type"] == 1
+        assert "RuntimeError: boom" in logged["params"]["message"]
+        shown = client.receive(lambda m: m.get("method") == "window/showMessage", "a message shown")
+        assert shown["params"]["message"] == "nncheck: checking an opened document failed: RuntimeError: boom"
+        assert client.code_actions(boom, CALL_RANGE, []) == []
+        shown = client.receive(lambda m: m.get("method") == "window/showMessage", "a message shown")
+        assert shown["params"]["message"] == "nncheck: computing code actions failed: RuntimeError: boom"
+        uri = uri_of(tmp_path / "net.py")
+        client.open(uri, CALL)
+        assert client.diagnostics(uri)["diagnostics"] == [CALL_DIAGNOSTIC]
+        # Each keystroke logs the error again, but it pops up only once.
+        failed = "nncheck: checking a changed document failed"
+        client.change(boom, 2, CALL + "\n")
+        client.receive(lambda m: m.get("method") == "window/showMessage" and failed in m["params"]["message"],
+                       "a message shown")
+        client.change(boom, 3, CALL + "\n\n")
+        for _ in range(2):
+            client.receive(lambda m: m.get("method") == "window/logMessage" and failed in m["params"]["message"],
+                           "a log message")
+        client.nothing_more(lambda m: m.get("method") == "window/showMessage", 2 * DEBOUNCE)
+    finally:
+        client.close()
+
+
+def test_shutdown_and_exit(client: Client) -> None:
+    client.initialize()
+    assert client.request("shutdown", None) == {"jsonrpc": "2.0", "id": 2, "result": None}
+    client.notify("exit", None)
+    assert client.process.wait(timeout=10) == 0
+
+
+def test_exit_without_shutdown_is_an_error(client: Client) -> None:
+    client.initialize()
+    client.notify("exit", None)
+    assert client.process.wait(timeout=10) == 1
+
+
+def test_without_pygls_it_says_what_to_install(tmp_path: Path) -> None:
+    # None in sys.modules makes importing pygls fail, as when the extra is not installed.
+    code = "import sys; sys.modules['pygls'] = None; import nncheck.lsp; sys.exit(nncheck.lsp.main())"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=TEST_SECONDS)
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", MISSING_EXTRA + "\n")
