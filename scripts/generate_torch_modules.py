@@ -80,7 +80,10 @@ def collect_module_names(modules: list[ModuleType]) -> list[str]:
     return sorted(found)
 
 
-def render(names: list[str], what: str = "Every qualified name under torch.nn that refers to an nn.Module subclass.") -> str:
+MODULES_HEADER = "Every qualified name under torch.nn that refers to an nn.Module subclass."
+
+
+def render(names: list[str], what: str = MODULES_HEADER) -> str:
     """Build the file text: a ``#`` header, then one name per line."""
     header: list[str] = [
         "# Generated file: do not edit by hand.",
