@@ -21,7 +21,8 @@ from nncheck.checker import check_source
 from nncheck.config import settings_for
 from nncheck.findings import UNPARSABLE, Finding
 from nncheck.fixing import FixResult, fix_source
-from nncheck.noqa import split_lines
+from nncheck.noqa import noqa_edit, split_lines
+from nncheck.rule import rule_url
 from nncheck.settings import Settings
 
 if TYPE_CHECKING:
@@ -33,14 +34,8 @@ DEBOUNCE_SECONDS = 0.3
 FIX_ALL_KIND = "source.fixAll.nncheck"
 FIX_ALL_TITLE = "Fix all nncheck findings in this file"
 
-# A `# noqa: CODE, CODE` list that a code can be added to; a bare `# noqa` already silences everything.
-_NOQA_LIST = re.compile(r"#\s*noqa:\s?[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*", re.IGNORECASE)
 _LONGEST_ADVICE = 60
 _LINE_BREAK = re.compile(r"(\r\n|\r|\n)")  # as nncheck.noqa.split_lines, keeping the breaks
-
-
-def rule_url(code: str) -> str:
-    return f"https://github.com/nncheck/nncheck/blob/main/docs/rules/{code}.md"
 
 
 def fix_title(finding: Finding) -> str:
@@ -52,16 +47,6 @@ def fix_title(finding: Finding) -> str:
     title = f"Fix {finding.code}: {advice}" if separator and len(advice) <= _LONGEST_ADVICE else f"Fix {finding.code}"
     # The user should know before choosing it that an unsafe fix may change what the code does.
     return f"{title} (unsafe fix)" if finding.fix == "unsafe" else title
-
-
-def noqa_edit(line_text: str, code: str) -> tuple[int, int, str]:
-    """How to silence `code` on a line: (start, end, replacement), columns in code points. A code is
-    added to an existing `# noqa: ...` list; otherwise a comment replaces the line's trailing blanks."""
-    existing = _NOQA_LIST.search(line_text)
-    if existing:
-        return existing.end(), existing.end(), f", {code}"
-    end_of_code = len(line_text.rstrip())
-    return end_of_code, len(line_text), f"  # noqa: {code}"
 
 
 def width(text: str, encoding: str) -> int:
