@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import warnings
 from collections.abc import Hashable
 from dataclasses import dataclass
 
@@ -16,6 +18,7 @@ from nncheck.parsing import parse
 from nncheck.project import Project
 from nncheck.rule import Report
 from nncheck.rules import all_rules
+from nncheck.screen import cannot_report
 from nncheck.settings import Settings
 from nncheck.source import SourceError, decode, read_bytes
 
@@ -36,13 +39,15 @@ def check_source(
     settings: Settings = DEFAULT_SETTINGS,
     *,
     honour_noqa: bool = True,
+    tree: ast.Module | None = None,
 ) -> list[Finding]:
-    """Findings for one file's source, sorted by position. Bytes are decoded as Python would."""
+    """Findings for one file's source, sorted by position. Bytes are decoded as Python would.
+    `tree`, Python's ast of the same source if the caller has it (flake8 does), saves parsing it."""
     try:
         text = decode(source) if isinstance(source, bytes) else source
     except SourceError as error:
         return [_unparsable(path, f"nncheck could not parse this file: {error}")]
-    return analyse(text, path, settings, honour_noqa=honour_noqa).findings
+    return analyse(text, path, settings, honour_noqa=honour_noqa, tree=tree).findings
 
 
 @dataclass
@@ -62,7 +67,16 @@ class Analysis:
         return [item.finding for item in self.items]
 
 
-def analyse(text: str, path: str, settings: Settings = DEFAULT_SETTINGS, *, honour_noqa: bool = True) -> Analysis:
+def analyse(
+    text: str,
+    path: str,
+    settings: Settings = DEFAULT_SETTINGS,
+    *,
+    honour_noqa: bool = True,
+    tree: ast.Module | None = None,
+) -> Analysis:
+    if settings.prescreen and _screened_out(text, path, settings, tree):
+        return Analysis(None, [])
     try:
         module = parse(text)
         reports, errors = _run_rules(module, path, settings)
@@ -83,6 +97,21 @@ def analyse(text: str, path: str, settings: Settings = DEFAULT_SETTINGS, *, hono
 
 def _item(finding: Finding) -> Item:
     return Item(finding, (finding.code, finding.message), None)
+
+
+def _screened_out(text: str, path: str, settings: Settings, tree: ast.Module | None) -> bool:
+    if tree is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return False  # the full path says exactly what is wrong with the file
+    resolver = _project(settings).resolver_for(path) if settings.cross_file else None
+    try:
+        return cannot_report(tree, settings, resolver)
+    except RecursionError:
+        return False
 
 
 def _project(settings: Settings) -> Project:

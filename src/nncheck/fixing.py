@@ -67,12 +67,12 @@ def fix_source(
             candidates = candidates[:1]
         try:
             new_module, applied_fixes = apply_fixes(analysis.module, [i.fix for i in candidates if i.fix])
-            new_text = new_module.code
+            new_text: str | None = new_module.code
         except Exception:  # a broken edit is a refused fix, never a lost file
-            new_module, applied_fixes, new_text = analysis.module, [i.fix for i in candidates if i.fix], ""
+            applied_fixes, new_text = [i.fix for i in candidates if i.fix], None
         applied = [i for i in candidates if any(i.fix is f for f in applied_fixes)]
-        checked = analyse(new_text, path, settings) if new_text else Analysis(None, [])
-        if _worked(analysis, checked, applied):
+        checked = analyse(new_text, path, settings) if new_text is not None else None
+        if new_text is not None and checked is not None and _worked(analysis, checked, applied):
             result.fixed.extend(i.finding for i in applied)
             result.text, analysis = new_text, checked
         elif len(applied) > 1:
@@ -85,7 +85,7 @@ def fix_source(
 
 
 def _worked(before: Analysis, after: Analysis, applied: list[Item]) -> bool:
-    if after.module is None or any(f.code in (UNPARSABLE, INTERNAL_ERROR) for f in after.findings):
+    if any(f.code in (UNPARSABLE, INTERNAL_ERROR) for f in after.findings):
         return False
     expected = Counter(i.key for i in before.items)
     expected.subtract(i.key for i in applied)

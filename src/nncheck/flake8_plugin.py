@@ -20,7 +20,8 @@ class Plugin:
     settings = Settings(select=tuple(rule.code for rule in all_rules()))
 
     def __init__(self, tree: ast.AST, lines: list[str], filename: str) -> None:
-        # flake8 only asks for `tree` so that it runs this once per file; libcst does the parsing.
+        # flake8's own ast tree feeds the pre-screen; only files that may have findings reach libcst.
+        self._tree = tree
         self._lines = lines
         self._filename = filename
 
@@ -53,5 +54,6 @@ class Plugin:
 
     def run(self) -> Iterator[tuple[int, int, str, type[Plugin]]]:
         source = "".join(self._lines)
-        for finding in check_source(source, self._filename, self.settings, honour_noqa=False):
+        tree = self._tree if isinstance(self._tree, ast.Module) else None
+        for finding in check_source(source, self._filename, self.settings, honour_noqa=False, tree=tree):
             yield finding.line, finding.col, f"{finding.code} {finding.message}", type(self)

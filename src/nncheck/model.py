@@ -250,8 +250,8 @@ class Table:
 
 class _Collector(Table):
     """The table of the checked file, from its libcst tree. It walks statements only, by hand: expressions
-    bind nothing the table needs (a statement-level walrus aside), and libcst's generic visitor would
-    spend most of its time on them and on whitespace nodes."""
+    bind nothing the table needs (a walrus is not followed, here or in summary.py), and libcst's generic
+    visitor would spend most of its time on them and on whitespace nodes."""
 
     def visit(self, module: cst.Module) -> None:
         self._statements(module.body)
@@ -311,8 +311,6 @@ class _Collector(Table):
             self._assignment(node.target, node.value)
         elif isinstance(node, cst.AugAssign):
             self.bind_other(_target_names(node.target))
-        elif isinstance(node, cst.Expr) and isinstance(node.value, cst.NamedExpr):
-            self.bind_other(_target_names(node.value.target))
 
     def _assignment(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):

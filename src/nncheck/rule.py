@@ -8,6 +8,7 @@ every sample of every rule, so a rule documents and tests itself.
 
 from __future__ import annotations
 
+import ast
 import inspect
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +32,14 @@ class Report:
     template: str
     values: dict[str, Any]
     fix: Fix | None = None
+
+
+@dataclass(frozen=True)
+class Screen:
+    """What a pre-screen sees: the ast nodes of the file's nn.Module classes, and of all its classes."""
+
+    module_classes: list[ast.ClassDef]
+    classes: list[ast.ClassDef]
 
 
 RULE_DOCS = "https://github.com/nncheck/nncheck/blob/main/docs/rules/{code}.md"
@@ -57,6 +66,13 @@ class Rule:
     @classmethod
     def documentation(cls) -> str:
         return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def might_report(cls, screen: Screen) -> bool:
+        """The pre-screen: False only if this rule certainly reports nothing on the file, decided from
+        Python's ast (flake8 already has it; it is four times cheaper than libcst's tree). A rule
+        without one answers True, so it always runs: a screen may only ever save work."""
+        return True
 
     def check(self, model: FileModel) -> Iterator[Report]:
         raise NotImplementedError

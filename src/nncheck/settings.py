@@ -19,6 +19,8 @@ class Settings:
     src_roots: tuple[str, ...] = ()
     # Follow imports into other files of the project to tell which base classes are nn.Modules.
     cross_file: bool = True
+    # Skip files that Python's ast shows cannot have findings (see screen.py); off only to test that.
+    prescreen: bool = True
 
     def is_selected(self, code: str, default_enabled: bool = True) -> bool:
         # The more specific prefix wins, as in flake8 and ruff: --select NNC --ignore NNC00 keeps nothing

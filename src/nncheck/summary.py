@@ -34,51 +34,66 @@ def _names(target: ast.expr) -> list[str]:
     return []
 
 
-class _AstCollector(Table, ast.NodeVisitor):
-    def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
-            if alias.asname:
-                self.bind_import(alias.asname, alias.name)
+class AstTable(Table):
+    """The table from Python's ast: statements only, walked as the libcst collector walks them.
+    `class_nodes` maps each class to its ast node, for the pre-screen."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.class_nodes: dict[int, ast.ClassDef] = {}
+
+    def statements(self, body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        self.bind_import(alias.asname, alias.name)
+                    else:
+                        self.bind_import(alias.name.split(".")[0], alias.name.split(".")[0])
+            elif isinstance(node, ast.ImportFrom):
+                for alias in node.names:
+                    if alias.name != "*":
+                        qualname = imported_name("." * node.level, node.module or "", alias.name)
+                        self.bind_import(alias.asname or alias.name, qualname)
+            elif isinstance(node, ast.ClassDef):
+                bases = [None if isinstance(base, ast.Starred) else _dotted(base) for base in node.bases]
+                self.enter_class(node.name, bases, None)
+                self.class_nodes[id(self.classes[-1])] = node
+                self.statements(node.body)
+                self.leave_scope()
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                args = node.args
+                every = [*args.posonlyargs, *args.args, *args.kwonlyargs, *(a for a in (args.vararg, args.kwarg) if a)]
+                self.enter_function(node.name, [a.arg for a in every])
+                self.statements(node.body)
+                self.leave_scope()
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    self._assignment(target, node.value)
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                self._assignment(node.target, node.value)
+            elif isinstance(node, ast.AugAssign):
+                self.bind_other(_names(node.target))
             else:
-                self.bind_import(alias.name.split(".")[0], alias.name.split(".")[0])
+                self._compound(node)
 
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        for alias in node.names:
-            if alias.name != "*":
-                qualname = imported_name("." * node.level, node.module or "", alias.name)
-                self.bind_import(alias.asname or alias.name, qualname)
-
-    def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        for expr in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
-            self.visit(expr)
-        bases = [_dotted(base) if not isinstance(base, ast.Starred) else None for base in node.bases]
-        self.enter_class(node.name, bases, None)
-        for statement in node.body:
-            self.visit(statement)
-        self.leave_scope()
-
-    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        for expr in [*node.decorator_list, *node.args.defaults, *(d for d in node.args.kw_defaults if d)]:
-            self.visit(expr)
-        args = node.args
-        every = [*args.posonlyargs, *args.args, *args.kwonlyargs, *(a for a in (args.vararg, args.kwarg) if a)]
-        self.enter_function(node.name, [a.arg for a in every])
-        for statement in node.body:
-            self.visit(statement)
-        self.leave_scope()
-
-    visit_FunctionDef = _function
-    visit_AsyncFunctionDef = _function
-
-    def visit_Assign(self, node: ast.Assign) -> None:
-        for target in node.targets:
-            self._assignment(target, node.value)
-        self.generic_visit(node)
-
-    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        if node.value is not None:
-            self._assignment(node.target, node.value)
-        self.generic_visit(node)
+    def _compound(self, node: ast.stmt) -> None:
+        if isinstance(node, (ast.For, ast.AsyncFor)):
+            self.bind_other(_names(node.target))
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    self.bind_other(_names(item.optional_vars))
+        handlers = getattr(node, "handlers", [])
+        for handler in handlers:
+            if handler.name:
+                self.bind_other([handler.name])
+        # The blocks in source order, as cst_helpers.blocks_of gives them.
+        for block in (getattr(node, "body", None), *(h.body for h in handlers),
+                      *(c.body for c in getattr(node, "cases", [])),
+                      getattr(node, "orelse", None), getattr(node, "finalbody", None)):
+            if isinstance(block, list):
+                self.statements(block)
 
     def _assignment(self, target: ast.expr, value: ast.expr) -> None:
         if isinstance(target, ast.Name):
@@ -87,31 +102,11 @@ class _AstCollector(Table, ast.NodeVisitor):
         else:
             self.bind_other(_names(target))
 
-    def visit_AugAssign(self, node: ast.AugAssign) -> None:
-        self.bind_other(_names(node.target))
-        self.generic_visit(node)
 
-    def visit_For(self, node: ast.For) -> None:
-        self.bind_other(_names(node.target))
-        self.generic_visit(node)
-
-    def visit_AsyncFor(self, node: ast.AsyncFor) -> None:
-        self.bind_other(_names(node.target))
-        self.generic_visit(node)
-
-    def visit_withitem(self, node: ast.withitem) -> None:
-        if node.optional_vars is not None:
-            self.bind_other(_names(node.optional_vars))
-        self.generic_visit(node)
-
-    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
-        if node.name:
-            self.bind_other([node.name])
-        self.generic_visit(node)
-
-    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
-        self.bind_other(_names(node.target))
-        self.generic_visit(node)
+def table_of(tree: ast.Module) -> AstTable:
+    table = AstTable()
+    table.statements(tree.body)
+    return table
 
 
 def read_table(text: str) -> Table:
@@ -119,6 +114,4 @@ def read_table(text: str) -> Table:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # invalid escape sequences and the like are not ours to report
         tree = ast.parse(text)
-    collector = _AstCollector()
-    collector.visit(tree)
-    return collector
+    return table_of(tree)

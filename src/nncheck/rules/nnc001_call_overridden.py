@@ -8,7 +8,8 @@ from nncheck.base_init import index_of_base_init
 from nncheck.cst_helpers import attributes_in, first_parameter, has_decorator, is_super_call, only_raises
 from nncheck.fix import Fix
 from nncheck.model import ClassInfo, FileModel
-from nncheck.rule import Report, Rule
+from nncheck.ast_helpers import methods
+from nncheck.rule import Report, Rule, Screen
 
 
 # nn.Module's own implementation of __call__, which runs the hooks.
@@ -129,6 +130,10 @@ class Both(nn.Module):
         return self.forward(x)
 """,
     )
+
+    @classmethod
+    def might_report(cls, screen: Screen) -> bool:
+        return any(any(methods(node, "__call__")) for node in screen.module_classes)
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():

@@ -9,7 +9,8 @@ from nncheck.cst_helpers import first_parameter, has_decorator, only_raises
 from nncheck.edits import SUPER_INIT, insert_first
 from nncheck.fix import Fix
 from nncheck.model import ClassInfo, FileModel
-from nncheck.rule import Report, Rule
+from nncheck.ast_helpers import methods, starts_with_super_init
+from nncheck.rule import Report, Rule, Screen
 
 
 class BaseInitNotCalled(Rule):
@@ -126,6 +127,13 @@ class NoParentheses(nn.Module):
         super.__init__(self)
 """,
     )
+
+    @classmethod
+    def might_report(cls, screen: Screen) -> bool:
+        # `super().__init__()` first is by far the common case, and then nothing can be reported.
+        return any(
+            not starts_with_super_init(init) for node in screen.module_classes for init in methods(node, "__init__")
+        )
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():

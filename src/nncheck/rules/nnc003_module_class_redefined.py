@@ -7,7 +7,7 @@ import libcst as cst
 
 from nncheck.cst_helpers import names_in
 from nncheck.model import ClassInfo, FileModel
-from nncheck.rule import Report, Rule
+from nncheck.rule import Report, Rule, Screen
 
 
 class ModuleClassRedefined(Rule):
@@ -123,6 +123,11 @@ def build():
     return Block
 """,
     )
+
+    @classmethod
+    def might_report(cls, screen: Screen) -> bool:
+        names = [node.name for node in screen.classes]
+        return len(names) != len(set(names))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         counts = Counter(cls.name for cls in model.classes)

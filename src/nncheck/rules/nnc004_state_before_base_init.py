@@ -9,7 +9,8 @@ from nncheck.cst_helpers import blocks_of, calls_in, changed_in, first_parameter
 from nncheck.edits import move_statement
 from nncheck.fix import Fix
 from nncheck.model import ClassInfo, FileModel
-from nncheck.rule import Report, Rule
+from nncheck.ast_helpers import methods, starts_with_super_init
+from nncheck.rule import Report, Rule, Screen
 
 _NEW_SCOPE = (cst.FunctionDef, cst.ClassDef)
 _REGISTERING_METHODS = ("register_buffer", "register_parameter", "add_module", "register_module")
@@ -123,6 +124,12 @@ class Choice(nn.Module):
         super().__init__()
 """,
     )
+
+    @classmethod
+    def might_report(cls, screen: Screen) -> bool:
+        return any(
+            not starts_with_super_init(init) for node in screen.module_classes for init in methods(node, "__init__")
+        )
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():

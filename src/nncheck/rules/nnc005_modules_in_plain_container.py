@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator, Sequence
 
 import libcst as cst
@@ -7,7 +8,8 @@ import libcst as cst
 from nncheck.cst_helpers import calls_in, dotted_name, first_parameter, method_call_parts
 from nncheck.fix import Fix
 from nncheck.model import ClassInfo, FileModel
-from nncheck.rule import Report, Rule
+from nncheck.ast_helpers import methods
+from nncheck.rule import Report, Rule, Screen
 
 _FILLING_METHODS = ("append", "extend", "insert")
 _REGISTERING_METHODS = ("add_module", "register_module")
@@ -100,6 +102,16 @@ class Filled(nn.Module):
             self.layers.append(nn.Linear(2, 2))
 """,
     )
+
+    @classmethod
+    def might_report(cls, screen: Screen) -> bool:
+        return any(
+            isinstance(node, ast.Assign) and isinstance(node.value, _CONTAINER_NODES + (ast.Call,))
+            and (not isinstance(node.value, ast.Call) or _is_empty_constructor(node.value))
+            for cls_node in screen.module_classes
+            for init in methods(cls_node, "__init__")
+            for node in ast.walk(init)
+        )
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
@@ -287,3 +299,10 @@ def _wrap_fix(
         func=cst.parse_expression(spelled), args=[cst.Arg(value)]
     )
     return Fix(safe=False, edits=((statement, lambda node: node.with_changes(value=replacement)),))
+
+
+_CONTAINER_NODES = (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.ListComp, ast.SetComp, ast.DictComp)
+
+
+def _is_empty_constructor(call: ast.Call) -> bool:
+    return isinstance(call.func, ast.Name) and call.func.id in ("list", "dict") and not call.args

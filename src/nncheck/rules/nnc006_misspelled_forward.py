@@ -7,7 +7,8 @@ import libcst as cst
 from nncheck.cst_helpers import attributes_in
 from nncheck.fix import Fix
 from nncheck.model import ClassInfo, FileModel
-from nncheck.rule import Report, Rule
+from nncheck.ast_helpers import methods
+from nncheck.rule import Report, Rule, Screen
 
 # Real words (and plain variants) this close to "forward" that are not typos of it.
 ENGLISH_WORDS = frozenset({"toward", "towards", "onward", "onwards", "forwarded", "forwarder", "coward", "foreword"})
@@ -81,6 +82,10 @@ class Child(Net):
         return x
 """,
     )
+
+    @classmethod
+    def might_report(cls, screen: Screen) -> bool:
+        return any(_is_typo(method.name) for node in screen.module_classes for method in methods(node))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
 import libcst as cst
@@ -7,7 +8,7 @@ import libcst as cst
 from nncheck.cst_helpers import dotted_name, first_parameter
 from nncheck.fix import Fix
 from nncheck.model import ClassInfo, FileModel
-from nncheck.rule import Report, Rule
+from nncheck.rule import Report, Rule, Screen
 
 # Indexing these, or looping over them, gives their modules.
 _CONTAINERS = (".ModuleList", ".ModuleDict", ".Sequential")
@@ -83,6 +84,14 @@ class Net(nn.Module):
         return head.forward(self.blocks[0].forward(x))  # NNC007@16 NNC007@29
 """,
     )
+
+    @classmethod
+    def might_report(cls, screen: Screen) -> bool:
+        return any(
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "forward"
+            for cls_node in screen.module_classes
+            for node in ast.walk(cls_node)
+        )
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():

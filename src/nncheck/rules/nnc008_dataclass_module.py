@@ -6,7 +6,7 @@ import libcst as cst
 
 from nncheck.base_init import index_of_base_init
 from nncheck.model import ClassInfo, FileModel
-from nncheck.rule import Report, Rule
+from nncheck.rule import Report, Rule, Screen
 
 _DATACLASS_DECORATORS = frozenset(
     {
@@ -94,6 +94,10 @@ class Half(nn.Module):
     width: int = 4
 """,
     )
+
+    @classmethod
+    def might_report(cls, screen: Screen) -> bool:
+        return any(node.decorator_list for node in screen.module_classes)
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():

@@ -1,0 +1,43 @@
+"""The pre-screen may only save work: with and without it, every file gives the same findings.
+Runs over the fixtures and examples, and over NNCHECK_CORPUS folders when set (the benchmark corpora)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES, FIXTURES
+from nncheck import Settings, check_file
+from nncheck.discovery import find_python_files
+from nncheck.rules import all_rules
+
+EVERY_RULE = Settings(select=tuple(rule.code for rule in all_rules()), module_bases=frozenset({"mylib.layers.Base"}))
+UNSCREENED = dataclasses.replace(EVERY_RULE, prescreen=False)
+CORPUS = [p for p in os.environ.get("NNCHECK_CORPUS", "").split(os.pathsep) if p]
+
+
+def _compare(folders: list[str]) -> int:
+    files = list(find_python_files(folders))
+    differing = [path for path in files if check_file(path, EVERY_RULE) != check_file(path, UNSCREENED)]
+    assert differing == []
+    return len(files)
+
+
+def test_fixtures_and_examples_are_identical_with_and_without_the_prescreen() -> None:
+    assert _compare([str(FIXTURES), str(EXAMPLES)]) > 40
+
+
+@pytest.mark.skipif(not CORPUS, reason="set NNCHECK_CORPUS to folders of real code to run")
+def test_corpora_are_identical_with_and_without_the_prescreen() -> None:
+    assert _compare(CORPUS) > 0
+
+
+def test_the_prescreen_skips_clean_modules(tmp_path: Path) -> None:
+    from nncheck.checker import analyse
+
+    clean = "from torch import nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+    assert analyse(clean, str(tmp_path / "x.py"), EVERY_RULE).module is None  # never parsed with libcst
+    assert analyse(clean, str(tmp_path / "x.py"), UNSCREENED).module is not None
