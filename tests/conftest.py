@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,14 @@ FIXTURES = ROOT / "tests" / "fixtures"
 EXAMPLES = ROOT / "examples"
 
 
+# One result cache for the whole test run, never the user's own.
+CACHE = tempfile.mkdtemp(prefix="nncheck-test-cache-")
+
+
 def run(*args: str, cwd: Path = ROOT, stdin: str | bytes | None = None) -> subprocess.CompletedProcess[str]:
     """Run a command the way a user would, and return what it printed and its exit status."""
     data = stdin.encode() if isinstance(stdin, str) else stdin
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "NNCHECK_CACHE_DIR": CACHE}
     result = subprocess.run(args, cwd=cwd, input=data, capture_output=True, env=env, timeout=300)
     return subprocess.CompletedProcess(
         result.args, result.returncode, result.stdout.decode("utf-8"), result.stderr.decode("utf-8")

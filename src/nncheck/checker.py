@@ -33,6 +33,12 @@ def check_file(path: str, settings: Settings = DEFAULT_SETTINGS) -> list[Finding
     return check_source(data, path, settings)
 
 
+def dependencies(path: str, settings: Settings = DEFAULT_SETTINGS) -> list[str]:
+    """The other files (present or not) whose content the findings of `path` depend on, as far as
+    this process has resolved them: after check_file(path), everything that check looked at."""
+    return _project(settings).dependencies(path) if settings.cross_file else []
+
+
 def check_source(
     source: str | bytes,
     path: str = "<string>",

@@ -14,15 +14,17 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from nncheck import __version__
-from nncheck.checker import check_file, check_source
+from nncheck.cache import ResultCache, default_folder
 from nncheck.config import ConfigError, Overrides, check_codes, config_for, excludes_for, settings_for
 from nncheck.discovery import DEFAULT_EXCLUDES, find_python_files
 from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, Finding
-from nncheck.fixing import FileFix, FixResult, fix_file, fix_source
 from nncheck.formats import to_github, to_json, to_sarif
+from nncheck.outcome import FileFix, FixResult, checked
 from nncheck.output import CHECK, DIFF, FIX, format_finding, summary, unified_diff
 from nncheck.progress import Progress
-from nncheck.rules import all_rules
+
+# The checker, the fixer and the rules (and so libcst) are imported only when a file must really be
+# checked: a run answered entirely from the cache never loads them.
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 STDIN = "-"
@@ -79,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--fix", action="store_true", help="apply safe fixes to the files and report what is left")
     add("--diff", action="store_true", help="print the fixes as a unified diff instead of applying them")
     add("--unsafe-fixes", action="store_true", help="with --fix or --diff, also apply fixes that may change behaviour")
+    add("--cache-dir", default=None, metavar="FOLDER",
+        help="where to keep results between runs (default: $NNCHECK_CACHE_DIR, else ~/.cache/nncheck)")
+    add("--no-cache", action="store_true", help="neither read nor write the result cache")
     add("--jobs", "-j", type=_positive, default=os.cpu_count() or 1, metavar="N",
         help="processes to check files in (default: all cores)")
     add("--stdin-filename", default=None, metavar="NAME", help="the name to show for source read from stdin")
@@ -91,6 +96,8 @@ def rule_command(argv: Sequence[str]) -> int:
     parser.add_argument("code", nargs="?", help="a code such as NNC001")
     parser.add_argument("--all", action="store_true", help="list every code with a one-line summary")
     args = parser.parse_args(argv)
+    from nncheck.rules import all_rules
+
     rules = {rule.code: rule for rule in all_rules()}
     if args.all:
         for rule in rules.values():
@@ -125,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         isolated=args.isolated,
     )
     mode = FIX if args.fix else DIFF if args.diff else CHECK
+    cache = None if args.no_cache or mode != CHECK else ResultCache(args.cache_dir or default_folder())
     job = _Job(overrides, mode, args.unsafe_fixes)
     status = EXIT_CLEAN
     files: list[str] = []
@@ -142,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"nncheck: error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    outcomes.extend(_run(files, job, args.jobs))
+    outcomes.extend(_run(files, job, args.jobs, cache))
     outcomes.sort(key=lambda outcome: outcome.path)
     if _report(outcomes, job, args.output_format, read_stdin=STDIN in args.paths):
         status = EXIT_ERROR
@@ -206,9 +214,12 @@ def _stdin(name: str, job: _Job) -> FileFix:
     except (OSError, ValueError) as error:  # stdin closed or unreadable
         failed = Finding(name, 1, 0, UNPARSABLE, f"nncheck could not read stdin: {error}")
         return FileFix(name, FixResult("", "", None, remaining=[failed]))
+    from nncheck.checker import check_source
+    from nncheck.fixing import fix_source
+
     settings = settings_for(name if name != STDIN else "stdin.py", job.overrides)
     if job.mode == CHECK:
-        return FileFix(name, FixResult("", "", None, remaining=check_source(data, name, settings)))
+        return checked(name, check_source(data, name, settings))
     result = fix_source(data, name, settings, unsafe=job.unsafe)
     if job.mode == FIX:
         # The fixed source goes to stdout, as editors and pipes expect; findings go to stderr.
@@ -224,27 +235,59 @@ class _Job:
     unsafe: bool
 
 
-def _one(job: _Job, path: str) -> FileFix:
+def _one(job: _Job, path: str) -> tuple[FileFix, list[str]]:
+    """Check or fix one file; also the files its result depends on (for the cache)."""
+    from nncheck.checker import check_file, dependencies
+    from nncheck.fixing import fix_file
+
     try:
         settings = settings_for(path, job.overrides)
         if job.mode == CHECK:
-            return FileFix(path, FixResult("", "", None, remaining=check_file(path, settings)))
-        return fix_file(path, settings, unsafe=job.unsafe, write=job.mode == FIX)
+            return checked(path, check_file(path, settings)), dependencies(path, settings)
+        return fix_file(path, settings, unsafe=job.unsafe, write=job.mode == FIX), []
     except Exception as error:  # the last guard: one file's bug must not lose the other files' results
         failed = Finding(path, 1, 0, INTERNAL_ERROR, f"internal error in nncheck: {type(error).__name__}: {error}")
-        return FileFix(path, FixResult("", "", None, remaining=[failed]))
+        return checked(path, [failed]), []
 
 
-def _run(files: list[str], job: _Job, jobs: int) -> list[FileFix]:
-    progress = Progress(len(files))
-    if jobs == 1 or len(files) < _MIN_FILES_FOR_WORKERS:
-        results = progress.track(_one(job, path) for path in files)
+def _run(files: list[str], job: _Job, jobs: int, cache: ResultCache | None) -> list[FileFix]:
+    done: dict[str, FileFix] = {}
+    keys: dict[str, str] = {}
+    if cache is not None:
+        for path in files:
+            key = _cache_key(cache, path, job)
+            found = cache.get(key) if key else None
+            if found is not None:
+                done[path] = checked(path, found)
+            elif key:
+                keys[path] = key
+    todo = [path for path in files if path not in done]
+    progress = Progress(len(todo))
+    if jobs == 1 or len(todo) < _MIN_FILES_FOR_WORKERS:
+        results = progress.track(_one(job, path) for path in todo)
     else:
-        chunk = max(1, len(files) // (jobs * 8))
+        # Small chunks keep both cores busy when a few huge files dominate the corpus.
+        chunk = max(1, min(8, len(todo) // (jobs * 16)))
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(job,)) as pool:
-            results = progress.track(pool.map(_in_worker, files, chunksize=chunk))
+            results = progress.track(pool.map(_in_worker, todo, chunksize=chunk))
     progress.done()
-    return results
+    for path, (outcome, depends_on) in zip(todo, results):
+        done[path] = outcome
+        remaining = outcome.result.remaining
+        if cache is not None and path in keys and not any(f.code == INTERNAL_ERROR for f in remaining):
+            cache.put(keys[path], remaining, depends_on)
+    if cache is not None and todo:
+        cache.prune()
+    return [done[path] for path in files]
+
+
+def _cache_key(cache: ResultCache, path: str, job: _Job) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None  # the check itself reports what is wrong with the file
+    return cache.key(path, data, settings_for(path, job.overrides))
 
 
 _worker_job = _Job(Overrides(), CHECK, False)
@@ -255,5 +298,5 @@ def _init_worker(job: _Job) -> None:
     _worker_job = job
 
 
-def _in_worker(path: str) -> FileFix:
+def _in_worker(path: str) -> tuple[FileFix, list[str]]:
     return _one(_worker_job, path)

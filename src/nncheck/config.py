@@ -57,9 +57,9 @@ class Config:
 
 def _known_codes() -> list[str]:
     from nncheck.findings import INTERNAL_ERROR, UNPARSABLE
-    from nncheck.rules import all_rules
+    from nncheck.rules import rule_codes
 
-    return [rule.code for rule in all_rules()] + [UNPARSABLE, INTERNAL_ERROR]
+    return [*rule_codes(), UNPARSABLE, INTERNAL_ERROR]
 
 
 def check_codes(codes: tuple[str, ...], where: str) -> tuple[str, ...]:

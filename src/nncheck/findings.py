@@ -21,3 +21,13 @@ class Finding:
 # Codes that report on the file itself rather than on a rule; never deselected.
 UNPARSABLE = "NNC900"
 INTERNAL_ERROR = "NNC901"
+
+# How safe a finding's fix is.
+SAFE = "safe"
+UNSAFE = "unsafe"
+
+RULE_DOCS = "https://github.com/nncheck/nncheck/blob/main/docs/rules/{code}.md"
+
+
+def rule_url(code: str) -> str:
+    return RULE_DOCS.format(code=code)

@@ -9,8 +9,8 @@ from typing import Any
 
 import libcst as cst
 
-SAFE = "safe"
-UNSAFE = "unsafe"
+from nncheck.findings import SAFE, UNSAFE
+
 
 Edit = Callable[[Any], cst.CSTNode]
 

@@ -4,34 +4,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Hashable
-from dataclasses import dataclass, field
 
 from nncheck.checker import DEFAULT_SETTINGS, Analysis, Item, analyse
 from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, Finding
 from nncheck.fix import apply_fixes
+from nncheck.outcome import FileFix, FixResult
 from nncheck.settings import Settings
 from nncheck.source import SourceError, decode_with_encoding, read_bytes
 from nncheck.writing import WriteError, replace_file
 
 # Each round applies the fixes that touch distinct nodes; fixes that share a node wait for the next.
 _MAX_ROUNDS = 50
-
-
-@dataclass
-class FixResult:
-    original: str  # the source as it was
-    text: str  # the source after fixing (unchanged when nothing was fixed)
-    encoding: str | None  # the file's encoding, for writing it back; None for str input
-    fixed: list[Finding] = field(default_factory=list)  # as they were reported before fixing
-    refused: list[Finding] = field(default_factory=list)  # fixes that did not survive the checks
-    remaining: list[Finding] = field(default_factory=list)  # findings of the fixed text
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.fixed)
-
-    def encoded(self) -> bytes:
-        return self.text.encode(self.encoding or "utf-8")
 
 
 def fix_source(
@@ -90,15 +73,6 @@ def _worked(before: Analysis, after: Analysis, applied: list[Item]) -> bool:
     expected = Counter(i.key for i in before.items)
     expected.subtract(i.key for i in applied)
     return Counter(i.key for i in after.items) == +expected and all(n >= 0 for n in expected.values())
-
-
-@dataclass
-class FileFix:
-    """What fixing one file did, and why it could not be written back if it could not."""
-
-    path: str
-    result: FixResult
-    write_error: str | None = None
 
 
 def fix_file(path: str, settings: Settings = DEFAULT_SETTINGS, *, unsafe: bool = False, write: bool = True) -> FileFix:

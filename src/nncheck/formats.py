@@ -7,9 +7,7 @@ import os
 from typing import Any
 
 from nncheck import __version__
-from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, Finding
-from nncheck.rule import rule_url
-from nncheck.rules import all_rules
+from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, Finding, rule_url
 
 FILE_CODES = {
     UNPARSABLE: "The file could not be read, decoded or parsed.",
@@ -48,6 +46,8 @@ def _uri(path: str) -> str:
 
 
 def to_sarif(findings: list[Finding]) -> str:
+    from nncheck.rules import all_rules  # the rules' documentation, only for this format
+
     rules: list[dict[str, Any]] = [
         {
             "id": rule.code,

@@ -20,9 +20,10 @@ from nncheck import __version__
 from nncheck.checker import check_source
 from nncheck.config import settings_for
 from nncheck.findings import UNPARSABLE, Finding
-from nncheck.fixing import FixResult, fix_source
+from nncheck.fixing import fix_source
+from nncheck.outcome import FixResult
 from nncheck.noqa import noqa_edit, split_lines
-from nncheck.rule import rule_url
+from nncheck.findings import rule_url
 from nncheck.settings import Settings
 
 if TYPE_CHECKING:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING
 
-from nncheck.findings import Finding
-from nncheck.fix import SAFE, UNSAFE
+from nncheck.findings import SAFE, UNSAFE, Finding
 
 if TYPE_CHECKING:
-    from nncheck.fixing import FileFix
+    from nncheck.outcome import FileFix
 
 CHECK, FIX, DIFF = "check", "fix", "diff"
 

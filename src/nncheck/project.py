@@ -27,6 +27,20 @@ class Project:
         self._src_roots = tuple(os.path.abspath(root) for root in src_roots)
         self._models: dict[tuple[str, int, int], FileModel | None] = {}
         self._in_progress: set[tuple[str, str]] = set()
+        # Which paths each file's resolution looked at (found or not): a result cache must see edits,
+        # creations and deletions of any of them.
+        self._probed: dict[str, set[str]] = {}
+
+    def dependencies(self, path: str) -> list[str]:
+        """Every path that resolving `path`'s imports has looked at so far, transitively."""
+        seen: set[str] = set()
+        todo = [os.path.realpath(path)]
+        while todo:
+            for probed in self._probed.get(todo.pop(), ()):
+                if probed not in seen:
+                    seen.add(probed)
+                    todo.append(probed)
+        return sorted(seen)
 
     def resolver_for(self, path: str) -> Callable[[str], bool]:
         return lambda qualified_name: self.is_module(path, qualified_name)
@@ -36,7 +50,11 @@ class Project:
         return FileModel(module, self._extra_bases, self.resolver_for(path))
 
     def is_module(self, importer: str, qualified_name: str) -> bool:
+        probed = self._probed.setdefault(os.path.realpath(importer), set())
         for file, attributes in self._candidates(importer, qualified_name):
+            probed.add(os.path.realpath(file))
+            if not os.path.isfile(file):
+                continue
             model = self._model(file)
             if model is None:
                 continue
@@ -101,10 +119,9 @@ class Project:
         return [root for index, root in enumerate(roots) if os.path.isdir(root) and root not in roots[:index]]
 
 
-def _module_files(root: str, module: list[str]) -> Iterator[str]:
+def _module_files(root: str, module: list[str]) -> list[str]:
+    """Where the module would be, whether or not it is there."""
     if not module:
-        candidates = [os.path.join(root, "__init__.py")]
-    else:
-        base = os.path.join(root, *module)
-        candidates = [base + ".py", os.path.join(base, "__init__.py")]
-    yield from (candidate for candidate in candidates if os.path.isfile(candidate))
+        return [os.path.join(root, "__init__.py")]
+    base = os.path.join(root, *module)
+    return [base + ".py", os.path.join(base, "__init__.py")]

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import libcst as cst
 
+from nncheck.findings import rule_url
 from nncheck.fix import Fix
 from nncheck.model import FileModel
 
@@ -42,11 +43,7 @@ class Screen:
     classes: list[ast.ClassDef]
 
 
-RULE_DOCS = "https://github.com/nncheck/nncheck/blob/main/docs/rules/{code}.md"
-
-
-def rule_url(code: str) -> str:
-    return RULE_DOCS.format(code=code)
+__all__ = ["Report", "Rule", "Screen", "rule_url"]
 
 
 class Rule:

@@ -1,0 +1,113 @@
+"""The command's result cache: findings per file, reused while nothing they depend on has changed.
+
+An entry is keyed by nncheck's version, the effective settings, the file's path and its content; it
+also records the content hash of every other file its cross-file resolution looked at (or that the
+file was missing), and is used only if all of them are still the same. Entries are written
+atomically; a truncated, corrupt or foreign one is ignored. The folder is kept to a bounded size.
+This module must not import libcst: a fully cached run never loads it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from typing import Any
+
+from nncheck import __version__
+from nncheck.findings import Finding
+from nncheck.settings import Settings
+
+MAX_ENTRIES = 100_000
+_MISSING = "-"
+
+
+def default_folder() -> str:
+    explicit = os.environ.get("NNCHECK_CACHE_DIR")
+    if explicit:
+        return explicit
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "nncheck")
+
+
+class ResultCache:
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self._digests: dict[str, str] = {}
+
+    def key(self, path: str, data: bytes, settings: Settings) -> str:
+        digest = hashlib.sha256(f"{__version__}\0{settings!r}\0{os.path.abspath(path)}\0".encode())
+        digest.update(data)
+        return digest.hexdigest()
+
+    def _file(self, key: str) -> str:
+        return os.path.join(self.folder, key[:2], key + ".json")
+
+    def digest(self, path: str) -> str:
+        """A file's content hash, or a mark that it is missing; once per file and run."""
+        if path not in self._digests:
+            try:
+                with open(path, "rb") as handle:
+                    self._digests[path] = hashlib.sha256(handle.read()).hexdigest()
+            except OSError:
+                self._digests[path] = _MISSING
+        return self._digests[path]
+
+    def get(self, key: str) -> list[Finding] | None:
+        try:
+            with open(self._file(key), encoding="utf-8") as handle:
+                entry = json.load(handle)
+            if entry["version"] != __version__:
+                return None
+            if any(self.digest(path) != digest for path, digest in entry["dependencies"].items()):
+                return None
+            return [_finding(record) for record in entry["findings"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # absent, truncated, corrupt or foreign: computed afresh
+
+    def put(self, key: str, findings: list[Finding], dependencies: list[str]) -> None:
+        entry = {
+            "version": __version__,
+            "dependencies": {path: self.digest(path) for path in dependencies},
+            "findings": [_record(f) for f in findings],
+        }
+        target = self._file(key)
+        try:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(entry, out)
+            os.replace(temporary, target)  # readers see the old entry or the new one, never half
+        except OSError:
+            pass  # an unwritable cache only costs speed
+
+    def prune(self, limit: int = MAX_ENTRIES) -> None:
+        """Keep the newest `limit` entries."""
+        try:
+            entries = [e for shard in os.scandir(self.folder) if shard.is_dir() for e in os.scandir(shard.path)]
+        except OSError:
+            return
+        if len(entries) <= limit:
+            return
+        entries.sort(key=lambda e: e.stat().st_mtime)
+        for entry in entries[: len(entries) - limit]:
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
+
+
+def _record(finding: Finding) -> dict[str, Any]:
+    return {
+        "path": finding.path, "line": finding.line, "col": finding.col, "code": finding.code,
+        "message": finding.message, "fix": finding.fix, "span": list(finding.span) if finding.span else None,
+    }
+
+
+def _finding(record: dict[str, Any]) -> Finding:
+    span = record["span"]
+    return Finding(
+        record["path"], record["line"], record["col"], record["code"], record["message"], record["fix"],
+        (span[0], span[1], span[2], span[3]) if span else None,
+    )

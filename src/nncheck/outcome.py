@@ -1,0 +1,38 @@
+"""What checking or fixing one file came to (plain data, shared by the library and the command)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nncheck.findings import Finding
+
+
+@dataclass
+class FixResult:
+    original: str  # the source as it was
+    text: str  # the source after fixing (unchanged when nothing was fixed)
+    encoding: str | None  # the file's encoding, for writing it back; None for str input
+    fixed: list[Finding] = field(default_factory=list)  # as they were reported before fixing
+    refused: list[Finding] = field(default_factory=list)  # fixes that did not survive the checks
+    remaining: list[Finding] = field(default_factory=list)  # findings of the fixed text
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.fixed)
+
+    def encoded(self) -> bytes:
+        return self.text.encode(self.encoding or "utf-8")
+
+
+@dataclass
+class FileFix:
+    """What fixing (or checking) one file did, and why it could not be written back if it could not."""
+
+    path: str
+    result: FixResult
+    write_error: str | None = None
+
+
+def checked(path: str, findings: list[Finding]) -> FileFix:
+    """A file that was only checked: its findings, nothing fixed."""
+    return FileFix(path, FixResult("", "", None, remaining=findings))
