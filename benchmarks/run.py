@@ -115,7 +115,7 @@ def main() -> None:
         if torchfix is not None:
             fix_time, _ = measure([str(torchfix / "torchfix"), str(corpus)], max(1, args.runs // 5))
             row(f"{name}: torchfix command", f"{fix_time:.2f} s", f"nncheck cold is {fix_time / cold:.1f} x faster")
-        big = max(corpus.rglob("*.py"), key=lambda p: abs(len(p.read_text(errors="replace").splitlines()) - 2000))
+        big = min(corpus.rglob("*.py"), key=lambda p: abs(len(p.read_text(errors="replace").splitlines()) - 2000))
         lines = len(big.read_text(errors="replace").splitlines())
         single, _ = measure([*nncheck, "--no-cache", str(big)], args.runs)
         row(f"{name}: one {lines}-line file, cold, whole process", f"{single:.2f} s", "")

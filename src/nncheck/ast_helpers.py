@@ -14,18 +14,38 @@ def methods(cls: ast.ClassDef, name: str | None = None) -> Iterator[ast.Function
             yield statement
 
 
-def starts_with_super_init(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """`super().__init__(...)` is the first statement (after a docstring)."""
-    body = func.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]
-    if not body or not isinstance(body[0], ast.Expr) or not isinstance(body[0].value, ast.Call):
-        return False
-    callee = body[0].value.func
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def walk_here(node: ast.AST) -> Iterator[ast.AST]:
+    """ast.walk without entering nested functions, lambdas and classes (their code runs later)."""
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        yield current
+        todo.extend(child for child in ast.iter_child_nodes(current) if not isinstance(child, _SCOPES))
+
+
+def is_super_init_call(node: ast.AST) -> bool:
+    """`super().__init__(...)` or `super(Cls, self).__init__(...)`."""
     return (
-        isinstance(callee, ast.Attribute)
-        and callee.attr == "__init__"
-        and isinstance(callee.value, ast.Call)
-        and isinstance(callee.value.func, ast.Name)
-        and callee.value.func.id == "super"
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "__init__"
+        and isinstance(node.func.value, ast.Call)
+        and isinstance(node.func.value.func, ast.Name)
+        and node.func.value.func.id == "super"
     )
+
+
+def first_super_init(func: ast.FunctionDef | ast.AsyncFunctionDef) -> int | None:
+    """The index of the first top-level statement that calls `super().__init__` (in any branch)."""
+    for index, statement in enumerate(func.body):
+        if any(is_super_init_call(node) for node in walk_here(statement)):
+            return index
+    return None
+
+
+def inits(module_classes: list[ast.ClassDef]) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+    for node in module_classes:
+        yield from methods(node, "__init__")

@@ -16,8 +16,7 @@ from nncheck.settings import Settings
 class Plugin:
     name = "nncheck"
     version = __version__
-    # flake8 selects codes itself (off-by-default ones through extend_default_ignore), so every rule runs.
-    settings = Settings(select=tuple(rule.code for rule in all_rules()))
+    settings = Settings(select=tuple(rule.code for rule in all_rules() if rule.default_enabled))
 
     def __init__(self, tree: ast.AST, lines: list[str], filename: str) -> None:
         # flake8's own ast tree feeds the pre-screen; only files that may have findings reach libcst.
@@ -45,9 +44,11 @@ class Plugin:
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
-        # flake8 does the selecting and the noqa handling itself.
+        # flake8 does the selecting and the noqa handling itself; nncheck only skips the work of rules
+        # that are off by default (flake8 shows them only when selected by their full code, too).
+        named = {*(getattr(options, "select", None) or ()), *(getattr(options, "extend_select", None) or ())}
         cls.settings = Settings(
-            select=tuple(rule.code for rule in all_rules()),
+            select=tuple(r.code for r in all_rules() if r.default_enabled or r.code in named),
             module_bases=frozenset(options.nncheck_module_bases or ()),
             src_roots=tuple(options.nncheck_src or ()),
         )

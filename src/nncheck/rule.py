@@ -37,10 +37,31 @@ class Report:
 
 @dataclass(frozen=True)
 class Screen:
-    """What a pre-screen sees: the ast nodes of the file's nn.Module classes, and of all its classes."""
+    """What a pre-screen sees: the ast nodes of the file's nn.Module classes and of all its classes,
+    and the file's model (the same name resolution the rules use)."""
 
     module_classes: list[ast.ClassDef]
     classes: list[ast.ClassDef]
+    model: FileModel
+
+    def builds_module(self, node: ast.expr) -> bool:
+        """`node` is a call of a class that is certainly an nn.Module."""
+        parts = dotted(node.func) if isinstance(node, ast.Call) else None
+        return parts is not None and self.model.is_module_path(parts)
+
+    def resolve(self, node: ast.expr) -> str | None:
+        """The qualified name outside this file that `node` names, if it names one."""
+        parts = dotted(node)
+        target = self.model.resolve_parts(parts) if parts else None
+        return target if isinstance(target, str) else None
+
+
+def dotted(node: ast.expr) -> list[str] | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return [node.id, *reversed(parts)] if isinstance(node, ast.Name) else None
 
 
 __all__ = ["Report", "Rule", "Screen", "rule_url"]

@@ -23,7 +23,7 @@ def cannot_report(
     module_classes = [table.class_nodes[id(cls)] for cls in model.module_classes()]
     if not module_classes:
         return True  # every rule is about nn.Module classes
-    screen = Screen(module_classes, [table.class_nodes[id(cls)] for cls in table.classes])
+    screen = Screen(module_classes, [table.class_nodes[id(cls)] for cls in table.classes], model)
     return not any(
         rule.might_report(screen) for rule in all_rules() if settings.is_selected(rule.code, rule.default_enabled)
     )

@@ -9,7 +9,7 @@ from nncheck.cst_helpers import first_parameter, has_decorator, only_raises
 from nncheck.edits import SUPER_INIT, insert_first
 from nncheck.fix import Fix
 from nncheck.model import ClassInfo, FileModel
-from nncheck.ast_helpers import methods, starts_with_super_init
+from nncheck.ast_helpers import first_super_init, inits
 from nncheck.rule import Report, Rule, Screen
 
 
@@ -130,10 +130,8 @@ class NoParentheses(nn.Module):
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        # `super().__init__()` first is by far the common case, and then nothing can be reported.
-        return any(
-            not starts_with_super_init(init) for node in screen.module_classes for init in methods(node, "__init__")
-        )
+        # An __init__ that calls super().__init__ (in any branch) is by far the common case.
+        return any(first_super_init(init) is None for init in inits(screen.module_classes))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator, Sequence
 
 import libcst as cst
@@ -9,7 +10,7 @@ from nncheck.cst_helpers import blocks_of, calls_in, changed_in, first_parameter
 from nncheck.edits import move_statement
 from nncheck.fix import Fix
 from nncheck.model import ClassInfo, FileModel
-from nncheck.ast_helpers import methods, starts_with_super_init
+from nncheck.ast_helpers import first_super_init, inits, walk_here
 from nncheck.rule import Report, Rule, Screen
 
 _NEW_SCOPE = (cst.FunctionDef, cst.ClassDef)
@@ -127,9 +128,12 @@ class Choice(nn.Module):
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        return any(
-            not starts_with_super_init(init) for node in screen.module_classes for init in methods(node, "__init__")
-        )
+        for init in inits(screen.module_classes):
+            index = first_super_init(init)
+            before = init.body if index is None else init.body[:index]  # no super(): another base's __init__
+            if any(_may_offend(node) for statement in before for node in walk_here(statement)):
+                return True
+        return False
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
@@ -237,3 +241,14 @@ def _value_kind(model: FileModel, value: cst.BaseExpression) -> str | None:
 
 def _is_name(expr: cst.BaseExpression, name: str) -> bool:
     return isinstance(expr, cst.Name) and expr.value == name
+
+
+def _may_offend(node: ast.AST) -> bool:
+    """An attribute assigned something computed by a call, or a registering method called."""
+    if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        has_attribute = any(isinstance(t, (ast.Attribute, ast.Tuple, ast.List)) for t in targets)
+        return has_attribute and any(isinstance(n, ast.Call) for n in ast.walk(node.value))
+    if not isinstance(node, ast.Call):
+        return False
+    return isinstance(node.func, ast.Attribute) and node.func.attr in _REGISTERING_METHODS

@@ -105,13 +105,18 @@ class Filled(nn.Module):
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        return any(
-            isinstance(node, ast.Assign) and isinstance(node.value, _CONTAINER_NODES + (ast.Call,))
-            and (not isinstance(node.value, ast.Call) or _is_empty_constructor(node.value))
-            for cls_node in screen.module_classes
-            for init in methods(cls_node, "__init__")
-            for node in ast.walk(init)
-        )
+        for cls_node in screen.module_classes:
+            for init in methods(cls_node, "__init__"):
+                nodes = list(ast.walk(init))
+                to_attributes = [n for n in nodes if isinstance(n, ast.Assign) and _to_attribute(n)]
+                if any(_holds_modules(screen, n.value) for n in to_attributes):
+                    return True
+                empty = {
+                    ast.unparse(t) for n in to_attributes if _is_empty_display(n.value) for t in n.targets
+                }
+                if empty and any(_fills(screen, n, empty) for n in nodes):
+                    return True
+        return False
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
@@ -301,8 +306,43 @@ def _wrap_fix(
     return Fix(safe=False, edits=((statement, lambda node: node.with_changes(value=replacement)),))
 
 
-_CONTAINER_NODES = (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.ListComp, ast.SetComp, ast.DictComp)
+def _to_attribute(node: ast.Assign) -> bool:
+    return any(isinstance(target, ast.Attribute) for target in node.targets)
 
 
-def _is_empty_constructor(call: ast.Call) -> bool:
-    return isinstance(call.func, ast.Name) and call.func.id in ("list", "dict") and not call.args
+def _holds_modules(screen: Screen, value: ast.expr) -> bool:
+    """A display or comprehension some element of which is certainly a module."""
+    if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+        return any(screen.builds_module(e) for e in value.elts)
+    if isinstance(value, ast.Dict):
+        return any(screen.builds_module(v) for v in value.values)
+    if isinstance(value, (ast.ListComp, ast.SetComp)):
+        return screen.builds_module(value.elt)
+    if isinstance(value, ast.DictComp):
+        return screen.builds_module(value.value)
+    return False
+
+
+def _is_empty_display(value: ast.expr) -> bool:
+    if isinstance(value, (ast.List, ast.Dict)):
+        return not (value.elts if isinstance(value, ast.List) else value.keys)
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in ("list", "dict") \
+        and not value.args
+
+
+def _fills(screen: Screen, node: ast.AST, empty: set[str]) -> bool:
+    """`self.x.append(module)`, `.extend([module])`, `self.x += [module]` or `self.x[k] = module`, for an
+    attribute `self.x` (as written in `empty`) that was assigned an empty list or dict."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _FILLING_METHODS:
+        return ast.unparse(node.func.value) in empty and any(
+            screen.builds_module(n) for arg in node.args for n in ast.walk(arg) if isinstance(n, ast.expr)
+        )
+    if isinstance(node, ast.AugAssign):
+        return ast.unparse(node.target) in empty and any(
+            screen.builds_module(n) for n in ast.walk(node.value) if isinstance(n, ast.expr)
+        )
+    if isinstance(node, ast.Assign):
+        return any(
+            isinstance(t, ast.Subscript) and ast.unparse(t.value) in empty for t in node.targets
+        ) and screen.builds_module(node.value)
+    return False

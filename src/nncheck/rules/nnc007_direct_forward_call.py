@@ -87,8 +87,10 @@ class Net(nn.Module):
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
+        # `self.forward(...)` and `super().forward(...)` are never reported.
         return any(
             isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "forward"
+            and not isinstance(node.func.value, (ast.Name, ast.Call)) or _local_forward(node)
             for cls_node in screen.module_classes
             for node in ast.walk(cls_node)
         )
@@ -184,3 +186,11 @@ class _ForwardCalls(cst.CSTVisitor):
             self.found.append((original_node, parts[0]))
         elif isinstance(owner, cst.Subscript) and self._container(owner.value):
             self.found.append((original_node, cst.Module([]).code_for_node(owner)))
+
+
+def _local_forward(node: ast.AST) -> bool:
+    """`name.forward(...)` for a name other than `self`: a local module or a loop variable."""
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "forward"
+        and isinstance(node.func.value, ast.Name) and node.func.value.id != "self"
+    )

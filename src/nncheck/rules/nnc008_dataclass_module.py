@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
 import libcst as cst
@@ -97,7 +98,11 @@ class Half(nn.Module):
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        return any(node.decorator_list for node in screen.module_classes)
+        return any(
+            screen.resolve(d.func if isinstance(d, ast.Call) else d) in _DATACLASS_DECORATORS
+            for node in screen.module_classes
+            for d in node.decorator_list
+        )
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
