@@ -44,8 +44,3 @@ def first_super_init(func: ast.FunctionDef | ast.AsyncFunctionDef) -> int | None
         if any(is_super_init_call(node) for node in walk_here(statement)):
             return index
     return None
-
-
-def inits(module_classes: list[ast.ClassDef]) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
-    for node in module_classes:
-        yield from methods(node, "__init__")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import inspect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -18,7 +18,7 @@ import libcst as cst
 
 from nncheck.findings import rule_url
 from nncheck.fix import Fix
-from nncheck.model import FileModel
+from nncheck.model import ClassInfo, FileModel
 
 
 @dataclass(frozen=True)
@@ -37,12 +37,17 @@ class Report:
 
 @dataclass(frozen=True)
 class Screen:
-    """What a pre-screen sees: the ast nodes of the file's nn.Module classes and of all its classes,
-    and the file's model (the same name resolution the rules use)."""
+    """What a pre-screen sees: the ast nodes of the file's classes, and the file's model (the same name
+    resolution the rules use). Resolving whether a class is an nn.Module may read other files, so a
+    screen asks it last: `any_module(cheap_test)`."""
 
-    module_classes: list[ast.ClassDef]
     classes: list[ast.ClassDef]
     model: FileModel
+    infos: dict[int, ClassInfo]  # id(ast node) -> the model's class
+
+    def any_module(self, test: Callable[[ast.ClassDef], bool]) -> bool:
+        """Some nn.Module class passes `test` (which is tried first)."""
+        return any(test(node) and self.model.is_module_class(self.infos[id(node)]) for node in self.classes)
 
     def builds_module(self, node: ast.expr) -> bool:
         """`node` is a call of a class that is certainly an nn.Module."""

@@ -18,12 +18,10 @@ def cannot_report(
 ) -> bool:
     table = table_of(tree)
     if not table.classes:
-        return True
-    model = FileModel(None, settings.module_bases, resolver, table)
-    module_classes = [table.class_nodes[id(cls)] for cls in model.module_classes()]
-    if not module_classes:
         return True  # every rule is about nn.Module classes
-    screen = Screen(module_classes, [table.class_nodes[id(cls)] for cls in table.classes], model)
+    model = FileModel(None, settings.module_bases, resolver, table)
+    infos = {id(table.class_nodes[id(cls)]): cls for cls in table.classes}
+    screen = Screen([table.class_nodes[id(cls)] for cls in table.classes], model, infos)
     return not any(
         rule.might_report(screen) for rule in all_rules() if settings.is_selected(rule.code, rule.default_enabled)
     )

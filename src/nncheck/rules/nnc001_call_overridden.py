@@ -133,7 +133,7 @@ class Both(nn.Module):
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        return any(any(methods(node, "__call__")) for node in screen.module_classes)
+        return screen.any_module(lambda node: any(methods(node, "__call__")))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():

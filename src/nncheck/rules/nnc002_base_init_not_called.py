@@ -9,7 +9,7 @@ from nncheck.cst_helpers import first_parameter, has_decorator, only_raises
 from nncheck.edits import SUPER_INIT, insert_first
 from nncheck.fix import Fix
 from nncheck.model import ClassInfo, FileModel
-from nncheck.ast_helpers import first_super_init, inits
+from nncheck.ast_helpers import first_super_init, methods
 from nncheck.rule import Report, Rule, Screen
 
 
@@ -131,7 +131,7 @@ class NoParentheses(nn.Module):
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
         # An __init__ that calls super().__init__ (in any branch) is by far the common case.
-        return any(first_super_init(init) is None for init in inits(screen.module_classes))
+        return screen.any_module(lambda node: any(first_super_init(i) is None for i in methods(node, "__init__")))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():

@@ -10,7 +10,7 @@ from nncheck.cst_helpers import blocks_of, calls_in, changed_in, first_parameter
 from nncheck.edits import move_statement
 from nncheck.fix import Fix
 from nncheck.model import ClassInfo, FileModel
-from nncheck.ast_helpers import first_super_init, inits, walk_here
+from nncheck.ast_helpers import first_super_init, methods, walk_here
 from nncheck.rule import Report, Rule, Screen
 
 _NEW_SCOPE = (cst.FunctionDef, cst.ClassDef)
@@ -128,12 +128,7 @@ class Choice(nn.Module):
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        for init in inits(screen.module_classes):
-            index = first_super_init(init)
-            before = init.body if index is None else init.body[:index]  # no super(): another base's __init__
-            if any(_may_offend(node) for statement in before for node in walk_here(statement)):
-                return True
-        return False
+        return screen.any_module(_init_may_offend)
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
@@ -252,3 +247,12 @@ def _may_offend(node: ast.AST) -> bool:
     if not isinstance(node, ast.Call):
         return False
     return isinstance(node.func, ast.Attribute) and node.func.attr in _REGISTERING_METHODS
+
+
+def _init_may_offend(node: ast.ClassDef) -> bool:
+    for init in methods(node, "__init__"):
+        index = first_super_init(init)
+        before = init.body if index is None else init.body[:index]  # no super(): another base's __init__
+        if any(_may_offend(n) for statement in before for n in walk_here(statement)):
+            return True
+    return False

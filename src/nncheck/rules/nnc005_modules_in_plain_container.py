@@ -105,18 +105,7 @@ class Filled(nn.Module):
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        for cls_node in screen.module_classes:
-            for init in methods(cls_node, "__init__"):
-                nodes = list(ast.walk(init))
-                to_attributes = [n for n in nodes if isinstance(n, ast.Assign) and _to_attribute(n)]
-                if any(_holds_modules(screen, n.value) for n in to_attributes):
-                    return True
-                empty = {
-                    ast.unparse(t) for n in to_attributes if _is_empty_display(n.value) for t in n.targets
-                }
-                if empty and any(_fills(screen, n, empty) for n in nodes):
-                    return True
-        return False
+        return screen.any_module(lambda node: _may_hold_modules(screen, node))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
@@ -345,4 +334,17 @@ def _fills(screen: Screen, node: ast.AST, empty: set[str]) -> bool:
         return any(
             isinstance(t, ast.Subscript) and ast.unparse(t.value) in empty for t in node.targets
         ) and screen.builds_module(node.value)
+    return False
+
+
+def _may_hold_modules(screen: Screen, node: ast.ClassDef) -> bool:
+    """An __init__ assigns an attribute a display of modules, or an empty list/dict it fills with them."""
+    for init in methods(node, "__init__"):
+        nodes = list(ast.walk(init))
+        to_attributes = [n for n in nodes if isinstance(n, ast.Assign) and _to_attribute(n)]
+        if any(_holds_modules(screen, n.value) for n in to_attributes):
+            return True
+        empty = {ast.unparse(t) for n in to_attributes if _is_empty_display(n.value) for t in n.targets}
+        if empty and any(_fills(screen, n, empty) for n in nodes):
+            return True
     return False

@@ -85,7 +85,7 @@ class Child(Net):
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        return any(_is_typo(method.name) for node in screen.module_classes for method in methods(node))
+        return screen.any_module(lambda node: any(_is_typo(method.name) for method in methods(node)))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():

@@ -87,13 +87,7 @@ class Net(nn.Module):
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        # `self.forward(...)` and `super().forward(...)` are never reported.
-        return any(
-            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "forward"
-            and not isinstance(node.func.value, (ast.Name, ast.Call)) or _local_forward(node)
-            for cls_node in screen.module_classes
-            for node in ast.walk(cls_node)
-        )
+        return screen.any_module(lambda node: any(_forward_call(n) for n in ast.walk(node)))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
@@ -188,9 +182,11 @@ class _ForwardCalls(cst.CSTVisitor):
             self.found.append((original_node, cst.Module([]).code_for_node(owner)))
 
 
-def _local_forward(node: ast.AST) -> bool:
-    """`name.forward(...)` for a name other than `self`: a local module or a loop variable."""
-    return (
-        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "forward"
-        and isinstance(node.func.value, ast.Name) and node.func.value.id != "self"
-    )
+def _forward_call(node: ast.AST) -> bool:
+    """`x.forward(...)`, except `self.forward(...)` and `super().forward(...)`, which are never reported."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "forward"):
+        return False
+    owner = node.func.value
+    if isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name) and owner.func.id == "super":
+        return False
+    return not (isinstance(owner, ast.Name) and owner.id == "self")

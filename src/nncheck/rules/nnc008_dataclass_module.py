@@ -98,10 +98,11 @@ class Half(nn.Module):
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        return any(
-            screen.resolve(d.func if isinstance(d, ast.Call) else d) in _DATACLASS_DECORATORS
-            for node in screen.module_classes
-            for d in node.decorator_list
+        return screen.any_module(
+            lambda node: any(
+                screen.resolve(d.func if isinstance(d, ast.Call) else d) in _DATACLASS_DECORATORS
+                for d in node.decorator_list
+            )
         )
 
     def check(self, model: FileModel) -> Iterator[Report]:
