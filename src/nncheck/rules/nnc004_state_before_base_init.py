@@ -9,6 +9,7 @@ from nncheck.base_init import index_of_base_init, is_base_init_call
 from nncheck.cst_helpers import blocks_of, calls_in, changed_in, first_parameter, method_call_parts, references
 from nncheck.edits import move_statement
 from nncheck.fix import Fix
+from nncheck.known_modules import PARAMETER_CLASSES
 from nncheck.model import ClassInfo, FileModel
 from nncheck.ast_helpers import first_super_init, methods, walk_here
 from nncheck.rule import Report, Rule, Screen
@@ -128,7 +129,7 @@ class Choice(nn.Module):
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        return screen.any_module(_init_may_offend)
+        return screen.any_module(lambda node: _init_may_offend(screen, node))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
@@ -238,21 +239,24 @@ def _is_name(expr: cst.BaseExpression, name: str) -> bool:
     return isinstance(expr, cst.Name) and expr.value == name
 
 
-def _may_offend(node: ast.AST) -> bool:
-    """An attribute assigned something computed by a call, or a registering method called."""
+def _may_offend(screen: Screen, node: ast.AST) -> bool:
+    """An attribute assigned a module or parameter built right there, or a registering method called."""
     if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         has_attribute = any(isinstance(t, (ast.Attribute, ast.Tuple, ast.List)) for t in targets)
-        return has_attribute and any(isinstance(n, ast.Call) for n in ast.walk(node.value))
+        return has_attribute and any(
+            isinstance(n, ast.Call) and (screen.builds_module(n) or screen.resolve(n.func) in PARAMETER_CLASSES)
+            for n in ast.walk(node.value)
+        )
     if not isinstance(node, ast.Call):
         return False
     return isinstance(node.func, ast.Attribute) and node.func.attr in _REGISTERING_METHODS
 
 
-def _init_may_offend(node: ast.ClassDef) -> bool:
+def _init_may_offend(screen: Screen, node: ast.ClassDef) -> bool:
     for init in methods(node, "__init__"):
         index = first_super_init(init)
-        before = init.body if index is None else init.body[:index]  # no super(): another base's __init__
-        if any(_may_offend(n) for statement in before for n in walk_here(statement)):
+        before = init.body if index is None else init.body[:index]  # none found: maybe through a helper
+        if any(_may_offend(screen, n) for statement in before for n in walk_here(statement)):
             return True
     return False
