@@ -43,29 +43,37 @@ def init_call_without_self(func: cst.FunctionDef) -> str | None:
     return None
 
 
-def index_of_base_init(model: FileModel, cls: ClassInfo, func: cst.FunctionDef) -> int | None:
+def index_of_base_init(
+    model: FileModel, cls: ClassInfo, func: cst.FunctionDef, *, unseen_counts: bool = True
+) -> int | None:
     """Which top-level statement of `func` first runs a base `__init__` (in any branch), if any.
     A call of a method that itself runs it (`self._setup()`) counts, followed through the class and
     its bases in this file; a method nncheck cannot see (defined in another file) is assumed to."""
     self_name = first_parameter(func)
     for index, statement in enumerate(func.body.body):
-        if _runs_base_init(model, cls, [statement], self_name, {func.name.value}):
+        if _runs_base_init(model, cls, [statement], self_name, {func.name.value}, unseen_counts):
             return index
     return None
 
 
 def _runs_base_init(
-    model: FileModel, cls: ClassInfo, nodes: Sequence[cst.CSTNode], self_name: str | None, seen: set[str]
+    model: FileModel,
+    cls: ClassInfo,
+    nodes: Sequence[cst.CSTNode],
+    self_name: str | None,
+    seen: set[str],
+    unseen_counts: bool,
 ) -> bool:
     for call in calls_in(nodes):
         if is_base_init_call(call, self_name):
             return True
         helper = _helper(model, cls, call, self_name)
-        if helper is _UNSEEN:
+        if helper is _UNSEEN and unseen_counts:
             return True
         if isinstance(helper, cst.FunctionDef) and helper.name.value not in seen:
             seen.add(helper.name.value)
-            if _runs_base_init(model, cls, [helper.body], _instance_parameter(helper, call, self_name), seen):
+            instance = _instance_parameter(helper, call, self_name)
+            if _runs_base_init(model, cls, [helper.body], instance, seen, unseen_counts):
                 return True
     return False
 

@@ -135,8 +135,8 @@ class Choice(nn.Module):
         for cls in model.module_classes():
             for init in cls.methods("__init__"):
                 index = index_of_base_init(model, cls, init)
-                if not index:
-                    continue  # no call (NNC002's case), or nothing before it
+                if not index or index != index_of_base_init(model, cls, init, unseen_counts=False):
+                    continue  # no call (NNC002's case), nothing before it, or only a helper nncheck cannot see
                 self_name = first_parameter(init)
                 for position, statement in enumerate(init.body.body[:index]):
                     found = _first_offence(model, [statement], self_name)
