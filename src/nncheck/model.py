@@ -39,10 +39,11 @@ class ClassInfo:
     def bases(self) -> list[cst.BaseExpression]:
         return [arg.value for arg in self.definition.bases if arg.keyword is None and not arg.star]
 
-    def methods(self, name: str) -> list[cst.FunctionDef]:
+    def methods(self, name: str | None = None) -> list[cst.FunctionDef]:
+        """The methods defined in the class body (those named `name`, if given)."""
         # `class A: pass` has a one-line suite; its body holds no methods, and the test below is false.
         body = self.node.body.body if self.node is not None else ()
-        return [s for s in body if isinstance(s, cst.FunctionDef) and s.name.value == name]
+        return [s for s in body if isinstance(s, cst.FunctionDef) and name in (None, s.name.value)]
 
 
 # What a name or dotted expression stands for: a qualified name outside this file, or classes in it.

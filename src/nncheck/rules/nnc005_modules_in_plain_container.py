@@ -5,7 +5,7 @@ from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
-from nncheck.cst_helpers import calls_in, dotted_name, first_parameter, method_call_parts
+from nncheck.cst_helpers import calls_in, dotted_name, first_parameter, method_call_parts, references
 from nncheck.fix import Fix
 from nncheck.model import ClassInfo, FileModel
 from nncheck.ast_helpers import methods
@@ -232,37 +232,23 @@ def _filled_kind(
 
 
 def _mentions(node: cst.CSTNode, path: list[str]) -> bool:
-    found = False
-
-    class _Finder(cst.CSTVisitor):
-        def visit_Attribute(self, attribute: cst.Attribute) -> bool:
-            nonlocal found
-            if dotted_name(attribute) == path:
-                found = True
-            return not found
-
-    node.visit(_Finder())
-    return found
+    return ".".join(path) in references(node)
 
 
 def _wrapped_or_registered(model: FileModel, cls: ClassInfo, self_name: str, attr: str) -> bool:
     """Anywhere in the class: the attribute handed to a module class (`nn.ModuleList(self.x)`,
     `nn.Sequential(*self.x)`), or its items registered in a loop over it."""
     path = [self_name, attr]
-    for call in calls_in([cls.definition.body]) + [c for m in _methods(cls) for c in calls_in([m.body])]:
+    for call in calls_in([cls.definition.body]) + [c for m in cls.methods() for c in calls_in([m.body])]:
         if model.is_module_expr(call.func) and any(_mentions(arg.value, path) for arg in call.args):
             return True
-    for method in _methods(cls):
+    for method in cls.methods():
         for loop in _loops(method):
             if _mentions(loop.iter, path) and any(
                 method_call_parts(call, m) is not None for call in calls_in([loop.body]) for m in _REGISTERING_METHODS
             ):
                 return True
     return False
-
-
-def _methods(cls: ClassInfo) -> list[cst.FunctionDef]:
-    return [s for s in cls.definition.body.body if isinstance(s, cst.FunctionDef)]
 
 
 def _loops(func: cst.FunctionDef) -> list[cst.For]:

@@ -91,8 +91,8 @@ class Child(Net):
         for cls in model.module_classes():
             if _may_have_forward(model, cls, set()):
                 continue
-            for statement in cls.definition.body.body:
-                if isinstance(statement, cst.FunctionDef) and _is_typo(statement.name.value):
+            for statement in cls.methods():
+                if _is_typo(statement.name.value):
                     name = statement.name.value
                     used = any(a.attr.value == name for a in attributes_in([model.tree]))  # rare: a typo found
                     fix = None if used else Fix(safe=True, edits=((statement, _rename),))

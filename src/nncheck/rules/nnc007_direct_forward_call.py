@@ -92,12 +92,11 @@ class Net(nn.Module):
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
             modules, containers = _module_attributes(model, cls)
-            for method in cls.definition.body.body:
-                if isinstance(method, cst.FunctionDef):
-                    finder = _ForwardCalls(model, first_parameter(method), modules, containers)
-                    method.body.visit(finder)
-                    for call, target in finder.found:
-                        yield self.report(call, fix=Fix(safe=False, edits=((call, _call_directly),)), target=target)
+            for method in cls.methods():
+                finder = _ForwardCalls(model, first_parameter(method), modules, containers)
+                method.body.visit(finder)
+                for call, target in finder.found:
+                    yield self.report(call, fix=Fix(safe=False, edits=((call, _call_directly),)), target=target)
 
 
 def _call_directly(call: cst.Call) -> cst.Call:
