@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import warnings
 from collections.abc import Hashable
 from dataclasses import dataclass
 
@@ -14,7 +13,7 @@ from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, Finding
 from nncheck.fix import Fix
 from nncheck.model import FileModel
 from nncheck.noqa import is_silenced, split_lines
-from nncheck.parsing import parse
+from nncheck.parsing import TOO_DEEP, deep_recursion, parse, python_parse
 from nncheck.project import Project
 from nncheck.rule import Report
 from nncheck.rules import all_rules
@@ -81,17 +80,23 @@ def analyse(
     honour_noqa: bool = True,
     tree: ast.Module | None = None,
 ) -> Analysis:
-    if settings.prescreen and _screened_out(text, path, settings, tree):
-        return Analysis(None, [])
     try:
-        module = parse(text)
-        reports, errors = _run_rules(module, path, settings)
-        items = [Item(e, (e.code, e.message), None) for e in errors] + _place(module, path, reports)
+        # Before the recursion limit is raised: Python's parser scales its own limit from it.
+        tree = python_parse(text) if tree is None else tree
     except SourceError as error:
         return Analysis(None, [_item(_unparsable(path, f"nncheck could not parse this file: {error}"))])
-    except RecursionError:
-        # libcst's visitors recurse once per nesting level; a 1,000-term expression is too deep.
-        return Analysis(None, [_item(_unparsable(path, "nncheck could not parse this file: too deeply nested"))])
+    with deep_recursion():
+        try:
+            if settings.prescreen and _screened_out(tree, path, settings):
+                return Analysis(None, [])
+            module = parse(text)
+            reports, errors = _run_rules(module, path, settings)
+            items = [Item(e, (e.code, e.message), None) for e in errors] + _place(module, path, reports)
+        except SourceError as error:
+            return Analysis(None, [_item(_unparsable(path, f"nncheck could not parse this file: {error}"))])
+        except RecursionError:
+            # libcst's visitors recurse once per nesting level: a chain Python accepts can still be too deep.
+            return Analysis(None, [_item(_unparsable(path, f"nncheck could not parse this file: {TOO_DEEP}"))])
     if honour_noqa:
         lines = split_lines(text)
         items = [
@@ -105,19 +110,12 @@ def _item(finding: Finding) -> Item:
     return Item(finding, (finding.code, finding.message), None)
 
 
-def _screened_out(text: str, path: str, settings: Settings, tree: ast.Module | None) -> bool:
-    if tree is None:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return False  # the full path says exactly what is wrong with the file
+def _screened_out(tree: ast.Module, path: str, settings: Settings) -> bool:
     resolver = _project(settings).resolver_for(path) if settings.cross_file else None
     try:
         return cannot_report(tree, settings, resolver)
     except RecursionError:
-        return False
+        return False  # the full analysis says whether the file is too deep
 
 
 def _project(settings: Settings) -> Project:
@@ -129,6 +127,11 @@ def _project(settings: Settings) -> Project:
 
 
 _projects: dict[tuple[frozenset[str], tuple[str, ...]], Project] = {}
+
+
+def forget_other_files() -> None:
+    """Drop what this process has read of other files: after an interrupted check it may be half-built."""
+    _projects.clear()
 
 
 def _run_rules(module: cst.Module, path: str, settings: Settings) -> tuple[list[Report], list[Finding]]:

@@ -10,8 +10,6 @@ import argparse
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 
 from nncheck import __version__
 from nncheck.cache import ResultCache, default_folder
@@ -22,14 +20,12 @@ from nncheck.formats import to_github, to_json, to_sarif
 from nncheck.outcome import FileFix, FixResult, checked
 from nncheck.output import CHECK, DIFF, FIX, format_finding, summary, unified_diff
 from nncheck.progress import Progress
-
-# The checker, the fixer and the rules (and so libcst) are imported only when a file must really be
-# checked: a run answered entirely from the cache never loads them.
+from nncheck.runner import DEFAULT_FILE_TIMEOUT, Job, Result, TimeUp, is_final, run_files, time_limit, timed_out
+from nncheck.source import SourceError, read_bytes
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 STDIN = "-"
 FORMATS = ("text", "concise", "json", "sarif", "github")
-# Below this many files, starting worker processes costs more than it saves.
 _MIN_FILES_FOR_WORKERS = 16
 
 
@@ -51,6 +47,16 @@ def _positive(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds (0 for no limit), got {text!r}")
     return value
 
 
@@ -86,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--no-cache", action="store_true", help="neither read nor write the result cache")
     add("--jobs", "-j", type=_positive, default=os.cpu_count() or 1, metavar="N",
         help="processes to check files in (default: all cores)")
+    add("--file-timeout", type=_seconds, default=DEFAULT_FILE_TIMEOUT, metavar="SECONDS",
+        help=f"give up on a file after this long, reporting NNC900 (default: {DEFAULT_FILE_TIMEOUT:g}; 0: no limit)")
     add("--stdin-filename", default=None, metavar="NAME", help="the name to show for source read from stdin")
     add("--version", action="version", version=f"nncheck {__version__}")
     return parser
@@ -133,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     mode = FIX if args.fix else DIFF if args.diff else CHECK
     cache = None if args.no_cache or mode != CHECK else ResultCache(args.cache_dir or default_folder())
-    job = _Job(overrides, mode, args.unsafe_fixes)
+    job = Job(overrides, mode, args.unsafe_fixes, args.file_timeout)
     status = EXIT_CLEAN
     files: list[str] = []
     outcomes: list[FileFix] = []
@@ -175,7 +183,7 @@ def _validate_configuration(files: Iterable[str], overrides: Overrides) -> None:
         config_for(os.path.join(folder, "x.py"), overrides)
 
 
-def _report(outcomes: list[FileFix], job: _Job, output_format: str, read_stdin: bool) -> bool:
+def _report(outcomes: list[FileFix], job: Job, output_format: str, read_stdin: bool) -> bool:
     """Print what was found, fixed or would be fixed; return whether anything could not be written."""
     failed = False
     out = sys.stdout
@@ -208,7 +216,7 @@ def _report(outcomes: list[FileFix], job: _Job, output_format: str, read_stdin: 
     return failed
 
 
-def _stdin(name: str, job: _Job) -> FileFix:
+def _stdin(name: str, job: Job) -> FileFix:
     try:
         data = sys.stdin.buffer.read() if sys.stdin is not None else b""
     except (OSError, ValueError) as error:  # stdin closed or unreadable
@@ -218,9 +226,16 @@ def _stdin(name: str, job: _Job) -> FileFix:
     from nncheck.fixing import fix_source
 
     settings = settings_for(name if name != STDIN else "stdin.py", job.overrides)
-    if job.mode == CHECK:
-        return checked(name, check_source(data, name, settings))
-    result = fix_source(data, name, settings, unsafe=job.unsafe)
+    try:
+        with time_limit(job.file_timeout):
+            if job.mode == CHECK:
+                return checked(name, check_source(data, name, settings))
+            result = fix_source(data, name, settings, unsafe=job.unsafe)
+    except TimeUp:
+        result = timed_out(name, job.file_timeout).result
+    except Exception as error:  # as for files: a bug in nncheck is reported, not raised
+        message = f"internal error in nncheck: {type(error).__name__}: {error}"
+        result = FixResult("", "", None, remaining=[Finding(name, 1, 0, INTERNAL_ERROR, message)])
     if job.mode == FIX:
         # The fixed source goes to stdout, as editors and pipes expect; findings go to stderr.
         sys.stdout.buffer.write(result.encoded() if result.changed else data)
@@ -228,29 +243,7 @@ def _stdin(name: str, job: _Job) -> FileFix:
     return FileFix(name, result)
 
 
-@dataclass(frozen=True)
-class _Job:
-    overrides: Overrides
-    mode: str
-    unsafe: bool
-
-
-def _one(job: _Job, path: str) -> tuple[FileFix, list[str]]:
-    """Check or fix one file; also the files its result depends on (for the cache)."""
-    from nncheck.checker import check_file, dependencies
-    from nncheck.fixing import fix_file
-
-    try:
-        settings = settings_for(path, job.overrides)
-        if job.mode == CHECK:
-            return checked(path, check_file(path, settings)), dependencies(path, settings)
-        return fix_file(path, settings, unsafe=job.unsafe, write=job.mode == FIX), []
-    except Exception as error:  # the last guard: one file's bug must not lose the other files' results
-        failed = Finding(path, 1, 0, INTERNAL_ERROR, f"internal error in nncheck: {type(error).__name__}: {error}")
-        return checked(path, [failed]), []
-
-
-def _run(files: list[str], job: _Job, jobs: int, cache: ResultCache | None) -> list[FileFix]:
+def _run(files: list[str], job: Job, jobs: int, cache: ResultCache | None) -> list[FileFix]:
     done: dict[str, FileFix] = {}
     keys: dict[str, str] = {}
     if cache is not None:
@@ -263,40 +256,25 @@ def _run(files: list[str], job: _Job, jobs: int, cache: ResultCache | None) -> l
                 keys[path] = key
     todo = [path for path in files if path not in done]
     progress = Progress(len(todo))
-    if jobs == 1 or len(todo) < _MIN_FILES_FOR_WORKERS:
-        results = progress.track(_one(job, path) for path in todo)
-    else:
-        # Small chunks keep both cores busy when a few huge files dominate the corpus.
-        chunk = max(1, min(8, len(todo) // (jobs * 16)))
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(job,)) as pool:
-            results = progress.track(pool.map(_in_worker, todo, chunksize=chunk))
-    progress.done()
-    for path, (outcome, depends_on) in zip(todo, results):
+
+    def record(path: str, result: Result) -> None:
+        outcome, depends_on = result
         done[path] = outcome
-        remaining = outcome.result.remaining
-        if cache is not None and path in keys and not any(f.code == INTERNAL_ERROR for f in remaining):
-            cache.put(keys[path], remaining, depends_on)
+        if cache is not None and path in keys and is_final(outcome):
+            cache.put(keys[path], outcome.result.remaining, depends_on)
+        progress.advance()
+
+    # Below _MIN_FILES_FOR_WORKERS files, starting worker processes costs more than it saves.
+    run_files(todo, job, 1 if len(todo) < _MIN_FILES_FOR_WORKERS else jobs, record)
+    progress.done()
     if cache is not None and todo:
         cache.prune()
     return [done[path] for path in files]
 
 
-def _cache_key(cache: ResultCache, path: str, job: _Job) -> str | None:
+def _cache_key(cache: ResultCache, path: str, job: Job) -> str | None:
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError:
+        data = read_bytes(path)
+    except SourceError:
         return None  # the check itself reports what is wrong with the file
     return cache.key(path, data, settings_for(path, job.overrides))
-
-
-_worker_job = _Job(Overrides(), CHECK, False)
-
-
-def _init_worker(job: _Job) -> None:
-    global _worker_job
-    _worker_job = job
-
-
-def _in_worker(path: str) -> tuple[FileFix, list[str]]:
-    return _one(_worker_job, path)

@@ -9,6 +9,7 @@ from nncheck.checker import DEFAULT_SETTINGS, Analysis, Item, analyse
 from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, Finding
 from nncheck.fix import apply_fixes
 from nncheck.outcome import FileFix, FixResult
+from nncheck.parsing import deep_recursion
 from nncheck.settings import Settings
 from nncheck.source import SourceError, decode_with_encoding, read_bytes
 from nncheck.writing import WriteError, replace_file
@@ -38,6 +39,14 @@ def fix_source(
         text, encoding = source, None
     result = FixResult(text, text, encoding)
     analysis = analyse(text, path, settings)
+    with deep_recursion():  # rewriting walks the tree as deep as analysing it
+        _fix_rounds(result, analysis, path, settings, unsafe, only)
+    return result
+
+
+def _fix_rounds(
+    result: FixResult, analysis: Analysis, path: str, settings: Settings, unsafe: bool, only: Finding | None
+) -> None:
     refused: set[Hashable] = set()
     one_at_a_time = False
     for _ in range(_MAX_ROUNDS):
@@ -64,7 +73,6 @@ def fix_source(
             refused.update(i.key for i in applied)
             result.refused.extend(i.finding for i in applied)
     result.remaining = analysis.findings
-    return result
 
 
 def _worked(before: Analysis, after: Analysis, applied: list[Item]) -> bool:
@@ -81,14 +89,20 @@ def fix_file(path: str, settings: Settings = DEFAULT_SETTINGS, *, unsafe: bool =
     except SourceError as error:
         failed = Finding(path, 1, 0, UNPARSABLE, f"nncheck could not read this file: {error}")
         return FileFix(path, FixResult("", "", None, remaining=[failed]))
-    result = fix_source(data, path, settings, unsafe=unsafe)
-    outcome = FileFix(path, result)
-    if write and result.changed:
+    outcome = FileFix(path, fix_source(data, path, settings, unsafe=unsafe), data=data)
+    if write:
+        write_fix(outcome, settings)
+    return outcome
+
+
+def write_fix(outcome: FileFix, settings: Settings = DEFAULT_SETTINGS) -> None:
+    """Write a fixed file back. If that fails, the outcome says why and reports what the file still has."""
+    path, result, data = outcome.path, outcome.result, outcome.data
+    if result.changed:
         try:
-            replace_file(path, result.encoded())
+            replace_file(path, result.encoded(), expected=data)
         except WriteError as error:
             outcome.write_error = str(error)
             # Nothing was fixed on disk: what stands is what the file had.
             outcome.result = FixResult(result.original, result.original, result.encoding,
                                        remaining=analyse(result.original, path, settings).findings)
-    return outcome

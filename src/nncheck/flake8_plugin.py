@@ -9,6 +9,7 @@ from typing import Any
 
 from nncheck import __version__
 from nncheck.checker import check_source
+from nncheck.findings import INTERNAL_ERROR
 from nncheck.rules import all_rules
 from nncheck.settings import Settings
 
@@ -56,5 +57,11 @@ class Plugin:
     def run(self) -> Iterator[tuple[int, int, str, type[Plugin]]]:
         source = "".join(self._lines)
         tree = self._tree if isinstance(self._tree, ast.Module) else None
-        for finding in check_source(source, self._filename, self.settings, honour_noqa=False, tree=tree):
+        try:
+            findings = check_source(source, self._filename, self.settings, honour_noqa=False, tree=tree)
+        except Exception as error:  # flake8 shows nothing at all for any file when a plugin raises
+            message = f"{INTERNAL_ERROR} internal error in nncheck: {type(error).__name__}: {error}"
+            yield 1, 0, message, type(self)
+            return
+        for finding in findings:
             yield finding.line, finding.col, f"{finding.code} {finding.message}", type(self)

@@ -31,6 +31,7 @@ class FileFix:
     path: str
     result: FixResult
     write_error: str | None = None
+    data: bytes | None = field(default=None, repr=False)  # the file's bytes as read, to write over safely
 
 
 def checked(path: str, findings: list[Finding]) -> FileFix:

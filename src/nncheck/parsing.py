@@ -1,62 +1,66 @@
-"""Parse decoded source with libcst's native parser."""
+"""Parse decoded source: Python's own parser first (it has the final word on what is valid and words
+its errors best), then libcst's native parser for the tree the rules and fixes work on."""
 
 from __future__ import annotations
 
 import ast
-import re
+import sys
 import warnings
-from itertools import accumulate
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import libcst as cst
 
 from nncheck.source import SourceError
 
-# CPython refuses more than 200 nested brackets; libcst's native parser crashes the whole process (a
-# segmentation fault, not an exception) somewhere past 1,000. Deeply nested text goes to Python's own
-# parser first, which refuses what is too deep with a proper message.
-_SUSPICIOUS_DEPTH = 150
-_STRINGS_AND_COMMENTS = re.compile(
-    r"""[rRbBuUfF]{0,2}(?:'''[\s\S]*?'''|\"\"\"[\s\S]*?\"\"\"|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")|#[^\n]*"""
-)
-_BRACKETS = re.compile(r"[()\[\]{}]")
-_STEP = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
+TOO_DEEP = "too deeply nested"
+# Python's own limits on nesting, reported under one name whatever limit was hit.
+_DEPTH_ERRORS = ("too many nested parentheses", "too many levels of indentation", "too many statically nested blocks")
 
 
-def bracket_depth(text: str) -> int:
-    """The deepest bracket nesting outside strings and comments. An estimate: it only decides whether
-    Python's parser looks at the file first, never what is reported."""
-    code = _STRINGS_AND_COMMENTS.sub("", text)
-    return max(accumulate(_STEP[b] for b in _BRACKETS.findall(code)), default=0)
+# libcst builds, walks and rewrites trees recursively, several frames per level. What Python accepts
+# (at most about 3,000 levels) needs more than the default limit of 1,000 frames; measured safe on
+# the main thread up to Python's own limit.
+_RECURSION_LIMIT = 50_000
 
 
-def parse(text: str) -> cst.Module:
-    if bracket_depth(text) > _SUSPICIOUS_DEPTH:
-        _python_parse(text)
+@contextmanager
+def deep_recursion() -> Iterator[None]:
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, _RECURSION_LIMIT))
     try:
-        return cst.parse_module(text)
-    except cst.ParserSyntaxError as error:
-        raise SourceError(_syntax_error(text, error)) from None
-    except RecursionError:
-        raise SourceError("too deeply nested") from None
+        yield
+    finally:
+        sys.setrecursionlimit(old)
 
 
-def _python_parse(text: str) -> None:
+def python_parse(text: str) -> ast.Module:
+    """Python's ast of the text, or a SourceError with Python's own message and position.
+
+    This also keeps libcst away from what it cannot survive: its native parser crashes the process
+    (a segmentation fault, not an exception) past about 1,000 nested brackets, and slows down
+    quadratically on long chains (`a.b.c...`, `f()()()...`) that Python refuses past about 3,000."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ast.parse(text)
+            return ast.parse(text)
     except SyntaxError as error:
-        raise SourceError(f"{error.msg} (line {error.lineno}, column {error.offset})") from None
+        place = f"line {error.lineno}, column {error.offset}" if error.offset else f"line {error.lineno}"
+        if str(error.msg).startswith(_DEPTH_ERRORS):
+            raise SourceError(f"{TOO_DEEP} ({error.msg}, {place})") from None
+        raise SourceError(f"{error.msg} ({place})") from None
     except (RecursionError, MemoryError):
-        raise SourceError("too deeply nested") from None
+        raise SourceError(TOO_DEEP) from None
+    except ValueError as error:  # NUL bytes in a str
+        raise SourceError(str(error)) from None
 
 
-def _syntax_error(text: str, error: cst.ParserSyntaxError) -> str:
-    # Only for files that fail: Python's own parser words the problem best ("Missing parentheses in
-    # call to 'print'") and places it exactly.
+def parse(text: str) -> cst.Module:
+    """libcst's tree of text that Python's parser has accepted."""
     try:
-        _python_parse(text)
-    except SourceError as python_error:
-        return str(python_error)
-    first = str(error).splitlines()[0] if str(error) else "syntax error"
-    return f"libcst cannot parse this file, though Python can: {first}"
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        first = str(error).splitlines()[0] if str(error) else "syntax error"
+        raise SourceError(f"libcst cannot parse this file, though Python can: {first}") from None
+    except RecursionError:
+        raise SourceError(TOO_DEEP) from None

@@ -5,10 +5,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterable
-from typing import TypeVar
-
-T = TypeVar("T")
 
 # Short runs finish before a progress line would help.
 MIN_FILES = 300
@@ -27,16 +23,14 @@ class Progress:
         )
         self._total = total
         self._last = 0.0
+        self._count = 0
 
-    def track(self, items: Iterable[T]) -> list[T]:
-        done: list[T] = []
-        for item in items:
-            done.append(item)
-            if self._shown and time.monotonic() - self._last >= _INTERVAL:
-                self._last = time.monotonic()
-                sys.stderr.write(f"\rnncheck: {len(done):,}/{self._total:,} files checked")
-                sys.stderr.flush()
-        return done
+    def advance(self) -> None:
+        self._count += 1
+        if self._shown and time.monotonic() - self._last >= _INTERVAL:
+            self._last = time.monotonic()
+            sys.stderr.write(f"\rnncheck: {self._count:,}/{self._total:,} files checked")
+            sys.stderr.flush()
 
     def done(self) -> None:
         if self._shown:

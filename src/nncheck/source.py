@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import stat
 import tokenize
 
 
@@ -11,15 +13,32 @@ class SourceError(Exception):
 
 
 def read_bytes(path: str) -> bytes:
+    """The bytes of a regular file. Anything else named like a source file (a FIFO, a socket, a
+    device) is refused without blocking: a FIFO is opened non-blocking and never read."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
         raise SourceError("file vanished before it could be read") from None
     except IsADirectoryError:
         raise SourceError("is a directory") from None
     except OSError as error:
         raise SourceError(f"cannot read file: {error.strerror or error}") from None
+    try:
+        kind = os.fstat(fd).st_mode
+        if stat.S_ISDIR(kind):
+            raise SourceError("is a directory")
+        if not stat.S_ISREG(kind):
+            raise SourceError(f"is {_KINDS.get(stat.S_IFMT(kind), 'not a regular file')}, not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    except OSError as error:
+        raise SourceError(f"cannot read file: {error.strerror or error}") from None
+    finally:
+        os.close(fd)
+
+
+_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
+          stat.S_IFBLK: "a block device"}
 
 
 def decode(data: bytes) -> str:
