@@ -9,17 +9,17 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, Finding
+from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, UNSUPPORTED, Finding
 from nncheck.fix import Fix
 from nncheck.model import FileModel
 from nncheck.noqa import is_silenced, split_lines
-from nncheck.parsing import TOO_DEEP, deep_recursion, parse, python_parse
+from nncheck.parsing import TOO_DEEP, check_size, deep_recursion, parse, python_parse
 from nncheck.project import Project
 from nncheck.rule import Report
 from nncheck.rules import all_rules
 from nncheck.screen import cannot_report
 from nncheck.settings import Settings
-from nncheck.source import SourceError, decode, read_bytes
+from nncheck.source import SourceError, Unsupported, decode, read_bytes
 
 DEFAULT_SETTINGS = Settings()
 
@@ -89,14 +89,14 @@ def analyse(
         try:
             if settings.prescreen and _screened_out(tree, path, settings):
                 return Analysis(None, [])
+            check_size(text, tree)
             module = parse(text)
             reports, errors = _run_rules(module, path, settings)
             items = [Item(e, (e.code, e.message), None) for e in errors] + _place(module, path, reports)
-        except SourceError as error:
-            return Analysis(None, [_item(_unparsable(path, f"nncheck could not parse this file: {error}"))])
-        except RecursionError:
-            # libcst's visitors recurse once per nesting level: a chain Python accepts can still be too deep.
-            return Analysis(None, [_item(_unparsable(path, f"nncheck could not parse this file: {TOO_DEEP}"))])
+        except Unsupported as error:
+            return Analysis(None, [_item(_unsupported(path, str(error)))])
+        except RecursionError:  # should not happen below Python's own limits (see deep_recursion)
+            return Analysis(None, [_item(_unsupported(path, TOO_DEEP))])
     if honour_noqa:
         lines = split_lines(text)
         items = [
@@ -187,3 +187,7 @@ def _highlighted(node: cst.CSTNode) -> cst.CSTNode:
 
 def _unparsable(path: str, message: str) -> Finding:
     return Finding(path, 1, 0, UNPARSABLE, message)
+
+
+def _unsupported(path: str, reason: str) -> Finding:
+    return Finding(path, 1, 0, UNSUPPORTED, f"nncheck cannot check this file, though Python can compile it: {reason}")

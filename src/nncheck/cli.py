@@ -15,7 +15,7 @@ from nncheck import __version__
 from nncheck.cache import ResultCache, default_folder
 from nncheck.config import ConfigError, Overrides, check_codes, config_for, excludes_for, settings_for
 from nncheck.discovery import DEFAULT_EXCLUDES, find_python_files
-from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, Finding
+from nncheck.findings import FILE_CODES, INTERNAL_ERROR, UNPARSABLE, Finding
 from nncheck.formats import to_github, to_json, to_sarif
 from nncheck.outcome import FileFix, FixResult, checked
 from nncheck.output import CHECK, DIFF, FIX, format_finding, summary, unified_diff
@@ -163,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if _report(outcomes, job, args.output_format, read_stdin=STDIN in args.paths):
         status = EXIT_ERROR
     remaining = [f for o in outcomes for f in o.result.remaining]
-    if status == EXIT_ERROR or any(f.code in (UNPARSABLE, INTERNAL_ERROR) for f in remaining):
+    if status == EXIT_ERROR or any(f.code in FILE_CODES for f in remaining):
         return EXIT_ERROR
     if mode == DIFF:
         return EXIT_FINDINGS if any(o.result.changed for o in outcomes) else EXIT_CLEAN
@@ -218,8 +218,10 @@ def _report(outcomes: list[FileFix], job: Job, output_format: str, read_stdin: b
 
 def _stdin(name: str, job: Job) -> FileFix:
     try:
-        data = sys.stdin.buffer.read() if sys.stdin is not None else b""
-    except (OSError, ValueError) as error:  # stdin closed or unreadable
+        if sys.stdin is None:  # started with standard input closed
+            raise OSError("it is closed")
+        data = sys.stdin.buffer.read()
+    except (OSError, ValueError) as error:
         failed = Finding(name, 1, 0, UNPARSABLE, f"nncheck could not read stdin: {error}")
         return FileFix(name, FixResult("", "", None, remaining=[failed]))
     from nncheck.checker import check_source

@@ -56,10 +56,10 @@ class Config:
 
 
 def _known_codes() -> list[str]:
-    from nncheck.findings import INTERNAL_ERROR, UNPARSABLE
+    from nncheck.findings import FILE_CODES
     from nncheck.rules import rule_codes
 
-    return [*rule_codes(), UNPARSABLE, INTERNAL_ERROR]
+    return [*rule_codes(), *FILE_CODES]
 
 
 def check_codes(codes: tuple[str, ...], where: str) -> tuple[str, ...]:

@@ -19,8 +19,10 @@ class Finding:
 
 
 # Codes that report on the file itself rather than on a rule; never deselected.
-UNPARSABLE = "NNC900"
+UNPARSABLE = "NNC900"  # Python itself could not compile it (or read it), or it took too long
 INTERNAL_ERROR = "NNC901"
+UNSUPPORTED = "NNC902"  # valid Python that nncheck cannot check: libcst cannot parse it, or it is too big
+FILE_CODES = (UNPARSABLE, INTERNAL_ERROR, UNSUPPORTED)
 
 # How safe a finding's fix is.
 SAFE = "safe"

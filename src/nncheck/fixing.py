@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Hashable
 
 from nncheck.checker import DEFAULT_SETTINGS, Analysis, Item, analyse
-from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, Finding
+from nncheck.findings import FILE_CODES, UNPARSABLE, Finding
 from nncheck.fix import apply_fixes
 from nncheck.outcome import FileFix, FixResult
 from nncheck.parsing import deep_recursion
@@ -76,7 +76,7 @@ def _fix_rounds(
 
 
 def _worked(before: Analysis, after: Analysis, applied: list[Item]) -> bool:
-    if any(f.code in (UNPARSABLE, INTERNAL_ERROR) for f in after.findings):
+    if any(f.code in FILE_CODES for f in after.findings):
         return False
     expected = Counter(i.key for i in before.items)
     expected.subtract(i.key for i in applied)

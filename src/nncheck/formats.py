@@ -7,11 +7,12 @@ import os
 from typing import Any
 
 from nncheck import __version__
-from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, Finding, rule_url
+from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, UNSUPPORTED, Finding, rule_url
 
 FILE_CODES = {
     UNPARSABLE: "The file could not be read, decoded or parsed.",
     INTERNAL_ERROR: "An internal error in nncheck on this file.",
+    UNSUPPORTED: "Valid Python that nncheck cannot check.",
 }
 
 

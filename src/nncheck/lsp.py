@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 from nncheck import __version__
 from nncheck.checker import check_source
 from nncheck.config import settings_for
-from nncheck.findings import UNPARSABLE, Finding
+from nncheck.findings import FILE_CODES, Finding
 from nncheck.fixing import fix_source
 from nncheck.outcome import FixResult
 from nncheck.noqa import noqa_edit, split_lines
@@ -133,7 +133,7 @@ class Checked:
             parts[index] = parts[index][:start] + new + parts[index][end:]
             text = "".join(parts)
             after = check_source(text, self.path, self.settings)
-            worked = not any(f.code == UNPARSABLE or (f.code, f.line) == (finding.code, finding.line) for f in after)
+            worked = not any(f.code in FILE_CODES or (f.code, f.line) == (finding.code, finding.line) for f in after)
             self.silenced[finding] = text if worked else None
         return self.silenced[finding]
 
@@ -327,8 +327,8 @@ class Session:
         if is_wanted(types.CodeActionKind.QuickFix, only):
             seen: set[tuple[str, int]] = set()
             for finding, diagnostic in here:
-                # NNC900 is reported before noqa comments are read; a comment cannot silence it.
-                if finding.code == UNPARSABLE or (finding.code, finding.line) in seen:
+                # NNC900-NNC902 are reported before noqa comments are read; a comment cannot silence them.
+                if finding.code in FILE_CODES or (finding.code, finding.line) in seen:
                     continue
                 seen.add((finding.code, finding.line))
                 if checked.with_noqa(finding) is None:

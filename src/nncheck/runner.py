@@ -23,9 +23,6 @@ from nncheck.output import CHECK, FIX
 
 DEFAULT_FILE_TIMEOUT = 30.0
 TIMED_OUT = "nncheck timed out on this file"
-# A worker stuck in native code never sees its own time limit; the main process gives up on it this
-# long after the limit.
-_GRACE = 10.0
 
 
 @dataclass(frozen=True)
@@ -117,7 +114,7 @@ def _in_pool(paths: list[str], job: Job, jobs: int, done: Callable[[str, Result]
     # Small chunks keep both cores busy when a few huge files dominate the corpus.
     size = max(1, min(8, len(paths) // (jobs * 16)))
     chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
-    stall = size * job.file_timeout + _GRACE if job.file_timeout > 0 else None
+    stall = size * job.file_timeout + _grace(job) if job.file_timeout > 0 else None
     pool = _pool(job, jobs)
     futures: dict[Future[list[Result]], list[str]] = {pool.submit(_chunk_in_worker, c): c for c in chunks}
     pending = set(futures)
@@ -139,7 +136,7 @@ def _in_pool(paths: list[str], job: Job, jobs: int, done: Callable[[str, Result]
 
 def _one_by_one(paths: list[str], job: Job, done: Callable[[str, Result], None]) -> list[str]:
     pool = _pool(job, 1)
-    limit = job.file_timeout + _GRACE if job.file_timeout > 0 else None
+    limit = job.file_timeout + _grace(job) if job.file_timeout > 0 else None
     try:
         for index, path in enumerate(paths):
             future = pool.submit(_chunk_in_worker, [path])
@@ -157,6 +154,12 @@ def _one_by_one(paths: list[str], job: Job, done: Callable[[str, Result], None])
         return []
     finally:
         _stop(pool)
+
+
+def _grace(job: Job) -> float:
+    # A worker stuck in native code never sees its own time limit: one that has overrun it by as much
+    # again (at most 10 s more) is taken to be stuck.
+    return min(job.file_timeout, 10.0) + 1.0
 
 
 def _pool(job: Job, workers: int) -> ProcessPoolExecutor:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import stat
@@ -12,16 +13,23 @@ class SourceError(Exception):
     """The file cannot be checked; the text is a one-line reason for the user."""
 
 
+class Unsupported(SourceError):
+    """Python accepts the file, but nncheck cannot check it."""
+
+
 def read_bytes(path: str) -> bytes:
     """The bytes of a regular file. Anything else named like a source file (a FIFO, a socket, a
     device) is refused without blocking: a FIFO is opened non-blocking and never read."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
-        raise SourceError("file vanished before it could be read") from None
+        broken = os.path.islink(path)
+        raise SourceError("is a broken symlink" if broken else "file vanished before it could be read") from None
     except IsADirectoryError:
         raise SourceError("is a directory") from None
     except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise SourceError("is a symlink loop") from None
         raise SourceError(f"cannot read file: {error.strerror or error}") from None
     try:
         kind = os.fstat(fd).st_mode
