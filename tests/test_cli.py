@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
 
 from conftest import nncheck
 
@@ -111,81 +109,6 @@ def test_walk_skips_vendored_and_generated_folders(tmp_cwd: Path) -> None:
     assert result.stdout == f"src/model.py:{BAD_LINE}\n"
     # A file named on the command line is checked even inside a skipped folder.
     assert nncheck("build/x.py", cwd=tmp_cwd).stdout == f"build/x.py:{BAD_LINE}\n"
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        (b"x = '\xff'\n", "NNC900 nncheck could not parse this file: line 1: byte 0xff is not valid utf-8"),
-        (b"x = 1\n\x00\n", "NNC900 nncheck could not parse this file: line 2 contains a NUL byte"),
-        (b"print 'hello'\n", "NNC900 nncheck could not parse this file: Missing parentheses in call to 'print'"),
-        ("x = 1\n".encode("utf-16"), "NNC900 nncheck could not parse this file: file is UTF-16"),
-        (b"# -*- coding: klingon -*-\n", "NNC900 nncheck could not parse this file: unknown encoding"),
-        (b"def f(:\n", "NNC900 nncheck could not parse this file: invalid syntax (line 1, column 7)"),
-        (b"x = " + b"(" * 3000 + b"1" + b")" * 3000 + b"\n",
-         "NNC900 nncheck could not parse this file: too deeply nested (too many nested parentheses"),
-    ],
-    ids=["bad-utf8", "nul", "python2", "utf16", "unknown-cookie", "syntax-error", "deep"],
-)
-def test_unreadable_files_are_one_line_each_and_others_still_checked(
-    tmp_cwd: Path, content: bytes, message: str
-) -> None:
-    write(tmp_cwd / "a_bad.py", content)
-    write(tmp_cwd / "b.py", BAD)
-    result = nncheck(cwd=tmp_cwd)
-    assert result.returncode == 2
-    lines = result.stdout.splitlines()
-    assert len(lines) == 2
-    assert lines[0].startswith(f"a_bad.py:1:1: {message}")
-    assert lines[1] == f"b.py:{BAD_LINE}"
-    assert "Traceback" not in result.stderr
-
-
-@pytest.mark.parametrize(
-    "content",
-    [
-        b"",
-        b"   \n\n",
-        b"# just a comment\n",
-        b"x = " + b" + ".join([b"a"] * 2500) + b"\n",
-        "\ufeff".encode() + BAD.encode(),
-        b"# -*- coding: latin-1 -*-\n" + BAD.replace("return x", "return 'caf\xe9'").encode("latin-1"),
-        BAD.replace("\n", "\r\n").encode(),
-        BAD.replace("    ", "\t").encode(),
-    ],
-    ids=["empty", "blank", "comment", "long-expression", "bom", "latin1-cookie", "crlf", "tabs"],
-)
-def test_valid_encodings_and_line_endings_are_checked_normally(tmp_cwd: Path, content: bytes) -> None:
-    write(tmp_cwd / "x.py", content)
-    result = nncheck(cwd=tmp_cwd)
-    if b"__call__" in content:
-        line = 6 if b"coding" in content else 5
-        col = 2 if b"\t" in content else 5
-        assert (result.returncode, result.stdout) == (1, f"x.py:{line}:{col}:{BAD_LINE.split(':', 2)[2]}\n")
-    else:
-        assert (result.returncode, result.stdout) == (0, "")
-
-
-def test_unreadable_file(tmp_cwd: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root can read any file")
-    path = write(tmp_cwd / "x.py", BAD)
-    path.chmod(0)
-    result = nncheck(cwd=tmp_cwd)
-    assert result.returncode == 2
-    assert "NNC900 nncheck could not read this file" in result.stdout
-
-
-def test_directory_named_like_a_file_and_broken_symlink(tmp_cwd: Path) -> None:
-    (tmp_cwd / "pkg.py").mkdir()
-    write(tmp_cwd / "pkg.py" / "inner.py", BAD)
-    (tmp_cwd / "dangling.py").symlink_to(tmp_cwd / "missing.py")
-    result = nncheck(cwd=tmp_cwd)
-    assert result.stdout.splitlines() == [
-        "dangling.py:1:1: NNC900 nncheck could not read this file: file vanished before it could be read",
-        f"pkg.py/inner.py:{BAD_LINE}",
-    ]
-    assert result.returncode == 2
 
 
 def test_version_and_help() -> None:
