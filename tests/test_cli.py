@@ -1,9 +1,8 @@
-"""The `nncheck` command as a user runs it: output lines, summary, exit statuses, bad input."""
+"""The `nncheck` command as a user runs it: output lines, summary, exit statuses (bad input: test_bad_input.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-
 
 from conftest import nncheck
 
