@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CACHE, flake8, nncheck
+from conftest import CACHE, ROOT, flake8, nncheck
 from test_cli import BAD, BAD_LINE, write
 
 COULD_NOT_PARSE = "NNC900 nncheck could not parse this file:"
@@ -193,3 +193,11 @@ def test_stdin_empty_or_closed(tmp_cwd: Path) -> None:
                             env=env, timeout=60, stdin=subprocess.DEVNULL, preexec_fn=lambda: os.close(0))
     assert closed.stdout == "-:1:1: NNC900 nncheck could not read stdin: it is closed\n"
     assert closed.returncode == 2
+
+
+def test_every_case_is_in_the_documentation() -> None:
+    page = (ROOT / "docs" / "robustness.md").read_text(encoding="utf-8")
+    tests = [name for name in globals() if name.startswith("test_") and "documentation" not in name]
+    missing = [name for name in tests if name not in page]
+    missing += [case for case in CONTENT_CASES if f"test_content[{case}]" not in page]
+    assert not missing
