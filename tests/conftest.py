@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -40,3 +42,24 @@ def flake8(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 def tmp_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@lru_cache(maxsize=None)
+def unprivileged() -> tuple[str, ...] | None:
+    """A command prefix under which permission bits hold (for root: without the capabilities that
+    override them), or None where no such prefix works."""
+    if os.geteuid() != 0:
+        return ()
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return None
+    capabilities = "-dac_override,-dac_read_search,-fowner"
+    prefix = (setpriv, f"--inh-caps={capabilities}", f"--bounding-set={capabilities}", "--")
+    folder = Path(tempfile.mkdtemp(prefix="nncheck-setpriv-"))
+    try:
+        folder.chmod(0o555)
+        probe = run(*prefix, sys.executable, "-c", "import sys; open(sys.argv[1], 'w')", str(folder / "x"))
+        return prefix if "PermissionError" in probe.stderr else None
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder)

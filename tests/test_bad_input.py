@@ -4,7 +4,6 @@ normal findings), the other files are still checked, and the exit status follows
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CACHE, ROOT, flake8, nncheck
+from conftest import CACHE, ROOT, flake8, nncheck, unprivileged
 from test_cli import BAD, BAD_LINE, write
 
 COULD_NOT_PARSE = "NNC900 nncheck could not parse this file:"
@@ -136,20 +135,13 @@ def test_special_files_are_refused_without_blocking(tmp_cwd: Path, make: object,
         assert result.returncode == 2
 
 
-def without_root_powers() -> list[str]:
-    """A command prefix under which permission bits apply, even to root (as in CI)."""
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("running as root without setpriv: permission bits cannot be tested")
-    return [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
-
-
 def test_file_without_read_permission(tmp_cwd: Path) -> None:
     write(tmp_cwd / "a.py", BAD).chmod(0)
     write(tmp_cwd / "z.py", BAD)
-    command = [*without_root_powers(), sys.executable, "-m", "nncheck", "--no-cache"]
+    prefix = unprivileged()
+    if prefix is None:
+        pytest.skip("running as root without setpriv: permission bits cannot be tested")
+    command = [*prefix, sys.executable, "-m", "nncheck", "--no-cache"]
     result = subprocess.run(command, cwd=tmp_cwd, capture_output=True, text=True, timeout=60)
     assert result.stdout.splitlines() == [f"a.py:1:1: {COULD_NOT_READ} cannot read file: Permission denied", OTHER]
     assert result.returncode == 2

@@ -3,12 +3,24 @@ never trusted when an entry is damaged."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import random
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
+
+import nncheck.cache
 from conftest import run
+from nncheck import __version__
+from nncheck.cache import ResultCache
 from test_cli import BAD, GOOD, write
+from test_fix_safety import SEED, end_group, unprivileged
 
 
 def nncheck_with(cache: Path, *args: str, cwd: Path) -> tuple[int, str]:
@@ -72,3 +84,156 @@ def test_unwritable_cache_and_no_cache(tmp_cwd: Path, tmp_path: Path) -> None:
     cache = tmp_path / "unused"
     assert nncheck_with(cache, "--no-cache", cwd=tmp_cwd) == cold
     assert not cache.exists()
+
+
+def sealed(payload: object) -> bytes:
+    """An entry as the cache writes one: a checksum line, then the JSON it covers."""
+    body = json.dumps(payload).encode()
+    return hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+
+
+def run_with(cache: Path, *args: str, cwd: Path, prefix: tuple[str, ...] = ()) -> tuple[int, str]:
+    # Its own time limit: a cache that makes nncheck wait forever must fail the test, not hang it.
+    command = [*prefix, sys.executable, "-m", "nncheck", "--cache-dir", str(cache), *args]
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.returncode, result.stdout
+
+
+def leftovers(cache: Path) -> list[Path]:
+    return sorted(p for p in cache.rglob("*") if p.is_file() and not p.name.endswith(".json"))
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "dangling-symlink"])
+def test_an_entry_that_is_not_a_file_is_ignored(kind: str, tmp_cwd: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    write(tmp_cwd / "a.py", BAD)
+    cold = run_with(cache, cwd=tmp_cwd)
+    (entry,) = entries(cache)
+    entry.unlink()
+    if kind == "folder":
+        entry.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(entry)  # opening it for reading would wait for a writer forever
+    else:
+        entry.symlink_to(tmp_path / "nowhere")
+    assert run_with(cache, cwd=tmp_cwd) == cold
+    assert run_with(cache, cwd=tmp_cwd) == cold
+    # A new entry that cannot take the place of a folder must not leave its temporary file behind.
+    assert leftovers(cache) == []
+
+
+def test_an_entry_of_another_version_is_ignored(tmp_cwd: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    write(tmp_cwd / "a.py", BAD)
+    cold = run_with(cache, cwd=tmp_cwd)
+    (entry,) = entries(cache)
+    # Well formed and claiming the file is clean: only its version tells it is not this nncheck's.
+    monkeypatch.setattr(nncheck.cache, "__version__", "0.0.0-other")
+    ResultCache(str(cache)).put(entry.stem, [], [])
+    monkeypatch.undo()
+    assert json.loads(entry.read_bytes().partition(b"\n")[2])["version"] == "0.0.0-other"
+    assert run_with(cache, cwd=tmp_cwd) == cold
+    # The same claim from this version is believed: the version, not the shape, made the difference.
+    ResultCache(str(cache)).put(entry.stem, [], [])
+    assert run_with(cache, cwd=tmp_cwd) == (0, "")
+
+
+def test_a_truncated_or_altered_entry_is_never_used(tmp_cwd: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    write(tmp_cwd / "a.py", BAD)
+    run_with(cache, cwd=tmp_cwd)
+    (entry,) = entries(cache)
+    whole = entry.read_bytes()
+    reader = ResultCache(str(cache))
+    assert reader.get(entry.stem)  # the control: read whole, the entry is used
+    # Cut anywhere (a writer killed half-way), or one bit flipped anywhere (a damaged disk): a
+    # flipped digit in a line number is still valid JSON, and only the checksum tells.
+    damaged = [whole[:size] for size in range(len(whole))]
+    damaged += [whole[:i] + bytes([whole[i] ^ 1]) + whole[i + 1:] for i in range(len(whole))]
+    for data in damaged:
+        entry.write_bytes(data)
+        assert reader.get(entry.stem) is None, data
+
+
+@pytest.mark.parametrize("payload", [
+    [], "text", {"version": __version__, "dependencies": [], "findings": []},
+    {"version": __version__, "dependencies": {}, "findings": "text"},
+    {"version": __version__, "dependencies": {}, "findings": [{"line": 1}]},
+], ids=["list", "string", "dependencies-list", "findings-string", "finding-incomplete"])
+def test_an_entry_of_the_wrong_shape_is_ignored(payload: object, tmp_path: Path) -> None:
+    reader = ResultCache(str(tmp_path))
+    key = "ab" * 32
+    entry = Path(reader._file(key))
+    entry.parent.mkdir()
+    entry.write_bytes(sealed(payload))
+    assert reader.get(key) is None
+
+
+def test_unreadable_entries_and_a_read_only_cache_are_ignored(tmp_cwd: Path, tmp_path: Path) -> None:
+    prefix = unprivileged()
+    if prefix is None:
+        pytest.skip("running as root, and setpriv cannot drop the capabilities that override permissions")
+    cache = tmp_path / "cache"
+    write(tmp_cwd / "a.py", BAD)
+    cold = run_with(cache, cwd=tmp_cwd)
+    (entry,) = entries(cache)
+    entry.chmod(0o000)
+    assert run_with(cache, cwd=tmp_cwd, prefix=prefix) == cold
+    # Nothing in the cache can be written or replaced: results are still right, and nothing changes.
+    entry.chmod(0o444)
+    folders = [cache, *(p for p in cache.rglob("*") if p.is_dir())]
+    for folder in folders:
+        folder.chmod(0o555)
+    try:
+        write(tmp_cwd / "a.py", GOOD)
+        assert run_with(cache, cwd=tmp_cwd, prefix=prefix) == (0, "")
+        write(tmp_cwd / "b.py", BAD)
+        assert run_with(cache, cwd=tmp_cwd, prefix=prefix) == (1, cold[1].replace("a.py", "b.py"))
+        assert sorted(cache.rglob("*")) == sorted([*folders[1:], entry])
+    finally:
+        for folder in folders:
+            folder.chmod(0o755)
+
+
+def test_pruning_copes_with_entries_removed_meanwhile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    reader = ResultCache(str(tmp_path))
+    for key in ("aa" * 32, "ab" * 32, "ac" * 32):
+        write(Path(reader._file(key)), "{}")
+    scandir = os.scandir
+
+    def listed_then_removed(path: str) -> list[os.DirEntry[str]]:
+        # Another run prunes too: an entry listed here is gone by the time it is looked at.
+        listed = list(scandir(path))
+        for item in listed:
+            if item.name.startswith("ab") and item.is_file():
+                os.unlink(item.path)
+        return listed
+
+    monkeypatch.setattr(os, "scandir", listed_then_removed)
+    reader.prune(limit=1)
+    monkeypatch.undo()
+    assert len(entries(tmp_path)) == 1
+
+
+CACHE_KILLS = 6
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads process groups from /proc")
+def test_a_run_killed_while_writing_the_cache_leaves_it_correct(tmp_cwd: Path, tmp_path: Path) -> None:
+    for index in range(40):
+        write(tmp_cwd / f"pkg{index % 4}" / f"m{index:02d}.py", BAD if index % 2 else GOOD)
+    command = [sys.executable, "-m", "nncheck", "--jobs", "2", "--cache-dir", str(tmp_path / "cache"), "."]
+    started = time.monotonic()
+    expected = run_with(tmp_path / "unused", "--no-cache", "--jobs", "2", cwd=tmp_cwd)
+    seconds = time.monotonic() - started
+    rng = random.Random(SEED)
+    for _ in range(CACHE_KILLS):
+        process = subprocess.Popen(command, cwd=tmp_cwd, start_new_session=True,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0, seconds))
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=60)
+        end_group(process.pid)
+        # Whatever the kill left (entries, stray temporary files), the next run's results are right.
+        assert run_with(tmp_path / "cache", "--jobs", "2", cwd=tmp_cwd) == expected

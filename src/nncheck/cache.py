@@ -3,7 +3,8 @@
 An entry is keyed by nncheck's version, the effective settings, the file's path and its content; it
 also records the content hash of every other file its cross-file resolution looked at (or that the
 file was missing), and is used only if all of them are still the same. Entries are written
-atomically; a truncated, corrupt or foreign one is ignored. The folder is kept to a bounded size.
+atomically and start with a checksum of the rest; a truncated, corrupt or foreign one, or anything
+that is not a readable regular file, is ignored. The folder is kept to a bounded size.
 This module must not import libcst: a fully cached run never loads it.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from typing import Any
 
@@ -56,14 +58,13 @@ class ResultCache:
 
     def get(self, key: str) -> list[Finding] | None:
         try:
-            with open(self._file(key), encoding="utf-8") as handle:
-                entry = json.load(handle)
+            entry = _load(self._file(key))
             if entry["version"] != __version__:
                 return None
             if any(self.digest(path) != digest for path, digest in entry["dependencies"].items()):
                 return None
             return [_finding(record) for record in entry["findings"]]
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None  # absent, truncated, corrupt or foreign: computed afresh
 
     def put(self, key: str, findings: list[Finding], dependencies: list[str]) -> None:
@@ -72,15 +73,20 @@ class ResultCache:
             "dependencies": {path: self.digest(path) for path in dependencies},
             "findings": [_record(f) for f in findings],
         }
+        body = json.dumps(entry).encode()
         target = self._file(key)
+        temporary = None
         try:
             os.makedirs(os.path.dirname(target), exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(entry, out)
+            with os.fdopen(handle, "wb") as out:
+                out.write(_checksum(body) + b"\n" + body)
             os.replace(temporary, target)  # readers see the old entry or the new one, never half
         except OSError:
-            pass  # an unwritable cache only costs speed
+            # An unwritable cache only costs speed; a temporary that could not take the entry's place
+            # (a full disk, a folder where the entry should be) must not pile up.
+            if temporary is not None:
+                _discard(temporary)
 
     def prune(self, limit: int = MAX_ENTRIES) -> None:
         """Keep the newest `limit` entries."""
@@ -90,12 +96,39 @@ class ResultCache:
             return
         if len(entries) <= limit:
             return
-        entries.sort(key=lambda e: e.stat().st_mtime)
+        entries.sort(key=_modified)
         for entry in entries[: len(entries) - limit]:
-            try:
-                os.unlink(entry.path)
-            except OSError:
-                pass
+            _discard(entry.path)
+
+
+def _load(path: str) -> Any:
+    """An entry's content, once its checksum shows it whole; ValueError if it is not."""
+    # O_NONBLOCK: a FIFO where an entry should be must not make the run wait for a writer forever.
+    with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ValueError("not a regular file")
+        checksum, _, body = handle.read().partition(b"\n")
+    if checksum != _checksum(body):
+        raise ValueError("truncated or damaged")
+    return json.loads(body)
+
+
+def _checksum(body: bytes) -> bytes:
+    return hashlib.sha256(body).hexdigest().encode()
+
+
+def _modified(entry: os.DirEntry[str]) -> float:
+    try:
+        return entry.stat(follow_symlinks=False).st_mtime
+    except OSError:
+        return 0.0  # removed meanwhile by another run's pruning: nothing to keep
+
+
+def _discard(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass  # gone already, or not ours to remove: the cache works without it
 
 
 def _record(finding: Finding) -> dict[str, Any]:

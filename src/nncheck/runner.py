@@ -185,12 +185,13 @@ def _init_worker(job: Job, parent: int) -> None:
 
 def _die_with(parent: int) -> None:
     # If the command is killed (SIGKILL cannot be caught), its workers must not go on fixing files.
+    # SIGTERM, not SIGKILL: a worker holds it back for the microseconds in which a write cannot stop.
     try:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
         pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
     except (OSError, AttributeError):
         return  # not Linux: workers finish their current files, atomically, and then exit
     if os.getppid() != parent:  # the parent died before the request was made
