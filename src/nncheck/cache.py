@@ -20,6 +20,7 @@ from typing import Any
 from nncheck import __version__
 from nncheck.findings import Finding
 from nncheck.settings import Settings
+from nncheck.source import SourceError, read_bytes
 
 MAX_ENTRIES = 100_000
 _MISSING = "-"
@@ -50,9 +51,8 @@ class ResultCache:
         """A file's content hash, or a mark that it is missing; once per file and run."""
         if path not in self._digests:
             try:
-                with open(path, "rb") as handle:
-                    self._digests[path] = hashlib.sha256(handle.read()).hexdigest()
-            except OSError:
+                self._digests[path] = hashlib.sha256(read_bytes(path)).hexdigest()
+            except SourceError:  # missing, or not a file that can be read (a FIFO is never opened to wait)
                 self._digests[path] = _MISSING
         return self._digests[path]
 
