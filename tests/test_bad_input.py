@@ -4,6 +4,7 @@ normal findings), the other files are still checked, and the exit status follows
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -192,4 +193,7 @@ def test_every_case_is_in_the_documentation() -> None:
     tests = [name for name in globals() if name.startswith("test_") and "documentation" not in name]
     missing = [name for name in tests if name not in page]
     missing += [case for case in CONTENT_CASES if f"test_content[{case}]" not in page]
+    for module in ("test_fix_safety.py", "test_runner.py"):
+        source = (ROOT / "tests" / module).read_text(encoding="utf-8")
+        missing += [name for name in re.findall(r"^def (test_\w+)", source, re.MULTILINE) if name not in page]
     assert not missing
