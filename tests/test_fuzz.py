@@ -12,14 +12,14 @@ every such program that compiles, these tests prove that:
 - the `nncheck` command exits with 0 or 1 (never 2) when checking and when fixing, writes code that
   compiles, and a second `--fix` changes nothing;
 - `fix_source`, safe and unsafe, returns code that compiles, refuses none of the fixes it offers, is a
-  fixed point, and loses no line but those of the findings it fixed (none at all when it fixed nothing).
+  fixed point, and loses no line but those of the findings it fixed (changes nothing when it fixes nothing).
 
 Profiles. The default, "ci", runs this file in well under a minute on two cores. It is derandomized:
-every run tries the same examples, so a red CI is a real regression, never bad luck, and reproduces
-with the same command; exploring is the long profile's job. It has a random seed, 10,000 examples per
-test, and an example database outside the repository, which replays a failure on the next run:
+the same code is tried on the same examples on every run, so a red CI is a regression, never bad luck,
+and reproduces with the same command. Exploring is the long profile's job: a random seed, 10,000
+examples per test, and an example database outside the repository that replays a failure next time:
 
-    HYPOTHESIS_PROFILE=long python -m pytest tests/test_fuzz.py -p no:cacheprovider --hypothesis-show-statistics
+    HYPOTHESIS_PROFILE=long python -m pytest tests/test_fuzz.py --hypothesis-show-statistics
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ import pytest
 from flake8.checker import FileChecker
 from flake8.options.parse_args import parse_args
 from flake8.plugins.finder import Checkers
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 
@@ -312,8 +312,15 @@ SOURCES = st.one_of(PROGRAMS, GRAFTED)
 
 
 @pytest.fixture(scope="module")
+def library_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Where the library calls are told the source is: a folder that stays empty, so that imports
+    resolve to nothing (and never to what another example wrote)."""
+    return str(tmp_path_factory.mktemp("library") / "checked.py")
+
+
+@pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty folder: nothing around the checked file for its imports to resolve to."""
+    """Where the front ends read each example from."""
     return tmp_path_factory.mktemp("fuzz")
 
 
@@ -325,16 +332,15 @@ def write(folder: Path, source: str) -> Path:
 
 @FUZZ
 @given(source=SOURCES)
-def test_check_source_raises_nothing_and_places_findings(source: str, workdir: Path) -> None:
-    path = str(workdir / "fuzzed.py")
-    findings = check_source(source, path, replace(ALL_RULES, prescreen=False))
+def test_check_source_raises_nothing_and_places_findings(source: str, library_path: str) -> None:
+    findings = check_source(source, library_path, replace(ALL_RULES, prescreen=False))
     lines = physical_lines(source)
     for finding in findings:
         assert finding.code.startswith("NNC") and finding.code not in (UNPARSABLE, INTERNAL_ERROR), finding
         assert 1 <= finding.line <= len(lines) and finding.col >= 0, finding
         assert lines[finding.line - 1][finding.col:].startswith(POINTS_AT.get(finding.code, "")), finding
     # The pre-screen may only ever save work.
-    assert check_source(source, path, ALL_RULES) == findings
+    assert check_source(source, library_path, ALL_RULES) == findings
 
 
 @pytest.fixture(scope="module")
@@ -420,25 +426,40 @@ def test_command_fix_writes_code_that_compiles_and_stays(source: str, workdir: P
     assert (again, path.read_bytes()) == (status, fixed), err
 
 
+# Found by these tests. libcst 1.9 drops the blank lines before a last line of only whitespace: parsing
+# "x\n\n \n" gives back "x\n \n", so every rewrite of such a file loses them.
+TRAILING_BLANK_LINES = (
+    "from torch import nn\n\nclass Net(nn.Module):\n    def __call__(self, x):\n        return x\n\n \n"
+)
+
+
 @FUZZ
-@pytest.mark.parametrize("unsafe", [False, True], ids=["safe", "unsafe"])
 @given(source=GRAFTED)
-def test_fix_source_compiles_is_a_fixed_point_and_keeps_other_lines(unsafe: bool, source: str, workdir: Path) -> None:
-    path = str(workdir / "fuzzed.py")
-    first = fix_source(source, path, ALL_RULES, unsafe=unsafe)
-    assert compiles(first.text)
-    assert first.refused == []
-    assert not [f for f in first.remaining if f.code in (UNPARSABLE, INTERNAL_ERROR)]
-    if not first.changed:
-        assert first.text == source
-    # Only the lines of fixable findings may go (a moved line is still there).
-    kinds = ("safe", "unsafe") if unsafe else ("safe",)
+def test_fix_source_compiles_refuses_nothing_and_is_a_fixed_point(source: str, library_path: str) -> None:
+    for unsafe in (False, True):
+        mode = "unsafe" if unsafe else "safe"
+        first = fix_source(source, library_path, ALL_RULES, unsafe=unsafe)
+        assert compiles(first.text), mode
+        assert first.refused == [], mode
+        assert not [f for f in first.remaining if f.code in (UNPARSABLE, INTERNAL_ERROR)], mode
+        again = fix_source(first.text, library_path, ALL_RULES, unsafe=unsafe)
+        assert (again.text, again.fixed, again.remaining) == (first.text, [], first.remaining), mode
+
+
+@FUZZ
+@example(source=TRAILING_BLANK_LINES)
+@given(source=GRAFTED)
+def test_fix_source_loses_no_line_but_those_it_fixes(source: str, library_path: str) -> None:
     lines = physical_lines(source)
-    touched = Counter(
-        lines[number - 1]
-        for f in check_source(source, path, ALL_RULES) if f.fix in kinds and f.span
-        for number in range(f.span[0], f.span[2] + 1)
-    )
-    assert Counter(lines) - Counter(physical_lines(first.text)) - touched == Counter()
-    again = fix_source(first.text, path, ALL_RULES, unsafe=unsafe)
-    assert (again.text, again.fixed, again.remaining) == (first.text, [], first.remaining)
+    findings = check_source(source, library_path, ALL_RULES)
+    for kinds in (("safe",), ("safe", "unsafe")):
+        fixed = fix_source(source, library_path, ALL_RULES, unsafe="unsafe" in kinds)
+        if not fixed.changed:
+            assert fixed.text == source, kinds
+        # A fixed finding's lines may change; any other line must still be there, if maybe moved.
+        touched = Counter(
+            lines[number - 1]
+            for finding in findings if finding.fix in kinds and finding.span
+            for number in range(finding.span[0], finding.span[2] + 1)
+        )
+        assert Counter(lines) - Counter(physical_lines(fixed.text)) - touched == Counter(), kinds

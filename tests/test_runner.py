@@ -23,7 +23,7 @@ import os, signal, time
 import nncheck.runner
 from nncheck.rules import nnc001_call_overridden as rule
 
-faults = dict(item.split("=") for item in os.environ.get("FAULTS", "").split(",") if item)
+faults = dict(item.split("=") for item in os.environ.get("FAULTS", "").split(",") if item)  # file=fault
 checking = nncheck.runner.one_file
 check = rule.CallOverridden.check
 
@@ -44,8 +44,14 @@ def failing_check(self, model):
     return check(self, model)
 
 
+def no_pool(*args, **kwargs):
+    raise OSError(38, "Function not implemented")  # as where /dev/shm is missing
+
+
 nncheck.runner.one_file = one_file
 rule.CallOverridden.check = failing_check
+if "pool=none" in os.environ.get("FAULTS", ""):
+    nncheck.runner.ProcessPoolExecutor = no_pool
 '''
 
 
@@ -113,3 +119,10 @@ def test_a_worker_stuck_in_native_code_is_given_up_on(tmp_path: Path) -> None:
     expected[2] = "m02.py:1:1: NNC900 nncheck timed out on this file after 1 s (--file-timeout)"
     assert result.stdout.splitlines() == expected
     assert result.returncode == 2
+
+
+def test_without_worker_processes_the_files_are_checked_in_process(tmp_path: Path) -> None:
+    expected = tree(tmp_path, 20)
+    result = run_with_faults(tmp_path, "pool=none", "nncheck", "--no-cache", "--jobs", "2")
+    assert result.stdout.splitlines() == expected
+    assert result.returncode == 1

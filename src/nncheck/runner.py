@@ -115,8 +115,16 @@ def _in_pool(paths: list[str], job: Job, jobs: int, done: Callable[[str, Result]
     size = max(1, min(8, len(paths) // (jobs * 16)))
     chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
     stall = size * job.file_timeout + _grace(job) if job.file_timeout > 0 else None
-    pool = _pool(job, jobs)
-    futures: dict[Future[list[Result]], list[str]] = {pool.submit(_chunk_in_worker, c): c for c in chunks}
+    pool = None
+    try:
+        pool = _pool(job, jobs)
+        futures: dict[Future[list[Result]], list[str]] = {pool.submit(_chunk_in_worker, c): c for c in chunks}
+    except (OSError, NotImplementedError):  # no worker processes here (no /dev/shm, a sandbox)
+        if pool is not None:
+            _stop(pool)
+        for path in paths:
+            done(path, one_file(job, path))
+        return []
     pending = set(futures)
     handled: set[Future[list[Result]]] = set()
     try:
@@ -167,10 +175,11 @@ def _pool(job: Job, workers: int) -> ProcessPoolExecutor:
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
-    # A stuck worker never finishes its task; shutdown() alone would wait for it forever.
+    # A stuck worker never finishes its task; shutdown() alone would wait for it forever. SIGTERM, which
+    # a worker holds back while it renames a fixed file into place (see writing.py), not SIGKILL.
     for process in list(getattr(pool, "_processes", {}).values()):
         if process.is_alive():
-            process.kill()
+            process.terminate()
     pool.shutdown(wait=True, cancel_futures=True)
 
 
