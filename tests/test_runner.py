@@ -71,15 +71,25 @@ def tree(tmp_path: Path, count: int) -> list[str]:
     return [f"{name}:{BAD_LINE}" for name in names]
 
 
+def expect_run(tmp_path: Path, faults: str, options: list[str], replaced: dict[int, str], status: int, *,
+               count: int = 20, sources: dict[int, str] | None = None) -> None:
+    """Run the command over `count` files with NNC001 each (or the given `sources`, by index) and
+    check every line (the `replaced` ones say something else, by index) and the exit status."""
+    expected = tree(tmp_path, count)
+    for index, source in (sources or {}).items():
+        write(tmp_path / "tree" / f"m{index:02}.py", source)
+    result = run_with_faults(tmp_path, faults, "nncheck", "--no-cache", *options)
+    for index, line in replaced.items():
+        expected[index] = f"m{index:02}.py:1:1: {line}"
+    assert result.stdout.splitlines() == expected
+    assert result.returncode == status
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_failing_rule_is_nnc901_in_the_command(tmp_path: Path, jobs: str) -> None:
-    expected = tree(tmp_path, 20)
-    write(tmp_path / "tree" / "m03.py", BAD + "# FAIL HERE\n")
-    result = run_with_faults(tmp_path, "", "nncheck", "--no-cache", "--jobs", jobs)
-    expected[3] = "m03.py:1:1: NNC901 internal error in nncheck (NNC001): KeyError: 'injected'"
-    assert result.stdout.splitlines() == expected
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
+    failed = "NNC901 internal error in nncheck (NNC001): KeyError: 'injected'"
+    expect_run(tmp_path, "", ["--jobs", jobs], {3: failed}, 2, sources={3: BAD + "# FAIL HERE\n"})
 
 
 def test_a_failing_rule_is_nnc901_in_flake8(tmp_path: Path) -> None:
@@ -96,33 +106,21 @@ def test_a_failing_rule_is_nnc901_in_flake8(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_file_over_the_time_limit_is_nnc900_timed_out(tmp_path: Path, jobs: str) -> None:
-    expected = tree(tmp_path, 20)
     # Python accepts this chain; libcst's tree for it takes seconds to parse and walk.
-    write(tmp_path / "tree" / "m05.py", BAD.replace("return x", "return x" + "[0]" * 2000))
-    result = run_with_faults(tmp_path, "", "nncheck", "--no-cache", "--jobs", jobs, "--file-timeout", "0.5")
-    expected[5] = "m05.py:1:1: NNC900 nncheck timed out on this file after 0.5 s (--file-timeout)"
-    assert result.stdout.splitlines() == expected
-    assert result.returncode == 2
+    deep = BAD.replace("return x", "return x" + "[0]" * 2000)
+    timed_out = "NNC900 nncheck timed out on this file after 0.5 s (--file-timeout)"
+    expect_run(tmp_path, "", ["--jobs", jobs, "--file-timeout", "0.5"], {5: timed_out}, 2, sources={5: deep})
 
 
 def test_a_crashed_worker_costs_only_its_file(tmp_path: Path) -> None:
-    expected = tree(tmp_path, 40)
-    result = run_with_faults(tmp_path, "m07.py=crash", "nncheck", "--no-cache", "--jobs", "2")
-    expected[7] = "m07.py:1:1: NNC901 nncheck crashed on this file (its worker process died); please report it"
-    assert result.stdout.splitlines() == expected
-    assert result.returncode == 2
+    crashed = "NNC901 nncheck crashed on this file (its worker process died); please report it"
+    expect_run(tmp_path, "m07.py=crash", ["--jobs", "2"], {7: crashed}, 2, count=40)
 
 
 def test_a_worker_stuck_in_native_code_is_given_up_on(tmp_path: Path) -> None:
-    expected = tree(tmp_path, 20)
-    result = run_with_faults(tmp_path, "m02.py=stuck", "nncheck", "--no-cache", "--jobs", "2", "--file-timeout", "1")
-    expected[2] = "m02.py:1:1: NNC900 nncheck timed out on this file after 1 s (--file-timeout)"
-    assert result.stdout.splitlines() == expected
-    assert result.returncode == 2
+    timed_out = "NNC900 nncheck timed out on this file after 1 s (--file-timeout)"
+    expect_run(tmp_path, "m02.py=stuck", ["--jobs", "2", "--file-timeout", "1"], {2: timed_out}, 2)
 
 
 def test_without_worker_processes_the_files_are_checked_in_process(tmp_path: Path) -> None:
-    expected = tree(tmp_path, 20)
-    result = run_with_faults(tmp_path, "pool=none", "nncheck", "--no-cache", "--jobs", "2")
-    assert result.stdout.splitlines() == expected
-    assert result.returncode == 1
+    expect_run(tmp_path, "pool=none", ["--jobs", "2"], {}, 1)
