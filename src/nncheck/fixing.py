@@ -39,13 +39,35 @@ def fix_source(
         text, encoding = source, None
     result = FixResult(text, text, encoding)
     analysis = analyse(text, path, settings)
+    tail = ""
+    if analysis.module is not None and any(i.fix for i in analysis.items) and analysis.module.code != text:
+        # libcst 1.9 prints some trees back with a byte lost: a blank line among whitespace-only last
+        # lines. Those lines are set aside and put back after fixing.
+        body, tail = _split_blank_tail(text)
+        analysis = analyse(body, path, settings)
+        if analysis.module is None or analysis.module.code != body:
+            # Never write what libcst cannot print back exactly: report the fixes as not applied.
+            result.refused = [i.finding for i in analysis.items if i.fix and (i.fix.safe or unsafe)]
+            result.remaining = analyse(text, path, settings).findings
+            return result
     with deep_recursion():  # rewriting walks the tree as deep as analysing it
-        _fix_rounds(result, analysis, path, settings, unsafe, only)
+        _fix_rounds(result, analysis, path, settings, unsafe, only, tail)
     return result
 
 
+def _split_blank_tail(text: str) -> tuple[str, str]:
+    """The text up to the end of its last line with more than whitespace, and the rest."""
+    content = text.rstrip(" \t\f\r\n")
+    ends = [i for i in (text.find("\n", len(content)), text.find("\r", len(content))) if i >= 0]
+    if not content or not ends:
+        return text, ""
+    end = min(ends) + (2 if text.startswith("\r\n", min(ends)) else 1)
+    return text[:end], text[end:]
+
+
 def _fix_rounds(
-    result: FixResult, analysis: Analysis, path: str, settings: Settings, unsafe: bool, only: Finding | None
+    result: FixResult, analysis: Analysis, path: str, settings: Settings, unsafe: bool, only: Finding | None,
+    tail: str,
 ) -> None:
     refused: set[Hashable] = set()
     one_at_a_time = False
@@ -66,7 +88,7 @@ def _fix_rounds(
         checked = analyse(new_text, path, settings) if new_text is not None else None
         if new_text is not None and checked is not None and _worked(analysis, checked, applied):
             result.fixed.extend(i.finding for i in applied)
-            result.text, analysis = new_text, checked
+            result.text, analysis = new_text + tail, checked
         elif len(applied) > 1:
             one_at_a_time = True  # find which of them is at fault
         else:
