@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Hashable
 
@@ -14,6 +15,7 @@ from nncheck.settings import Settings
 from nncheck.source import SourceError, decode_with_encoding, read_bytes
 from nncheck.writing import WriteError, replace_file
 
+_BARE_CR = re.compile(r"\r(?!\n)")
 # Each round applies the fixes that touch distinct nodes; fixes that share a node wait for the next.
 _MAX_ROUNDS = 50
 
@@ -40,13 +42,19 @@ def fix_source(
     result = FixResult(text, text, encoding)
     analysis = analyse(text, path, settings)
     tail = ""
-    if analysis.module is not None and any(i.fix for i in analysis.items) and analysis.module.code != text:
-        # libcst 1.9 prints some trees back with a byte lost: a blank line among whitespace-only last
-        # lines. Those lines are set aside and put back after fixing.
-        body, tail = _split_blank_tail(text)
-        analysis = analyse(body, path, settings)
-        if analysis.module is None or analysis.module.code != body:
-            # Never write what libcst cannot print back exactly: report the fixes as not applied.
+    if analysis.module is not None and any(i.fix for i in analysis.items):
+        if analysis.module.code != text:
+            # libcst 1.9 prints some trees back with a byte lost: a blank line among whitespace-only last
+            # lines. Those lines are set aside and put back after fixing.
+            body, tail = _split_blank_tail(text)
+            analysis = analyse(body, path, settings)
+            printed_back = analysis.module is not None and analysis.module.code == body
+        else:
+            printed_back = True
+        # A statement moved away from after a bare CR line ending would let that CR and the next
+        # line's LF merge into one CRLF: a line lost.
+        if not printed_back or (_BARE_CR.search(text) and "\n" in text):
+            # Never write what might not be exactly the file with its fixes: report them as not applied.
             result.refused = [i.finding for i in analysis.items if i.fix and (i.fix.safe or unsafe)]
             result.remaining = analyse(text, path, settings).findings
             return result
