@@ -5,12 +5,14 @@ alone and with nn.Module classes grafted in that trigger every rule, with genera
 into the classes' and methods' bodies, so that every rule and every fix meets odd surroundings. For
 every such program that compiles, these tests prove that:
 
-- the library call `check_source` raises nothing, reports no NNC900 or NNC901, puts every finding on a
-  real line (a def or class finding at its keyword), and reports the same with and without its pre-screen;
+- the library call `check_source` raises nothing, reports no NNC900 or NNC901 (nor NNC902 unless libcst
+  cannot parse the program), puts every finding on a real line (a def or class finding at its keyword),
+  and reports the same with and without its pre-screen;
 - the flake8 plugin, set up by flake8's own option parsing and run by flake8's own FileChecker, raises
   nothing and reports what the library reports; and real flake8, a subprocess, does too on a few samples;
-- the `nncheck` command exits with 0 or 1 (never 2) when checking and when fixing, writes code that
-  compiles, and a second `--fix` changes nothing;
+- the `nncheck` command exits with 0 or 1 when checking and when fixing (2 only with NNC902, for what
+  libcst cannot parse), prints what the library reports, writes code that compiles, and a second
+  `--fix` changes nothing;
 - `fix_source`, safe and unsafe, returns code that compiles, refuses none of the fixes it offers, is a
   fixed point, and loses no line but those of the findings it fixed (changes nothing when it fixes nothing).
 
@@ -29,6 +31,7 @@ import ast
 import contextlib
 import io
 import os
+import re
 import tempfile
 import warnings
 from collections import Counter
@@ -37,6 +40,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import hypothesmith
+import libcst
 import pytest
 from flake8.checker import FileChecker
 from flake8.options.parse_args import parse_args
@@ -48,7 +52,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from conftest import flake8
 from nncheck.checker import check_source
 from nncheck.cli import main
-from nncheck.findings import INTERNAL_ERROR, UNPARSABLE
+from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, UNSUPPORTED
 from nncheck.fixing import fix_source
 from nncheck.flake8_plugin import Plugin
 from nncheck.settings import Settings
@@ -107,6 +111,27 @@ def valid(source: str) -> bool:
     except UnicodeEncodeError:  # a lone surrogate
         return False
     return compiles(source) and compiles(data)
+
+
+def libcst_parses(source: str) -> bool:
+    """NNC902 (and exit status 2) is for valid Python that libcst cannot parse, and for nothing else."""
+    try:
+        libcst.parse_module(source)
+    except (libcst.ParserSyntaxError, RecursionError):
+        return False
+    return True
+
+
+BARE_CR = re.compile(r"\r(?!\n)")
+
+
+def prints_back(source: str) -> bool:
+    """Whether libcst prints the program back exactly, once whitespace-only last lines are set aside."""
+    body = source.rstrip(" \t\f\r\n")
+    try:
+        return libcst.parse_module(body).code == body
+    except (libcst.ParserSyntaxError, RecursionError):
+        return False
 
 
 def programs(*, auto_target: bool = True) -> st.SearchStrategy[str]:
@@ -337,6 +362,7 @@ def test_check_source_raises_nothing_and_places_findings(source: str, library_pa
     lines = physical_lines(source)
     for finding in findings:
         assert finding.code.startswith("NNC") and finding.code not in (UNPARSABLE, INTERNAL_ERROR), finding
+        assert finding.code != UNSUPPORTED or not libcst_parses(source), finding
         assert 1 <= finding.line <= len(lines) and finding.col >= 0, finding
         assert lines[finding.line - 1][finding.col:].startswith(POINTS_AT.get(finding.code, "")), finding
     # The pre-screen may only ever save work.
@@ -407,11 +433,14 @@ def nncheck_main(*args: str) -> tuple[int, str, str]:
 
 @FUZZ
 @given(source=SOURCES)
-def test_command_checks_with_status_0_or_1(source: str, workdir: Path) -> None:
+def test_command_checks_with_status_0_or_1_and_agrees_with_the_library(source: str, workdir: Path) -> None:
     path = str(write(workdir, source))
     status, out, err = nncheck_main(path)
-    assert status in (0, 1), err
-    assert (status == 1) == bool(out), (out, err)
+    findings = check_source(source, path, ALL_RULES)
+    expected = (1 if findings else 0) if libcst_parses(source) else 2  # 2: NNC902, libcst cannot parse it
+    assert status == expected, err
+    assert [line.split(" ")[:2] for line in out.splitlines()] == [[f"{path}:{f.line}:{f.col + 1}:", f.code]
+                                                                  for f in findings]
 
 
 @FUZZ
@@ -419,17 +448,25 @@ def test_command_checks_with_status_0_or_1(source: str, workdir: Path) -> None:
 def test_command_fix_writes_code_that_compiles_and_stays(source: str, workdir: Path) -> None:
     path = write(workdir, source)
     status, _, err = nncheck_main(str(path), "--fix", "--unsafe-fixes")
-    assert status in (0, 1), err
+    assert status in ((0, 1) if libcst_parses(source) else (2,)), err
     fixed = path.read_bytes()
     assert compiles(fixed)
     again, _, err = nncheck_main(str(path), "--fix", "--unsafe-fixes")
     assert (again, path.read_bytes()) == (status, fixed), err
 
 
-# Found by these tests. libcst 1.9 drops the blank lines before a last line of only whitespace: parsing
-# "x\n\n \n" gives back "x\n \n", so every rewrite of such a file loses them.
+# Found by these tests. A random run meets them only by chance, so each is pinned as an example, which
+# fails until it is fixed:
+# - libcst 1.9 drops the blank lines before a last line of only whitespace: it parses "x\n\n \n" back
+#   into "x\n \n", so every rewrite of such a file loses them;
+# - NNC004's fix moves `super().__init__()` with its own line ending, so a lone "\r" ending the line it
+#   moves past lands before the next "\n": the two become one "\r\n", and a blank line is gone.
 TRAILING_BLANK_LINES = (
     "from torch import nn\n\nclass Net(nn.Module):\n    def __call__(self, x):\n        return x\n\n \n"
+)
+LONE_CR_BEFORE_THE_MOVED_CALL = (
+    "from torch import nn\n\nclass Net(nn.Module):\n    def __init__(self):\n"
+    "        self.fc = nn.Linear(2, 2)\r        super().__init__()\n\n"
 )
 
 
@@ -440,7 +477,8 @@ def test_fix_source_compiles_refuses_nothing_and_is_a_fixed_point(source: str, l
         mode = "unsafe" if unsafe else "safe"
         first = fix_source(source, library_path, ALL_RULES, unsafe=unsafe)
         assert compiles(first.text), mode
-        assert first.refused == [], mode
+        # Refused only where docs/robustness.md says: what libcst cannot print back, bare CRs among LFs.
+        assert first.refused == [] or not prints_back(source) or BARE_CR.search(source) and "\n" in source, mode
         assert not [f for f in first.remaining if f.code in (UNPARSABLE, INTERNAL_ERROR)], mode
         again = fix_source(first.text, library_path, ALL_RULES, unsafe=unsafe)
         assert (again.text, again.fixed, again.remaining) == (first.text, [], first.remaining), mode
@@ -448,6 +486,7 @@ def test_fix_source_compiles_refuses_nothing_and_is_a_fixed_point(source: str, l
 
 @FUZZ
 @example(source=TRAILING_BLANK_LINES)
+@example(source=LONE_CR_BEFORE_THE_MOVED_CALL)
 @given(source=GRAFTED)
 def test_fix_source_loses_no_line_but_those_it_fixes(source: str, library_path: str) -> None:
     lines = physical_lines(source)
