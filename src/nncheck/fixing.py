@@ -42,6 +42,7 @@ def fix_source(
     result = FixResult(text, text, encoding)
     analysis = analyse(text, path, settings)
     tail = ""
+    whole = analysis
     if analysis.module is not None and any(i.fix for i in analysis.items):
         if analysis.module.code != text:
             # libcst 1.9 prints some trees back with a byte lost: a blank line among whitespace-only last
@@ -55,8 +56,8 @@ def fix_source(
         # line's LF merge into one CRLF: a line lost.
         if not printed_back or (_BARE_CR.search(text) and "\n" in text):
             # Never write what might not be exactly the file with its fixes: report them as not applied.
-            result.refused = [i.finding for i in analysis.items if i.fix and (i.fix.safe or unsafe)]
-            result.remaining = analyse(text, path, settings).findings
+            result.refused = [i.finding for i in whole.items if i.fix and (i.fix.safe or unsafe)]
+            result.remaining = whole.findings
             return result
     with deep_recursion():  # rewriting walks the tree as deep as analysing it
         _fix_rounds(result, analysis, path, settings, unsafe, only, tail)
