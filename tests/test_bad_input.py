@@ -106,6 +106,16 @@ def test_100000_line_module_finishes(tmp_cwd: Path) -> None:
     assert result.returncode == 1
 
 
+def test_a_file_too_deep_for_python_imported_by_a_checked_one(tmp_cwd: Path) -> None:
+    # nncheck reads the imported file while its recursion limit is raised for libcst; Python's parser
+    # must still refuse it, not crash the process.
+    write(tmp_cwd / "pkg" / "__init__.py", "")
+    write(tmp_cwd / "pkg" / "deep.py", "X = " + "+".join(["a"] * 200_000) + "\nclass Base:\n    pass\n")
+    write(tmp_cwd / "pkg" / "net.py", "from .deep import Base\n" + BAD)
+    result = nncheck("--no-cache", "pkg/net.py", cwd=tmp_cwd)
+    assert (result.returncode, result.stdout) == (1, f"pkg/net.py:{finding(6, 5)}\n")
+
+
 def test_directory_named_like_a_source_file_is_walked(tmp_cwd: Path) -> None:
     write(tmp_cwd / "a.py" / "inner.py", BAD)
     write(tmp_cwd / "z.py", BAD)

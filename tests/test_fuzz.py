@@ -13,8 +13,9 @@ every such program that compiles, these tests prove that:
 - the `nncheck` command exits with 0 or 1 when checking and when fixing (2 only with NNC902, for what
   libcst cannot parse), prints what the library reports, writes code that compiles, and a second
   `--fix` changes nothing;
-- `fix_source`, safe and unsafe, returns code that compiles, refuses none of the fixes it offers, is a
-  fixed point, and loses no line but those of the findings it fixed (changes nothing when it fixes nothing).
+- `fix_source`, safe and unsafe, returns code that compiles, refuses a fix it offers only where
+  docs/robustness.md says it must, is a fixed point, and loses no line but those of the findings it
+  fixed (changes nothing when it fixes nothing).
 
 Profiles. The default, "ci", runs this file in well under a minute on two cores. It is derandomized:
 the same code is tried on the same examples on every run, so a red CI is a regression, never bad luck,
@@ -455,8 +456,8 @@ def test_command_fix_writes_code_that_compiles_and_stays(source: str, workdir: P
     assert (again, path.read_bytes()) == (status, fixed), err
 
 
-# Found by these tests. A random run meets them only by chance, so each is pinned as an example, which
-# fails until it is fixed:
+# Found by these tests (now fixed). A random run meets them only by chance, so each is pinned as an
+# example that every run tries:
 # - libcst 1.9 drops the blank lines before a last line of only whitespace: it parses "x\n\n \n" back
 #   into "x\n \n", so every rewrite of such a file loses them;
 # - NNC004's fix moves `super().__init__()` with its own line ending, so a lone "\r" ending the line it

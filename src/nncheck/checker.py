@@ -13,7 +13,8 @@ from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, UNSUPPORTED, Finding
 from nncheck.fix import Fix
 from nncheck.model import FileModel
 from nncheck.noqa import is_silenced, split_lines
-from nncheck.parsing import TOO_DEEP, check_size, deep_recursion, parse, python_parse
+from nncheck.parsing import TOO_DEEP, check_size, parse, python_parse
+from nncheck.recursion import deep_recursion
 from nncheck.project import Project
 from nncheck.rule import Report
 from nncheck.rules import all_rules

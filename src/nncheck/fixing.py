@@ -10,7 +10,7 @@ from nncheck.checker import DEFAULT_SETTINGS, Analysis, Item, analyse
 from nncheck.findings import FILE_CODES, UNPARSABLE, Finding
 from nncheck.fix import apply_fixes
 from nncheck.outcome import FileFix, FixResult
-from nncheck.parsing import deep_recursion
+from nncheck.recursion import deep_recursion
 from nncheck.settings import Settings
 from nncheck.source import SourceError, decode_with_encoding, read_bytes
 from nncheck.writing import WriteError, replace_file

@@ -4,41 +4,16 @@ its errors best), then libcst's native parser for the tree the rules and fixes w
 from __future__ import annotations
 
 import ast
-import gc
-import sys
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import libcst as cst
 
+from nncheck.recursion import python_parser_limit
 from nncheck.source import SourceError, Unsupported
 
 TOO_DEEP = "too deeply nested"
 # Python's own limits on nesting, reported under one name whatever limit was hit.
 _DEPTH_ERRORS = ("too many nested parentheses", "too many levels of indentation", "too many statically nested blocks")
-
-
-# libcst builds, walks and rewrites trees recursively, several frames per level. What Python accepts
-# (at most about 3,000 levels) needs more than the default limit of 1,000 frames; measured safe on
-# the main thread up to Python's own limit.
-_RECURSION_LIMIT = 50_000
-
-
-@contextmanager
-def deep_recursion() -> Iterator[None]:
-    """Also pauses the cyclic garbage collector: libcst's trees hold no cycles, and on a 100,000-line
-    file the collector's repeated passes over millions of nodes took 40% of the time."""
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old, _RECURSION_LIMIT))
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(old)
-        if collecting:
-            gc.enable()
 
 
 def python_parse(text: str) -> ast.Module:
@@ -48,7 +23,7 @@ def python_parse(text: str) -> ast.Module:
     (a segmentation fault, not an exception) past about 1,000 nested brackets, and slows down
     quadratically on long chains (`a.b.c...`, `f()()()...`) that Python refuses past about 3,000."""
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), python_parser_limit():
             warnings.simplefilter("ignore")
             return ast.parse(text)
     except SyntaxError as error:

@@ -11,6 +11,7 @@ import ast
 import warnings
 
 from nncheck.model import Table, imported_name
+from nncheck.recursion import python_parser_limit
 
 
 def _dotted(expr: ast.expr) -> list[str] | None:
@@ -111,7 +112,7 @@ def table_of(tree: ast.Module) -> AstTable:
 
 def read_table(text: str) -> Table:
     """The table of `text`; raises SyntaxError, ValueError or RecursionError if Python cannot parse it."""
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), python_parser_limit():
         warnings.simplefilter("ignore")  # invalid escape sequences and the like are not ours to report
         tree = ast.parse(text)
     return table_of(tree)
