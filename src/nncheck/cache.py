@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
 import tempfile
 from typing import Any
 
@@ -64,7 +63,7 @@ class ResultCache:
             if any(self.digest(path) != digest for path, digest in entry["dependencies"].items()):
                 return None
             return [_finding(record) for record in entry["findings"]]
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (OSError, SourceError, ValueError, KeyError, TypeError, AttributeError):
             return None  # absent, truncated, corrupt or foreign: computed afresh
 
     def put(self, key: str, findings: list[Finding], dependencies: list[str]) -> None:
@@ -102,12 +101,9 @@ class ResultCache:
 
 
 def _load(path: str) -> Any:
-    """An entry's content, once its checksum shows it whole; ValueError if it is not."""
-    # O_NONBLOCK: a FIFO where an entry should be must not make the run wait for a writer forever.
-    with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise ValueError("not a regular file")
-        checksum, _, body = handle.read().partition(b"\n")
+    """An entry's content, once its checksum shows it whole; ValueError if it is not (or SourceError
+    if it is not a readable regular file: a FIFO in its place is never waited on)."""
+    checksum, _, body = read_bytes(path).partition(b"\n")
     if checksum != _checksum(body):
         raise ValueError("truncated or damaged")
     return json.loads(body)
