@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nncheck.docs import rule_page
-from nncheck.rules import all_rules
+from nncheck.frontends.docs import rule_page
+from nncheck.engine.rule_set import all_rules
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules"
 

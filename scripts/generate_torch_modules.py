@@ -24,8 +24,8 @@ import torch
 
 # Resolve paths from this file so the script works from any working directory.
 REPO_ROOT: Path = Path(__file__).resolve().parent.parent
-OUTPUT_PATH: Path = REPO_ROOT / "src" / "nncheck" / "data" / "torch_nn_modules.txt"
-METHODS_PATH: Path = REPO_ROOT / "src" / "nncheck" / "data" / "torch_module_methods.txt"
+OUTPUT_PATH: Path = REPO_ROOT / "src" / "nncheck" / "model" / "data" / "torch_nn_modules.txt"
+METHODS_PATH: Path = REPO_ROOT / "src" / "nncheck" / "model" / "data" / "torch_module_methods.txt"
 SCRIPT_NAME: str = "scripts/generate_torch_modules.py"
 
 

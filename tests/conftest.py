@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -31,6 +32,39 @@ def run(*args: str, cwd: Path = ROOT, stdin: str | bytes | None = None) -> subpr
 
 def nncheck(*args: str, cwd: Path = ROOT, stdin: str | bytes | None = None) -> subprocess.CompletedProcess[str]:
     return run(sys.executable, "-m", "nncheck", *args, cwd=cwd, stdin=stdin)
+
+
+def nncheck_here(*args: str, cwd: Path = ROOT, stdin: str | bytes = b"") -> subprocess.CompletedProcess[str]:
+    """The command run inside the test process: the very code below the process boundary that the
+    `nncheck` executable runs, for tests about what it prints and writes, without starting Python and
+    importing libcst again for every call. Tests about processes, signals and entry points use nncheck()."""
+    from nncheck.frontends.cli import main
+
+    out, err = io.BytesIO(), io.BytesIO()
+    saved = sys.stdin, sys.stdout, sys.stderr, os.getcwd(), os.environ.get("NNCHECK_CACHE_DIR")
+    streams = (
+        io.TextIOWrapper(io.BytesIO(stdin.encode() if isinstance(stdin, str) else stdin), encoding="utf-8"),
+        io.TextIOWrapper(out, encoding="utf-8", write_through=True),
+        io.TextIOWrapper(err, encoding="utf-8", write_through=True),
+    )
+    sys.stdin, sys.stdout, sys.stderr = streams
+    os.environ["NNCHECK_CACHE_DIR"] = CACHE
+    os.chdir(cwd)
+    try:
+        status = main(list(args))
+    except SystemExit as stop:  # argparse's usage errors
+        status = stop.code if isinstance(stop.code, int) else 2
+    finally:
+        for stream in streams:
+            stream.flush()
+            stream.detach()  # a wrapper closes its buffer when collected; these buffers are read below
+        sys.stdin, sys.stdout, sys.stderr, folder, cache = saved
+        os.chdir(folder)
+        if cache is None:
+            os.environ.pop("NNCHECK_CACHE_DIR", None)
+        else:
+            os.environ["NNCHECK_CACHE_DIR"] = cache
+    return subprocess.CompletedProcess(["nncheck", *args], status, out.getvalue().decode(), err.getvalue().decode())
 
 
 def flake8(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:

@@ -74,7 +74,9 @@ def status_for(lines: list[str]) -> int:
     return 2 if any(" NNC90" in line for line in lines) else 1
 
 
-@pytest.mark.parametrize("case", CONTENT_CASES)
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, marks=pytest.mark.slow) if c == "too-large" else c for c in CONTENT_CASES]
+)
 def test_content(tmp_cwd: Path, case: str) -> None:
     content, line = CONTENT_CASES[case]
     write(tmp_cwd / "a.py", content)
@@ -95,6 +97,7 @@ def test_positions_are_the_same_through_flake8(tmp_cwd: Path, case: str) -> None
     assert result.stdout == f"a.py:{line.replace(' [*]', '')}\n"
 
 
+@pytest.mark.slow
 def test_100000_line_module_finishes(tmp_cwd: Path) -> None:
     body = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(25_000))
     write(tmp_cwd / "a.py", body + BAD)
@@ -161,7 +164,7 @@ def test_file_without_read_permission(tmp_cwd: Path) -> None:
 def test_file_deleted_between_discovery_and_reading(
     tmp_cwd: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from nncheck import cli
+    from nncheck.frontends import cli
 
     write(tmp_cwd / "a.py", BAD)
     write(tmp_cwd / "z.py", BAD)

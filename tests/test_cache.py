@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-import nncheck.cache
+import nncheck.files.cache
 from conftest import run
 from nncheck import __version__
-from nncheck.cache import ResultCache
+from nncheck.files.cache import ResultCache
 from test_cli import BAD, GOOD, write
 from test_fix_safety import SEED, end_group, unprivileged
 
@@ -40,7 +40,7 @@ def test_warm_run_gives_the_same_results_without_loading_libcst(tmp_cwd: Path, t
     assert len(entries(cache)) == 2
     assert nncheck_with(cache, cwd=tmp_cwd) == cold
     probe = (
-        "import sys\nfrom nncheck.cli import main\n"
+        "import sys\nfrom nncheck.frontends.cli import main\n"
         f"status = main(['--cache-dir', {str(cache)!r}, '.'])\n"
         "print('libcst loaded' if 'libcst' in sys.modules else 'libcst not loaded', file=sys.stderr)\n"
     )
@@ -129,7 +129,7 @@ def test_an_entry_of_another_version_is_ignored(tmp_cwd: Path, tmp_path: Path, m
     cold = run_with(cache, cwd=tmp_cwd)
     (entry,) = entries(cache)
     # Well formed and claiming the file is clean: only its version tells it is not this nncheck's.
-    monkeypatch.setattr(nncheck.cache, "__version__", "0.0.0-other")
+    monkeypatch.setattr(nncheck.files.cache, "__version__", "0.0.0-other")
     ResultCache(str(cache)).put(entry.stem, [], [])
     monkeypatch.undo()
     assert json.loads(entry.read_bytes().partition(b"\n")[2])["version"] == "0.0.0-other"
@@ -146,14 +146,14 @@ def test_a_truncated_or_altered_entry_is_never_used(tmp_cwd: Path, tmp_path: Pat
     (entry,) = entries(cache)
     whole = entry.read_bytes()
     reader = ResultCache(str(cache))
-    assert reader.get(entry.stem)  # the control: read whole, the entry is used
+    assert reader.get(entry.stem, "a.py")  # the control: read whole, the entry is used
     # Cut anywhere (a writer killed half-way), or one bit flipped anywhere (a damaged disk): a
     # flipped digit in a line number is still valid JSON, and only the checksum tells.
     damaged = [whole[:size] for size in range(len(whole))]
     damaged += [whole[:i] + bytes([whole[i] ^ 1]) + whole[i + 1:] for i in range(len(whole))]
     for data in damaged:
         entry.write_bytes(data)
-        assert reader.get(entry.stem) is None, data
+        assert reader.get(entry.stem, "a.py") is None, data
 
 
 @pytest.mark.parametrize("payload", [
@@ -167,7 +167,7 @@ def test_an_entry_of_the_wrong_shape_is_ignored(payload: object, tmp_path: Path)
     entry = Path(reader._file(key))
     entry.parent.mkdir()
     entry.write_bytes(sealed(payload))
-    assert reader.get(key) is None
+    assert reader.get(key, "a.py") is None
 
 
 def test_unreadable_entries_and_a_read_only_cache_are_ignored(tmp_cwd: Path, tmp_path: Path) -> None:
@@ -219,6 +219,7 @@ def test_pruning_copes_with_entries_removed_meanwhile(tmp_path: Path, monkeypatc
 CACHE_KILLS = 6
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads process groups from /proc")
 def test_a_run_killed_while_writing_the_cache_leaves_it_correct(tmp_cwd: Path, tmp_path: Path) -> None:
     for index in range(40):
@@ -237,3 +238,21 @@ def test_a_run_killed_while_writing_the_cache_leaves_it_correct(tmp_cwd: Path, t
         end_group(process.pid)
         # Whatever the kill left (entries, stray temporary files), the next run's results are right.
         assert run_with(tmp_path / "cache", "--jobs", "2", cwd=tmp_cwd) == expected
+
+
+def test_a_cached_finding_is_shown_at_the_path_given_in_this_run(tmp_cwd: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    write(tmp_cwd / "pkg" / "m.py", BAD)
+    message = "NNC001 [*] Net.__call__ bypasses forward hooks; rename it to forward\n"
+    assert nncheck_with(cache, "pkg/m.py", cwd=tmp_cwd) == (1, f"pkg/m.py:5:5: {message}")
+    assert len(entries(cache)) == 1
+    # The same file, named from its folder and by its absolute path: answered from the same entry.
+    assert nncheck_with(cache, "m.py", cwd=tmp_cwd / "pkg") == (1, f"m.py:5:5: {message}")
+    absolute = str(tmp_cwd / "pkg" / "m.py")
+    assert nncheck_with(cache, absolute, cwd=tmp_cwd) == (1, f"{absolute}:5:5: {message}")
+    github = nncheck_with(cache, "--output-format", "github", "m.py", cwd=tmp_cwd / "pkg")[1]
+    assert github.startswith("::warning file=m.py,line=5,")
+    sarif = json.loads(nncheck_with(cache, "--output-format", "sarif", "m.py", cwd=tmp_cwd / "pkg")[1])
+    location = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location["uri"] == "m.py"
+    assert len(entries(cache)) == 1

@@ -10,12 +10,15 @@ from pathlib import Path
 import pytest
 
 from nncheck import check_source
-from nncheck.discovery import find_python_files
-from nncheck.fixing import fix_source
+from nncheck.files.discovery import find_python_files
+from nncheck.fixes.fixer import fix_source
 
 CORPUS = [p for p in os.environ.get("NNCHECK_CORPUS", "").split(os.pathsep) if p]
 
-pytestmark = pytest.mark.skipif(not CORPUS, reason="set NNCHECK_CORPUS to folders of real code to run")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CORPUS, reason="set NNCHECK_CORPUS to folders of real code to run"),
+]
 
 
 def test_corpus_fixes_parse_and_are_fixed_points() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import flake8, nncheck
+from conftest import flake8, nncheck_here
 from test_cli import write
 
 USE = "from mylib.base import Base\n\n\nclass Net(Base):\n    def __init__(self):\n        self.x = 1\n"
@@ -15,8 +15,8 @@ def test_src_roots_from_the_command_and_flake8(tmp_cwd: Path) -> None:
     write(tmp_cwd / "libs" / "mylib" / "__init__.py", "")
     write(tmp_cwd / "libs" / "mylib" / "base.py", "import torch\n\n\nclass Base(torch.nn.Module):\n    pass\n")
     write(tmp_cwd / "app" / "net.py", USE)
-    assert nncheck("app/net.py", cwd=tmp_cwd).stdout == ""
-    assert nncheck("--src", "libs", "app/net.py", cwd=tmp_cwd).stdout.startswith(FOUND)
+    assert nncheck_here("app/net.py", cwd=tmp_cwd).stdout == ""
+    assert nncheck_here("--src", "libs", "app/net.py", cwd=tmp_cwd).stdout.startswith(FOUND)
     assert flake8("--select", "NNC", "app/net.py", cwd=tmp_cwd).stdout == ""
     assert flake8("--select", "NNC", "--nncheck-src", "libs", "app/net.py", cwd=tmp_cwd).stdout.startswith(FOUND)
 
@@ -25,7 +25,7 @@ def test_unparsable_or_missing_base_file_leaves_the_base_unresolved(tmp_cwd: Pat
     write(tmp_cwd / "app" / "mylib" / "__init__.py", "")
     write(tmp_cwd / "app" / "mylib" / "base.py", "class Base(:\n")
     write(tmp_cwd / "app" / "net.py", USE + "from mylib.gone import Other\n\n\nclass B(Other):\n    pass\n")
-    result = nncheck("app/net.py", cwd=tmp_cwd)
+    result = nncheck_here("app/net.py", cwd=tmp_cwd)
     assert (result.returncode, result.stdout) == (0, "")
 
 
@@ -33,9 +33,9 @@ def test_editing_only_the_base_file_changes_the_findings(tmp_cwd: Path) -> None:
     write(tmp_cwd / "app" / "mylib" / "__init__.py", "")
     write(tmp_cwd / "app" / "mylib" / "base.py", "class Base:\n    pass\n")
     write(tmp_cwd / "app" / "net.py", USE)
-    assert nncheck("app/net.py", cwd=tmp_cwd).stdout == ""
+    assert nncheck_here("app/net.py", cwd=tmp_cwd).stdout == ""
     write(tmp_cwd / "app" / "mylib" / "base.py", "from torch import nn\n\n\nclass Base(nn.Module):\n    pass\n")
-    assert nncheck("app/net.py", cwd=tmp_cwd).stdout.startswith(FOUND)
+    assert nncheck_here("app/net.py", cwd=tmp_cwd).stdout.startswith(FOUND)
 
 
 def test_direct_forward_calls_are_off_by_default(tmp_cwd: Path) -> None:
@@ -43,8 +43,8 @@ def test_direct_forward_calls_are_off_by_default(tmp_cwd: Path) -> None:
         "from torch import nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
         "        self.fc = nn.Linear(2, 2)\n\n    def forward(self, x):\n        return self.fc.forward(x)\n"
     ))
-    assert nncheck("x.py", cwd=tmp_cwd).stdout == ""
-    assert nncheck("--select", "NNC", "x.py", cwd=tmp_cwd).stdout == ""
-    assert "x.py:10:16: NNC007" in nncheck("--extend-select", "NNC007", "x.py", cwd=tmp_cwd).stdout
+    assert nncheck_here("x.py", cwd=tmp_cwd).stdout == ""
+    assert nncheck_here("--select", "NNC", "x.py", cwd=tmp_cwd).stdout == ""
+    assert "x.py:10:16: NNC007" in nncheck_here("--extend-select", "NNC007", "x.py", cwd=tmp_cwd).stdout
     assert "NNC007" not in flake8("x.py", cwd=tmp_cwd).stdout
     assert "x.py:10:16: NNC007" in flake8("--extend-select", "NNC007", "x.py", cwd=tmp_cwd).stdout

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, nncheck
+from conftest import FIXTURES, nncheck, nncheck_here
 from nncheck import check_source
-from nncheck.fixing import fix_source
+from nncheck.fixes.fixer import fix_source
 
 GOLDEN = FIXTURES / "fix"
 # <name>.in.py is fixed into <name>.out.py by --fix and into <name>.unsafe.out.py by --fix --unsafe-fixes;
@@ -38,12 +38,12 @@ def test_golden_fix(case: Path, unsafe: bool, tmp_cwd: Path) -> None:
     expected = _expected(case, unsafe)
     target = tmp_cwd / "x.py"
     shutil.copyfile(case, target)
-    first = nncheck("--fix", *_flags(unsafe), "x.py", cwd=tmp_cwd)
+    first = nncheck_here("--fix", *_flags(unsafe), "x.py", cwd=tmp_cwd)
     assert "Traceback" not in first.stderr
     assert target.read_bytes() == expected
     assert first.returncode == (1 if check_source(expected, "x.py") else 0), first.stderr
     # A second run changes nothing.
-    second = nncheck("--fix", *_flags(unsafe), "x.py", cwd=tmp_cwd)
+    second = nncheck_here("--fix", *_flags(unsafe), "x.py", cwd=tmp_cwd)
     assert target.read_bytes() == expected
     assert second.returncode == first.returncode
     assert "Fixed 0 problems in 0 files" in second.stderr
@@ -56,7 +56,7 @@ def test_diff_changes_nothing_and_says_whether_there_is_something_to_fix(
     changes = case.read_bytes() != _expected(case, unsafe)
     target = tmp_cwd / "x.py"
     shutil.copyfile(case, target)
-    result = nncheck("--diff", *_flags(unsafe), "x.py", cwd=tmp_cwd)
+    result = nncheck_here("--diff", *_flags(unsafe), "x.py", cwd=tmp_cwd)
     assert target.read_bytes() == case.read_bytes()
     assert result.returncode == (1 if changes else 0)
     assert result.stdout.startswith("--- a/x.py\n+++ b/x.py\n") == changes

@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 
-import nncheck.fixing
-import nncheck.writing as writing
+import nncheck.fixes.fixer
+import nncheck.files.atomic as writing
 from conftest import FIXTURES, run, unprivileged
-from nncheck.cli import main
-from nncheck.outcome import FixResult
+from nncheck.frontends.cli import main
+from nncheck.fixes.outcome import FixResult
 
 TREE_FILES = 300
 KILLS = 50
@@ -250,6 +250,7 @@ def _summary(kills: list[Kill], run_seconds: float, seconds: float) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not LINUX, reason="reads process groups from /proc")
 def test_a_killed_fix_leaves_every_file_original_or_fixed(reference: Reference, tmp_path: Path) -> None:
     rng = random.Random(SEED)
@@ -283,6 +284,7 @@ def test_a_killed_fix_leaves_every_file_original_or_fixed(reference: Reference, 
     assert sum(1 for k in kills if 0 < k.seen.fixed < TREE_FILES) >= KILLS // 4, report
 
 
+@pytest.mark.slow
 def test_two_fixes_at_once_leave_every_file_fixed(reference: Reference, tmp_path: Path) -> None:
     # A third of the tree keeps the test short; both runs still use workers.
     part = {name: data for name, data in reference.original.items() if name.startswith(("pkg0", "pkg1", "pkg2"))}
@@ -302,8 +304,8 @@ def test_two_fixes_at_once_leave_every_file_fixed(reference: Reference, tmp_path
 
 
 # Runs the command with or without unnamed temporary files, so that both ways of writing are tested.
-WITH_WRITER = ("import sys, nncheck.writing as w; w._UNNAMED = w._UNNAMED and sys.argv[1] == 'unnamed'; "
-               "from nncheck.cli import main; sys.exit(main(sys.argv[2:]))")
+WITH_WRITER = ("import sys, nncheck.files.atomic as w; w._UNNAMED = w._UNNAMED and sys.argv[1] == 'unnamed'; "
+               "from nncheck.frontends.cli import main; sys.exit(main(sys.argv[2:]))")
 WRITERS = ["unnamed", "named"]
 
 
@@ -437,14 +439,14 @@ def test_a_filesystem_without_unnamed_files_falls_back_to_a_named_one(
 
 def _edit_during_fix(monkeypatch: pytest.MonkeyPatch, edit: Callable[[str], None]) -> None:
     """Between nncheck's reading a file and its writing the fix back, `edit` changes the file."""
-    fix_source = nncheck.fixing.fix_source
+    fix_source = nncheck.fixes.fixer.fix_source
 
     def fix_then_edit(source: bytes, path: str, *args: Any, **kwargs: Any) -> FixResult:
         result = fix_source(source, path, *args, **kwargs)
         edit(path)
         return result
 
-    monkeypatch.setattr(nncheck.fixing, "fix_source", fix_then_edit)
+    monkeypatch.setattr(nncheck.fixes.fixer, "fix_source", fix_then_edit)
 
 
 @pytest.mark.parametrize(("edit", "reason"), [

@@ -63,7 +63,7 @@ def test_flake8_plugin(folder: Path) -> None:
 
 
 def test_fixtures_cover_every_rule() -> None:
-    from nncheck.rules import all_rules
+    from nncheck.engine.rule_set import all_rules
 
     codes = {code for *_, code in _expected(FIXTURES)}
     assert {rule.code for rule in all_rules()} <= codes

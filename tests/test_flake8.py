@@ -65,3 +65,23 @@ def test_syntax_errors_stay_flake8s_business(tmp_cwd: Path) -> None:
     result = flake8("x.py", cwd=tmp_cwd)
     assert _nnc(result.stdout) == []
     assert "E999" in result.stdout
+
+
+def test_nncheck_options_on_the_command_line_replace_flake8s_configuration(tmp_cwd: Path) -> None:
+    # flake8's own rule, which its plugins' options follow: the command line replaces the file's value.
+    write(tmp_cwd / "x.py", BAD.replace("from torch import nn", "from mylib import Base").replace("nn.Module", "Base"))
+    write(tmp_cwd / "setup.cfg", "[flake8]\nnncheck-module-bases = other.Thing\n")
+    plain = run(sys.executable, "-m", "flake8", "x.py", cwd=tmp_cwd)
+    assert _nnc(plain.stdout) == []
+    given = run(sys.executable, "-m", "flake8", "--nncheck-module-bases", "mylib.Base", "x.py", cwd=tmp_cwd)
+    assert _nnc(given.stdout) == [EXPECTED]
+
+
+def test_a_code_ignored_in_flake8s_configuration_stays_ignored_under_select(tmp_cwd: Path) -> None:
+    # As the README says: flake8 decides selection itself, and an explicit ignore of the same code wins
+    # over --select (unlike nncheck's command); --ignore on the command line replaces the file's.
+    write(tmp_cwd / "x.py", BAD)
+    write(tmp_cwd / "setup.cfg", "[flake8]\nignore = NNC001\n")
+    assert _nnc(run(sys.executable, "-m", "flake8", "--select", "NNC001", "x.py", cwd=tmp_cwd).stdout) == []
+    replaced = run(sys.executable, "-m", "flake8", "--select", "NNC001", "--ignore", "E1", "x.py", cwd=tmp_cwd)
+    assert _nnc(replaced.stdout) == [EXPECTED]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jsonschema
 
-from conftest import ROOT, nncheck
+from conftest import ROOT, nncheck_here
 from test_cli import BAD, write
 
 SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
@@ -16,7 +16,7 @@ MIXED = BAD + "\n\nclass Layer(nn.Linear):\n    def __init__(self):\n        pas
 
 def test_json(tmp_cwd: Path) -> None:
     write(tmp_cwd / "m.py", MIXED)
-    result = nncheck("--output-format", "json", cwd=tmp_cwd)
+    result = nncheck_here("--output-format", "json", cwd=tmp_cwd)
     assert result.returncode == 1
     records = json.loads(result.stdout)
     assert records[0] == {
@@ -30,7 +30,7 @@ def test_json(tmp_cwd: Path) -> None:
 def test_sarif_is_valid_and_complete(tmp_cwd: Path) -> None:
     write(tmp_cwd / "pkg" / "m.py", MIXED)
     write(tmp_cwd / "pkg" / "broken.py", "def f(:\n")
-    result = nncheck("--output-format", "sarif", cwd=tmp_cwd)
+    result = nncheck_here("--output-format", "sarif", cwd=tmp_cwd)
     log = json.loads(result.stdout)
     jsonschema.validate(log, SCHEMA)
     run = log["runs"][0]
@@ -48,7 +48,7 @@ def test_sarif_is_valid_and_complete(tmp_cwd: Path) -> None:
 
 def test_github_annotations(tmp_cwd: Path) -> None:
     write(tmp_cwd / "m.py", BAD)
-    result = nncheck("--output-format", "github", cwd=tmp_cwd)
+    result = nncheck_here("--output-format", "github", cwd=tmp_cwd)
     assert result.stdout == (
         "::warning file=m.py,line=5,col=5,endLine=5,endColumn=17,title=nncheck (NNC001)"
         "::Net.__call__ bypasses forward hooks; rename it to forward\n"
@@ -57,6 +57,6 @@ def test_github_annotations(tmp_cwd: Path) -> None:
 
 def test_concise_has_no_markers_and_no_summary(tmp_cwd: Path) -> None:
     write(tmp_cwd / "m.py", BAD)
-    result = nncheck("--output-format", "concise", cwd=tmp_cwd)
+    result = nncheck_here("--output-format", "concise", cwd=tmp_cwd)
     assert result.stdout == "m.py:5:5: NNC001 Net.__call__ bypasses forward hooks; rename it to forward\n"
     assert result.stderr == ""

@@ -51,11 +51,11 @@ from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 from conftest import flake8
-from nncheck.checker import check_source
-from nncheck.cli import main
+from nncheck.engine.checker import check_source
+from nncheck.frontends.cli import main
 from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, UNSUPPORTED
-from nncheck.fixing import fix_source
-from nncheck.flake8_plugin import Plugin
+from nncheck.fixes.fixer import fix_source
+from nncheck.frontends.flake8_plugin import Plugin
 from nncheck.settings import Settings
 
 # hypothesmith builds each program slowly and throws many away; nothing else is suppressed.
@@ -381,6 +381,7 @@ def flake8_host() -> Iterator[tuple[Checkers, argparse.Namespace]]:
     Plugin.settings = before
 
 
+@pytest.mark.slow
 @FUZZ
 @given(source=SOURCES)
 def test_flake8_plugin_raises_nothing_and_agrees_with_the_library(
@@ -444,6 +445,7 @@ def test_command_checks_with_status_0_or_1_and_agrees_with_the_library(source: s
                                                                   for f in findings]
 
 
+@pytest.mark.slow
 @FUZZ
 @given(source=GRAFTED)
 def test_command_fix_writes_code_that_compiles_and_stays(source: str, workdir: Path) -> None:
@@ -471,6 +473,7 @@ LONE_CR_BEFORE_THE_MOVED_CALL = (
 )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(source=GRAFTED)
 def test_fix_source_compiles_refuses_nothing_and_is_a_fixed_point(source: str, library_path: str) -> None:
@@ -485,6 +488,7 @@ def test_fix_source_compiles_refuses_nothing_and_is_a_fixed_point(source: str, l
         assert (again.text, again.fixed, again.remaining) == (first.text, [], first.remaining), mode
 
 
+@pytest.mark.slow
 @FUZZ
 @example(source=TRAILING_BLANK_LINES)
 @example(source=LONE_CR_BEFORE_THE_MOVED_CALL)

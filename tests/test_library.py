@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from nncheck import Finding, Settings, check_source
-from nncheck.model import FileModel
+from nncheck.findings import FixSafety
+from nncheck.model.views import FileModel
 from nncheck.rule import Report, Rule
 from test_cli import BAD
 
@@ -15,7 +16,8 @@ from test_cli import BAD
 def test_str_and_bytes_give_the_same_findings() -> None:
     assert check_source(BAD, "m.py") == check_source(BAD.encode(), "m.py") == [
         Finding(
-            "m.py", 5, 4, "NNC001", "Net.__call__ bypasses forward hooks; rename it to forward", "safe", (5, 8, 5, 16)
+            "m.py", 5, 4, "NNC001", "Net.__call__ bypasses forward hooks; rename it to forward", FixSafety.SAFE,
+            (5, 8, 5, 16), "Rename __call__ to forward",
         )
     ]
 
@@ -45,10 +47,10 @@ class _Broken(Rule):
 
 
 def test_a_failing_rule_becomes_nnc901_and_the_others_still_report(monkeypatch: pytest.MonkeyPatch) -> None:
-    import nncheck.checker
-    from nncheck.rules import all_rules
+    import nncheck.engine.checker
+    from nncheck.engine.rule_set import all_rules
 
-    monkeypatch.setattr(nncheck.checker, "all_rules", lambda: (*all_rules(), _Broken))
+    monkeypatch.setattr(nncheck.engine.checker, "all_rules", lambda: (*all_rules(), _Broken))
     found = check_source(BAD, "m.py")
     assert [(f.code, f.message) for f in found] == [
         ("NNC901", "internal error in nncheck (NNC999): ValueError: boom"),

@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("pygls")
 
 from nncheck import __version__  # noqa: E402
-from nncheck.lsp import MISSING_EXTRA, rule_url  # noqa: E402
+from nncheck.frontends.lsp import MISSING_EXTRA, rule_url  # noqa: E402
 
 Message = dict[str, Any]
 
@@ -43,7 +43,7 @@ CALL_DIAGNOSTIC = {
 # The server with check_source broken for files named boom.py: what a bug in a rule looks like to it.
 BROKEN_SERVER = """
 import sys
-import nncheck.lsp as lsp
+import nncheck.frontends.lsp as lsp
 checked = lsp.check_source
 def check_source(source, path, settings):
     if path.endswith("boom.py"):
@@ -61,7 +61,7 @@ class Client:
         self.log = log
         self.deadline = time.monotonic() + TEST_SECONDS
         self.process = subprocess.Popen(
-            command or [sys.executable, "-m", "nncheck.lsp"],
+            command or [sys.executable, "-m", "nncheck.frontends.lsp"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log.open("wb"),
         )
         self.inbox: queue.Queue[Message | None] = queue.Queue()
@@ -246,12 +246,12 @@ def test_diagnostics_quick_fix_and_noqa(client: Client, tmp_path: Path) -> None:
 
     actions = client.code_actions(uri, CALL_RANGE, published["diagnostics"])
     assert [(a["title"], a["kind"]) for a in actions] == [
-        ("Fix NNC001: rename it to forward", "quickfix"),
+        ("NNC001: Rename __call__ to forward", "quickfix"),
         ("Fix all nncheck findings in this file", "quickfix"),
         ("Silence NNC001 with # noqa", "quickfix"),
     ]
     assert all(a["diagnostics"] == [CALL_DIAGNOSTIC] for a in actions)
-    fix = titled(actions, "Fix NNC001: rename it to forward")
+    fix = titled(actions, "NNC001: Rename __call__ to forward")
     assert fix["isPreferred"] is True
     (whole,) = fix["edit"]["changes"][uri]
     assert whole["range"] == {"start": {"line": 0, "character": 0}, "end": {"line": 6, "character": 0}}
@@ -323,7 +323,7 @@ def test_unsafe_fix_is_offered_but_not_in_fix_all(client: Client, tmp_path: Path
     (diagnostic,) = client.diagnostics(uri)["diagnostics"]
     assert diagnostic["code"] == "NNC005"
     actions = client.code_actions(uri, diagnostic["range"], [diagnostic])
-    assert [a["title"] for a in actions] == ["Fix NNC005: use nn.ModuleList (unsafe fix)", "Silence NNC005 with # noqa"]
+    assert [a["title"] for a in actions] == ["NNC005: Wrap it in nn.ModuleList (unsafe fix)", "Silence NNC005 with # noqa"]
     assert actions[0]["isPreferred"] is False
     assert "self.layers = nn.ModuleList([nn.Linear(1, 1)])" in apply(text, actions[0], uri)
 
@@ -485,6 +485,40 @@ def test_exit_without_shutdown_is_an_error(client: Client) -> None:
 
 def test_without_pygls_it_says_what_to_install(tmp_path: Path) -> None:
     # None in sys.modules makes importing pygls fail, as when the extra is not installed.
-    code = "import sys; sys.modules['pygls'] = None; import nncheck.lsp; sys.exit(nncheck.lsp.main())"
+    code = ("import sys; sys.modules['pygls'] = None; import nncheck.frontends.lsp as lsp; "
+            "sys.exit(lsp.main([]))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=TEST_SECONDS)
     assert (result.returncode, result.stdout, result.stderr) == (2, "", MISSING_EXTRA + "\n")
+
+
+def test_help_and_unknown_options_never_start_the_server() -> None:
+    # Without input, a server would wait on stdin until the test's time limit.
+    helped = subprocess.run([sys.executable, "-m", "nncheck", "lsp", "--help"], capture_output=True, text=True,
+                            stdin=subprocess.PIPE, timeout=TEST_SECONDS)
+    assert helped.returncode == 0
+    assert helped.stdout.startswith("usage: nncheck lsp")
+    assert "--select" in helped.stdout and "--stdio" in helped.stdout
+    wrong = subprocess.run([sys.executable, "-m", "nncheck", "lsp", "--bogus"], capture_output=True, text=True,
+                           stdin=subprocess.PIPE, timeout=TEST_SECONDS)
+    assert wrong.returncode == 2
+    assert "nncheck lsp: error: unrecognized arguments: --bogus" in wrong.stderr
+    config = subprocess.run([sys.executable, "-m", "nncheck", "lsp", "--config", "missing.toml"], capture_output=True,
+                            text=True, stdin=subprocess.PIPE, timeout=TEST_SECONDS)
+    assert config.returncode == 2
+    assert config.stderr.startswith("nncheck lsp: error: ") and "missing.toml: cannot read" in config.stderr
+
+
+def test_command_line_selection_overrides_the_configuration(tmp_path: Path) -> None:
+    # The same rule as the command's: --select starts afresh, over the file's ignore.
+    (tmp_path / "pyproject.toml").write_text('[tool.nncheck]\nignore = ["NNC001"]\n')
+    path = tmp_path / "net.py"
+    path.write_text(CALL)
+    for arguments, codes in (([], []), (["--select", "NNC001"], ["NNC001"]), (["--isolated"], ["NNC001"])):
+        client = Client(tmp_path / "server.log", [sys.executable, "-m", "nncheck", "lsp", *arguments])
+        try:
+            client.initialize()
+            client.open(path.as_uri(), CALL)
+            assert [d["code"] for d in client.diagnostics(path.as_uri())["diagnostics"]] == codes, arguments
+        finally:
+            client.process.kill()
+            client.process.wait()

@@ -13,6 +13,7 @@ from conftest import ROOT
 from test_cli import BAD, GOOD
 
 pytest.importorskip("pre_commit")
+pytestmark = pytest.mark.slow  # each try-repo builds an environment for the hook
 
 
 def _git(repo: Path, *args: str) -> None:
@@ -62,3 +63,22 @@ def test_fix_hook_fixes_the_staged_file(repo: Path, tmp_path: Path) -> None:
     # pre-commit fails a hook that modified files, so that the fix is reviewed and staged.
     assert result.returncode == 1
     assert (repo / "bad.py").read_text() == BAD.replace("__call__", "forward")
+
+
+def test_the_readme_local_hook_runs_the_installed_nncheck(repo: Path, tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").split("### pre-commit", 1)[1]
+    config = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (repo / ".pre-commit-config.yaml").write_text(config)
+    _git(repo, "add", "bad.py", "good.py", ".pre-commit-config.yaml")
+    # language: system runs the nncheck on PATH: the one installed beside this Python.
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "home"), "PRE_COMMIT_COLOR": "never",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files"], cwd=repo,
+                            capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "bad.py:5:5: NNC001" in result.stdout
+    (repo / "bad.py").write_text(GOOD)
+    _git(repo, "add", "bad.py")
+    passing = subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files"], cwd=repo,
+                             capture_output=True, text=True, env=env, timeout=600)
+    assert passing.returncode == 0, passing.stdout + passing.stderr

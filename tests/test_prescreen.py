@@ -11,8 +11,8 @@ import pytest
 
 from conftest import EXAMPLES, FIXTURES
 from nncheck import Settings, check_file
-from nncheck.discovery import find_python_files
-from nncheck.rules import all_rules
+from nncheck.files.discovery import find_python_files
+from nncheck.engine.rule_set import all_rules
 
 EVERY_RULE = Settings(select=tuple(rule.code for rule in all_rules()), module_bases=frozenset({"mylib.layers.Base"}))
 UNSCREENED = dataclasses.replace(EVERY_RULE, prescreen=False)
@@ -30,13 +30,14 @@ def test_fixtures_and_examples_are_identical_with_and_without_the_prescreen() ->
     assert _compare([str(FIXTURES), str(EXAMPLES)]) > 40
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not CORPUS, reason="set NNCHECK_CORPUS to folders of real code to run")
 def test_corpora_are_identical_with_and_without_the_prescreen() -> None:
     assert _compare(CORPUS) > 0
 
 
 def test_the_prescreen_skips_clean_modules(tmp_path: Path) -> None:
-    from nncheck.checker import analyse
+    from nncheck.engine.checker import analyse
 
     clean = "from torch import nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
     assert analyse(clean, str(tmp_path / "x.py"), EVERY_RULE).module is None  # never parsed with libcst

@@ -6,7 +6,7 @@ import re
 
 from conftest import ROOT
 from nncheck.findings import FILE_CODES
-from nncheck.rules import all_rules
+from nncheck.engine.rule_set import all_rules
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -20,7 +20,7 @@ def quick_start_commands() -> list[str]:
 
 def test_codes_table_lists_every_rule_with_its_name_and_fix() -> None:
     rows = set(re.findall(r"^\| (NNC\d{3}) \| ?([a-z-]*) ?\| ([a-z ]+) \|", README, re.MULTILINE))
-    expected = {(rule.code, rule.name, rule.fix_safety) for rule in all_rules()}
+    expected = {(rule.code, rule.name, rule.fix_availability.value) for rule in all_rules()}
     assert expected | {(code, "", "none") for code in FILE_CODES} == rows
 
 
@@ -32,7 +32,7 @@ def test_quick_start_has_two_commands_one_runs_the_examples_one_the_tests() -> N
 
 
 def test_every_option_of_the_command_is_documented() -> None:
-    from nncheck.cli import build_parser
+    from nncheck.frontends.cli import build_parser
 
     options = {o for action in build_parser()._actions for o in action.option_strings if o.startswith("--")}
     options -= {"--help", "--version"}
@@ -40,7 +40,7 @@ def test_every_option_of_the_command_is_documented() -> None:
 
 
 def test_rule_pages_are_up_to_date() -> None:
-    from nncheck.docs import rule_page
+    from nncheck.frontends.docs import rule_page
 
     pages = ROOT / "docs" / "rules"
     for rule in all_rules():

@@ -20,11 +20,11 @@ from test_cli import BAD, BAD_LINE, write
 INJECTOR = '''
 import os, signal, time
 
-import nncheck.runner
+import nncheck.frontends.runner
 from nncheck.rules import nnc001_call_overridden as rule
 
 faults = dict(item.split("=") for item in os.environ.get("FAULTS", "").split(",") if item)  # file=fault
-checking = nncheck.runner.one_file
+checking = nncheck.frontends.runner.one_file
 check = rule.CallOverridden.check
 
 
@@ -39,7 +39,7 @@ def one_file(job, path):
 
 
 def failing_check(self, model):
-    if model.module is not None and "# FAIL HERE" in model.module.code:
+    if "# FAIL HERE" in model.tree.code:
         raise KeyError("injected")
     return check(self, model)
 
@@ -48,10 +48,10 @@ def no_pool(*args, **kwargs):
     raise OSError(38, "Function not implemented")  # as where /dev/shm is missing
 
 
-nncheck.runner.one_file = one_file
+nncheck.frontends.runner.one_file = one_file
 rule.CallOverridden.check = failing_check
 if "pool=none" in os.environ.get("FAULTS", ""):
-    nncheck.runner.ProcessPoolExecutor = no_pool
+    nncheck.frontends.runner.ProcessPoolExecutor = no_pool
 '''
 
 
@@ -104,6 +104,7 @@ def test_a_failing_rule_is_nnc901_in_flake8(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_file_over_the_time_limit_is_nnc900_timed_out(tmp_path: Path, jobs: str) -> None:
     # Python accepts this chain; libcst's tree for it takes seconds to parse and walk.
@@ -117,6 +118,7 @@ def test_a_crashed_worker_costs_only_its_file(tmp_path: Path) -> None:
     expect_run(tmp_path, "m07.py=crash", ["--jobs", "2"], {7: crashed}, 2, count=40)
 
 
+@pytest.mark.slow
 def test_a_worker_stuck_in_native_code_is_given_up_on(tmp_path: Path) -> None:
     timed_out = "NNC900 nncheck timed out on this file after 1 s (--file-timeout)"
     expect_run(tmp_path, "m02.py=stuck", ["--jobs", "2", "--file-timeout", "1"], {2: timed_out}, 2)

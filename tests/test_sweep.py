@@ -47,6 +47,8 @@ COMPILE_ERRORS = (SyntaxError, ValueError, UnicodeDecodeError, RecursionError, M
 FLAKE8_CRASHES = ("Traceback", "failed during execution", "There was a critical error")
 FLAKE8_LINE = re.compile(r"^(?P<path>.+):\d+:\d+: (?P<code>NNC9\d\d) ")
 
+pytestmark = pytest.mark.slow  # every file of the stdlib and site-packages
+
 
 @dataclass
 class Sweep:

@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 __all__ = ["Finding", "Settings", "__version__", "check_file", "check_source"]
 
 if TYPE_CHECKING:
-    from nncheck.checker import check_file, check_source
+    from nncheck.engine.checker import check_file, check_source
     from nncheck.findings import Finding
     from nncheck.settings import Settings
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def __getattr__(name: str) -> Any:
     # Imported on first use: a fully cached command run never loads libcst.
     if name in ("check_file", "check_source"):
-        from nncheck import checker
+        from nncheck.engine import checker
 
         return getattr(checker, name)
     if name == "Finding":

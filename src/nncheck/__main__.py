@@ -1,5 +1,5 @@
 import sys
 
-from nncheck.cli import main
+from nncheck.frontends.cli import main
 
 sys.exit(main())

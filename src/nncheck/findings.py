@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
+
+
+class FixSafety(str, Enum):
+    """How safe a finding's fix is: `nncheck --fix` applies safe ones, `--unsafe-fixes` the others too."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
 
 
 @dataclass(frozen=True, order=True)
@@ -12,10 +20,11 @@ class Finding:
     col: int  # 0-based, as in ast (tools that show columns add 1)
     code: str
     message: str
-    fix: str | None = None  # "safe" or "unsafe" when nncheck --fix can rewrite it
+    fix: FixSafety | None = None  # set when nncheck --fix can rewrite it
     # What an editor underlines: (line, col, end_line, end_col), the name of a def or class, or the
     # statement; None for findings about the whole file.
     span: tuple[int, int, int, int] | None = None
+    fix_title: str | None = None  # what the fix does, for an editor's menu ("Rename __call__ to forward")
 
 
 # Codes that report on the file itself rather than on a rule; never deselected.
@@ -23,10 +32,6 @@ UNPARSABLE = "NNC900"  # Python itself could not compile it (or read it), or it 
 INTERNAL_ERROR = "NNC901"
 UNSUPPORTED = "NNC902"  # valid Python that nncheck cannot check: libcst cannot parse it, or it is too big
 FILE_CODES = (UNPARSABLE, INTERNAL_ERROR, UNSUPPORTED)
-
-# How safe a finding's fix is.
-SAFE = "safe"
-UNSAFE = "unsafe"
 
 RULE_DOCS = "https://github.com/nncheck/nncheck/blob/main/docs/rules/{code}.md"
 

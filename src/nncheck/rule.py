@@ -2,23 +2,49 @@
 
 A rule's docstring is its user documentation, with the sections "What it finds", "Why is this a bug",
 "Example", "Instead" and "Fix". `valid` samples must produce no finding of the rule's code; `invalid`
-samples mark each expected finding with a `# NNCxxx` comment on the reported line. The test suite runs
-every sample of every rule, so a rule documents and tests itself.
+samples mark each expected finding with a `# NNCxxx` comment on the reported line, and may carry the
+text `--fix` (and `--fix --unsafe-fixes`) must turn them into. The test suite runs every sample of
+every rule, so a rule documents and tests itself.
 """
 
 from __future__ import annotations
 
-import ast
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from enum import Enum
+from typing import Any, ClassVar, Union
 
 import libcst as cst
 
-from nncheck.findings import rule_url
-from nncheck.fix import Fix
-from nncheck.model import ClassInfo, FileModel
+from nncheck.findings import FixSafety
+from nncheck.fixes.fix import Fix
+from nncheck.model.views import FileModel, Screen
+
+
+class FixAvailability(Enum):
+    """What a rule's fixes can be, as its documentation and the codes table say."""
+
+    NONE = "none"
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    SAFE_OR_UNSAFE = "safe or unsafe"  # depending on the case
+
+    def allows(self, safety: FixSafety) -> bool:
+        return self is FixAvailability.SAFE_OR_UNSAFE or self.value == safety.value
+
+
+@dataclass(frozen=True)
+class Sample:
+    """An invalid sample with what fixing it gives: `fixed` by --fix, `unsafe_fixed` by --fix
+    --unsafe-fixes (None: the same as `fixed`, or the source itself when neither is given)."""
+
+    source: str
+    fixed: str | None = None
+    unsafe_fixed: str | None = None
+
+
+SampleText = Union[str, Sample]
 
 
 @dataclass(frozen=True)
@@ -35,51 +61,14 @@ class Report:
     fix: Fix | None = None
 
 
-@dataclass(frozen=True)
-class Screen:
-    """What a pre-screen sees: the ast nodes of the file's classes, and the file's model (the same name
-    resolution the rules use). Resolving whether a class is an nn.Module may read other files, so a
-    screen asks it last: `any_module(cheap_test)`."""
-
-    classes: list[ast.ClassDef]
-    model: FileModel
-    infos: dict[int, ClassInfo]  # id(ast node) -> the model's class
-
-    def any_module(self, test: Callable[[ast.ClassDef], bool]) -> bool:
-        """Some nn.Module class passes `test` (which is tried first)."""
-        return any(test(node) and self.model.is_module_class(self.infos[id(node)]) for node in self.classes)
-
-    def builds_module(self, node: ast.expr) -> bool:
-        """`node` is a call of a class that is certainly an nn.Module."""
-        parts = dotted(node.func) if isinstance(node, ast.Call) else None
-        return parts is not None and self.model.is_module_path(parts)
-
-    def resolve(self, node: ast.expr) -> str | None:
-        """The qualified name outside this file that `node` names, if it names one."""
-        parts = dotted(node)
-        target = self.model.resolve_parts(parts) if parts else None
-        return target if isinstance(target, str) else None
-
-
-def dotted(node: ast.expr) -> list[str] | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    return [node.id, *reversed(parts)] if isinstance(node, ast.Name) else None
-
-
-__all__ = ["Report", "Rule", "Screen", "rule_url"]
-
-
 class Rule:
-    code: ClassVar[str]
-    name: ClassVar[str]  # a short kebab-case name, for documentation
+    code: ClassVar[str]  # NNCxxx; the rule's file is named nncxxx_<name with underscores>.py
+    name: ClassVar[str]  # a short kebab-case name
     message: ClassVar[str]  # a str.format template
     default_enabled: ClassVar[bool] = True  # False: reported only when selected by its full code
-    fix_safety: ClassVar[str]  # "safe", "unsafe", "safe or unsafe" (depending on the case) or "none"
+    fix_availability: ClassVar[FixAvailability]
     valid: ClassVar[tuple[str, ...]]
-    invalid: ClassVar[tuple[str, ...]]
+    invalid: ClassVar[tuple[SampleText, ...]]
 
     @classmethod
     def summary(cls) -> str:
@@ -89,6 +78,10 @@ class Rule:
     @classmethod
     def documentation(cls) -> str:
         return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def invalid_samples(cls) -> list[Sample]:
+        return [s if isinstance(s, Sample) else Sample(s) for s in cls.invalid]
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:

@@ -4,13 +4,20 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from nncheck.base_init import index_of_base_init
-from nncheck.cst_helpers import attributes_in, first_parameter, has_decorator, is_super_call, only_raises
-from nncheck.fix import Fix
-from nncheck.model import ClassInfo, FileModel
-from nncheck.ast_helpers import methods
-from nncheck.rule import Report, Rule, Screen
-
+from nncheck.fixes.fix import Fix
+from nncheck.model.base_init import index_of_base_init
+from nncheck.model.views import C, CstClass, FileModel, FileView, Screen
+from nncheck.rule import FixAvailability, Report, Rule, Sample
+from nncheck.syntax.nodes import (
+    Function,
+    attributes_in,
+    first_parameter,
+    has_decorator,
+    is_super_call,
+    name_of,
+    only_raises,
+    units,
+)
 
 # nn.Module's own implementation of __call__, which runs the hooks.
 _HOOK_RUNNING_METHODS = ("_call_impl", "_wrapped_call_impl")
@@ -54,7 +61,7 @@ class CallOverridden(Rule):
 
     code = "NNC001"
     name = "call-overridden"
-    fix_safety = "safe or unsafe"
+    fix_availability = FixAvailability.SAFE_OR_UNSAFE
     message = "{cls}.__call__ bypasses forward hooks; rename it to forward"
     message_with_forward = (
         "{cls}.__call__ shadows forward and bypasses hooks; "
@@ -107,13 +114,44 @@ class NotAModule:
 """,
     )
     invalid = (
-        """
+        Sample(
+            """
+from torch import nn
+
+class Scaled(nn.Module):
+    def __init__(self):
+        self.scale = 2
+
+    def __call__(self, x):  # NNC001
+        return x * self.scale
+""",
+            unsafe_fixed="""
+from torch import nn
+
+class Scaled(nn.Module):
+    def __init__(self):
+        self.scale = 2
+
+    def forward(self, x):  # NNC001
+        return x * self.scale
+""",
+        ),
+        Sample(
+            """
 import torch
 
 class Net(torch.nn.Module):
     def __call__(self, x):  # NNC001
         return x
 """,
+            fixed="""
+import torch
+
+class Net(torch.nn.Module):
+    def forward(self, x):  # NNC001
+        return x
+""",
+        ),
         """
 from torch import nn
 
@@ -133,17 +171,15 @@ class Both(nn.Module):
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        return screen.any_module(lambda node: any(methods(node, "__call__")))
+        return screen.any_module(lambda node: bool(_bypassing_calls(screen, node)))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
             has_forward = bool(cls.methods("forward"))
             calls = cls.methods("__call__")
-            for method in calls:
-                if has_decorator(method, "overload") or only_raises(method):
-                    continue  # typing stubs; a __call__ that refuses to be called (as torch's ParameterDict's)
-                if self._delegates(model, method, first_parameter(method)):
-                    continue
+            for method in _bypassing_calls(model, cls):
+                if not isinstance(method, cst.FunctionDef):
+                    continue  # never: a libcst class has libcst methods
                 if has_forward:
                     yield self.report(method, self.message_with_forward, cls=cls.qualname)
                 else:
@@ -151,24 +187,33 @@ class Both(nn.Module):
                     fix = _rename_fix(model, cls, method) if len(calls) == 1 else None
                     yield self.report(method, fix=fix, cls=cls.qualname)
 
-    @staticmethod
-    def _delegates(model: FileModel, method: cst.FunctionDef, self_name: str | None) -> bool:
-        # Any mention of the base __call__ counts (called, or passed on as in checkpoint(super().__call__, x)),
-        # even inside a nested function: only certain bypasses are reported.
-        for attribute in attributes_in([method.body]):
-            name, owner = attribute.attr.value, attribute.value
-            if name == "__call__" and (is_super_call(owner) or model.is_module_expr(owner)):
-                return True
-            if name in _HOOK_RUNNING_METHODS and isinstance(owner, cst.Name) and owner.value == self_name:
-                return True
-        return False
+
+def _bypassing_calls(view: FileView[C], cls: C) -> list[Function]:
+    """The class's `__call__` methods that never hand over to nn.Module's (the screen asks this too)."""
+    return [
+        method for method in cls.methods("__call__")
+        # Typing stubs; a __call__ that refuses to be called (as torch's ParameterDict's).
+        if not (has_decorator(method, "overload") or only_raises(method) or _delegates(view, method))
+    ]
 
 
-def _rename_fix(model: FileModel, cls: ClassInfo, method: cst.FunctionDef) -> Fix:
+def _delegates(view: FileView[C], method: Function) -> bool:
+    # Any mention of the base __call__ counts (called, or passed on as in checkpoint(super().__call__, x)),
+    # even inside a nested function: only certain bypasses are reported.
+    self_name = first_parameter(method)
+    for owner, name in attributes_in(units(method)):
+        if name == "__call__" and (is_super_call(owner) or view.is_module_expr(owner)):
+            return True
+        if name in _HOOK_RUNNING_METHODS and self_name is not None and name_of(owner) == self_name:
+            return True
+    return False
+
+
+def _rename_fix(model: FileModel, cls: CstClass, method: cst.FunctionDef) -> Fix:
     # Once renamed, calls go through nn.Module.__call__, which needs nn.Module.__init__ to have run;
     # if this class's __init__ may not run it (NNC002's case), the rename can break a working object.
     initialised = all(index_of_base_init(model, cls, init) is not None for init in cls.methods("__init__"))
-    return Fix(safe=initialised, edits=((method, _rename_to_forward),))
+    return Fix(safe=initialised, title="Rename __call__ to forward", edits=((method, _rename_to_forward),))
 
 
 def _rename_to_forward(method: cst.FunctionDef) -> cst.FunctionDef:

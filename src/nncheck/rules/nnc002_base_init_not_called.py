@@ -4,13 +4,12 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from nncheck.base_init import index_of_base_init, init_call_without_self
-from nncheck.cst_helpers import first_parameter, has_decorator, only_raises
-from nncheck.edits import SUPER_INIT, insert_first
-from nncheck.fix import Fix
-from nncheck.model import ClassInfo, FileModel
-from nncheck.ast_helpers import first_super_init, methods
-from nncheck.rule import Report, Rule, Screen
+from nncheck.fixes.edits import SUPER_INIT, insert_first
+from nncheck.fixes.fix import Fix
+from nncheck.model.base_init import index_of_base_init, init_call_without_self
+from nncheck.model.views import C, CstClass, FileModel, FileView, Screen
+from nncheck.rule import FixAvailability, Report, Rule, Sample
+from nncheck.syntax.nodes import Function, first_parameter, has_decorator, only_raises
 
 
 class BaseInitNotCalled(Rule):
@@ -51,7 +50,7 @@ class BaseInitNotCalled(Rule):
 
     code = "NNC002"
     name = "base-init-not-called"
-    fix_safety = "safe or unsafe"
+    fix_availability = FixAvailability.SAFE_OR_UNSAFE
     message = "{cls}.__init__ never calls the base __init__; add super().__init__() as its first statement"
     message_without_self = (
         "{cls}.__init__ calls {base}.__init__() without self, which raises TypeError; use super().__init__()"
@@ -102,14 +101,44 @@ class Plain:
 """,
     )
     invalid = (
-        """
+        Sample(
+            """
 from torch import nn
 
 class Net(nn.Module):
     def __init__(self, width):  # NNC002
         self.width = width
 """,
-        """
+            fixed="""
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self, width):  # NNC002
+        super().__init__()
+        self.width = width
+""",
+        ),
+        Sample(
+            """
+from torch import nn
+
+class Layer(nn.Linear):
+    def __init__(self, width):  # NNC002
+        '''A layer.'''
+        self.width = width
+""",
+            unsafe_fixed="""
+from torch import nn
+
+class Layer(nn.Linear):
+    def __init__(self, width):  # NNC002
+        '''A layer.'''
+        super().__init__()
+        self.width = width
+""",
+        ),
+        Sample(
+            """
 from torch import nn
 
 class Net(nn.Module):
@@ -126,38 +155,64 @@ class NoParentheses(nn.Module):
     def __init__(self):  # NNC002
         super.__init__(self)
 """,
+            fixed="""
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self):  # NNC002
+        super().__init__()
+        def later():
+            super().__init__()
+        self.later = later
+
+class NoSelf(nn.Module):
+    def __init__(self):  # NNC002
+        nn.Module.__init__()
+
+class NoParentheses(nn.Module):
+    def __init__(self):  # NNC002
+        super().__init__()
+        super.__init__(self)
+""",
+        ),
     )
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        # An __init__ that calls super().__init__ (in any branch) is by far the common case.
-        return screen.any_module(lambda node: any(first_super_init(i) is None for i in methods(node, "__init__")))
+        return screen.any_module(lambda node: bool(_uninitialising(screen, node)))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
-            for init in cls.methods("__init__"):
-                if has_decorator(init, "overload") or only_raises(init):
-                    continue
-                if index_of_base_init(model, cls, init) is not None:
-                    continue
+            for init in _uninitialising(model, cls):
+                if not isinstance(init, cst.FunctionDef):
+                    continue  # never: a libcst class has libcst methods
                 base = init_call_without_self(init)
                 if base is not None:
                     yield self.report(init, self.message_without_self, cls=cls.qualname, base=base)
                 elif first_parameter(init) is None:
                     yield self.report(init, cls=cls.qualname)  # super() needs the instance: no fix
                 else:
-                    fix = Fix(safe=_takes_no_arguments(model, cls), edits=((init, _add_super_init),))
+                    fix = Fix(safe=_takes_no_arguments(model, cls), title="Add super().__init__()",
+                              edits=((init, _add_super_init),))
                     yield self.report(init, fix=fix, cls=cls.qualname)
+
+
+def _uninitialising(view: FileView[C], cls: C) -> list[Function]:
+    """The class's `__init__` methods that never run a base `__init__` (the screen asks this too)."""
+    return [
+        init for init in cls.methods("__init__")
+        if not (has_decorator(init, "overload") or only_raises(init)) and index_of_base_init(view, cls, init) is None
+    ]
 
 
 def _add_super_init(init: cst.FunctionDef) -> cst.FunctionDef:
     return insert_first(init, SUPER_INIT)
 
 
-def _takes_no_arguments(model: FileModel, cls: ClassInfo) -> bool:
+def _takes_no_arguments(model: FileModel, cls: CstClass) -> bool:
     """Whether `super().__init__()` is certainly right in `cls`: a single base that is nn.Module itself,
     or a class of this file whose own initialisation needs no arguments."""
-    if len(cls.bases) != 1 or cls.definition.keywords:
+    if len(cls.bases) != 1 or cls.has_keywords:
         return False
     if model.is_module_itself(cls.bases[0]):
         return True

@@ -5,9 +5,9 @@ from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
-from nncheck.cst_helpers import names_in
-from nncheck.model import ClassInfo, FileModel
-from nncheck.rule import Report, Rule, Screen
+from nncheck.model.views import CstClass, FileModel, Screen
+from nncheck.rule import FixAvailability, Report, Rule
+from nncheck.syntax.cst_queries import names_in
 
 
 class ModuleClassRedefined(Rule):
@@ -41,7 +41,7 @@ class ModuleClassRedefined(Rule):
 
     code = "NNC003"
     name = "module-class-redefined"
-    fix_safety = "none"
+    fix_availability = FixAvailability.NONE
     message = "class {cls} redefines {cls} from line {line}, which is silently lost; rename or delete one"
 
     valid = (
@@ -126,19 +126,19 @@ def build():
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        names = [node.name for node in screen.classes]
+        names = [cls.name for cls in screen.classes]
         return len(names) != len(set(names))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         counts = Counter(cls.name for cls in model.classes)
         if all(count == 1 for count in counts.values()):
             return  # the common case: no class name repeats, nothing to walk
-        infos = {id(cls.definition): cls for cls in model.classes}
+        infos = {id(cls.node): cls for cls in model.classes}
         for statements in _statement_lists(model.tree):
             yield from self._check_block(model, statements, infos)
 
     def _check_block(
-        self, model: FileModel, statements: Sequence[cst.CSTNode], infos: dict[int, ClassInfo]
+        self, model: FileModel, statements: Sequence[cst.CSTNode], infos: dict[int, CstClass]
     ) -> Iterator[Report]:
         earlier: dict[str, int] = {}
         for index, statement in enumerate(statements):
@@ -149,20 +149,20 @@ def build():
                 first = infos[id(statements[earlier[name]])]
                 second = infos[id(statement)]
                 if self._loses_first(model, first, second, statements[earlier[name] + 1:index]):
-                    yield self.report(statement, cls=name, line=first.definition)
+                    yield self.report(statement, cls=name, line=first.node)
             earlier[name] = index
 
     @staticmethod
-    def _loses_first(model: FileModel, first: ClassInfo, second: ClassInfo, between: Sequence[cst.CSTNode]) -> bool:
-        if first.definition.decorators or _may_register(model, first):
+    def _loses_first(model: FileModel, first: CstClass, second: CstClass, between: Sequence[cst.CSTNode]) -> bool:
+        if first.node.decorators or _may_register(model, first):
             return False
         if not (model.is_module_class(first) or model.is_module_class(second)):
             return False
         # The second class's body runs before its name is rebound (`Legacy = Net` there keeps the first);
         # its methods run later and see the second class, so they are not uses.
-        uses = [*between, *second.definition.bases, *second.definition.keywords, *second.definition.decorators]
+        uses = [*between, *second.node.bases, *second.node.keywords, *second.node.decorators]
         return first.name not in set(names_in(uses)) and first.name not in set(
-            names_in([second.definition.body], enter_functions=False)
+            names_in([second.node.body], enter_functions=False)
         )
 
 
@@ -183,7 +183,7 @@ def _statement_lists(module: cst.Module) -> list[Sequence[cst.CSTNode]]:
     return collector.blocks
 
 
-def _may_register(model: FileModel, cls: ClassInfo) -> bool:
+def _may_register(model: FileModel, cls: CstClass) -> bool:
     """A metaclass or an `__init_subclass__` in a base in this file may keep every subclass in a registry."""
     seen: set[int] = set()
     todo = [cls]
@@ -192,7 +192,7 @@ def _may_register(model: FileModel, cls: ClassInfo) -> bool:
         if id(current) in seen:
             continue
         seen.add(id(current))
-        if current.definition.keywords or current.methods("__init_subclass__"):
+        if current.has_keywords or current.methods("__init_subclass__"):
             return True
         for base in current.bases:
             target = model.resolve(base)

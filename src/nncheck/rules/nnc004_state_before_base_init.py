@@ -1,20 +1,34 @@
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
-from nncheck.base_init import index_of_base_init, is_base_init_call
-from nncheck.cst_helpers import blocks_of, calls_in, changed_in, first_parameter, method_call_parts, references
-from nncheck.edits import move_statement
-from nncheck.fix import Fix
-from nncheck.known_modules import PARAMETER_CLASSES
-from nncheck.model import ClassInfo, FileModel
-from nncheck.ast_helpers import first_super_init, methods, walk_here
-from nncheck.rule import Report, Rule, Screen
+from nncheck.fixes.edits import move_statement
+from nncheck.fixes.fix import Fix
+from nncheck.model.base_init import index_of_base_init, is_base_init_call
+from nncheck.model.views import C, CstClass, FileModel, FileView, Screen
+from nncheck.rule import FixAvailability, Report, Rule, Sample
+from nncheck.syntax.cst_queries import changed_in, references
+from nncheck.syntax.nodes import (
+    Expr,
+    Function,
+    Node,
+    Unit,
+    as_call,
+    assignment,
+    attribute,
+    blocks,
+    calls_in,
+    conditional,
+    first_parameter,
+    is_scope,
+    method_owner,
+    name_of,
+    pairs,
+    units,
+)
 
-_NEW_SCOPE = (cst.FunctionDef, cst.ClassDef)
 _REGISTERING_METHODS = ("register_buffer", "register_parameter", "add_module", "register_module")
 
 
@@ -56,7 +70,7 @@ class StateBeforeBaseInit(Rule):
 
     code = "NNC004"
     name = "state-before-base-init"
-    fix_safety = "safe or unsafe"
+    fix_availability = FixAvailability.SAFE_OR_UNSAFE
     message = (
         "{what} before the base __init__ call in {cls}.__init__ (torch raises AttributeError); "
         "call super().__init__() first"
@@ -87,7 +101,32 @@ class NoInit(nn.Module):
 """,
     )
     invalid = (
-        """
+        Sample(
+            """
+from torch import nn
+
+class Base(nn.Module):
+    pass
+
+class Net(Base):
+    def __init__(self):
+        self.fc = nn.Linear(2, 2)  # NNC004
+        super().__init__()
+""",
+            unsafe_fixed="""
+from torch import nn
+
+class Base(nn.Module):
+    pass
+
+class Net(Base):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 2)  # NNC004
+""",
+        ),
+        Sample(
+            """
 from torch import nn
 
 class Net(nn.Module):
@@ -97,7 +136,19 @@ class Net(nn.Module):
         self.w = nn.Parameter(None)
         super().__init__()
 """,
-        """
+            fixed="""
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self, dim):
+        self.dim = dim
+        super().__init__()
+        self.fc = nn.Linear(dim, dim)  # NNC004
+        self.w = nn.Parameter(None)
+""",
+        ),
+        Sample(
+            """
 import torch
 import torch.nn as nn
 
@@ -125,38 +176,138 @@ class Choice(nn.Module):
         self.act = nn.GELU() if deep else nn.Identity()  # NNC004
         super().__init__()
 """,
+            fixed="""
+import torch
+import torch.nn as nn
+
+class Block(nn.Module):
+    pass
+
+class Net(nn.Module):
+    def __init__(self, cached):
+        nn.Module.__init__(self)
+        if cached:
+            self.register_buffer("cache", torch.zeros(1))  # NNC004
+
+class Outer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block: Block = Block()  # NNC004
+
+class Pair(nn.Module):
+    def __init__(self, deep):
+        super().__init__()
+        self.a, self.b = nn.Linear(2, 2), 3  # NNC004
+
+class Choice(nn.Module):
+    def __init__(self, deep):
+        super().__init__()
+        self.act = nn.GELU() if deep else nn.Identity()  # NNC004
+""",
+        ),
     )
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        return screen.any_module(lambda node: _init_may_offend(screen, node))
+        return screen.any_module(lambda node: any(True for _ in _offences(screen, node)))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
-            for init in cls.methods("__init__"):
-                index = index_of_base_init(model, cls, init)
-                if not index or index != index_of_base_init(model, cls, init, unseen_counts=False):
-                    continue  # no call (NNC002's case), nothing before it, or only a helper nncheck cannot see
-                self_name = first_parameter(init)
-                for position, statement in enumerate(init.body.body[:index]):
-                    found = _first_offence(model, [statement], self_name)
-                    if found is not None:
-                        node, what = found
-                        fix = _move_fix(model, cls, init, index, position)
-                        yield self.report(node, fix=fix, what=what, cls=cls.qualname)
-                        break
+            for init, index, position, node, what in _offences(model, cls):
+                if isinstance(init, cst.FunctionDef) and isinstance(node, cst.CSTNode):
+                    fix = _move_fix(model, cls, init, index, position)
+                    yield self.report(node, fix=fix, what=what, cls=cls.qualname)
 
 
-def _move_fix(model: FileModel, cls: ClassInfo, init: cst.FunctionDef, source: int, before: int) -> Fix | None:
+Offence = tuple[Function, int, int, Node, str]  # __init__, its base init's unit, the offending unit, node, what
+
+
+def _offences(view: FileView[C], cls: C) -> Iterator[Offence]:
+    """The first offending statement of each `__init__` of the class (the screen asks this too)."""
+    for init in cls.methods("__init__"):
+        index = index_of_base_init(view, cls, init)
+        if not index or index != index_of_base_init(view, cls, init, unseen_counts=False):
+            continue  # no call (NNC002's case), nothing before it, or only a helper nncheck cannot see
+        self_name = first_parameter(init)
+        for position, unit in enumerate(units(init)[:index]):
+            found = _first_offence(view, [unit], self_name)
+            if found is not None:
+                yield init, index, position, found[0], found[1]
+                break
+
+
+def _first_offence(view: FileView[C], body: Sequence[Unit], self_name: str | None) -> tuple[Node, str] | None:
+    for unit in body:
+        inner = blocks(unit)
+        if inner:
+            for block in inner:
+                found = _first_offence(view, block, self_name)
+                if found:
+                    return found
+        elif not is_scope(unit):
+            what = _offence(view, unit, self_name)
+            if what:
+                return unit, what
+    return None
+
+
+def _offence(view: FileView[C], unit: Unit, self_name: str | None) -> str | None:
+    if self_name is None:
+        return None
+    assigned = assignment(unit)
+    found = [pair for target in assigned[0] for pair in pairs(target, assigned[1])] if assigned else []
+    for target, value in found:
+        kind = _value_kind(view, value)
+        owner = attribute(target)
+        if kind and owner is not None and name_of(owner[0]) == self_name:
+            return f"{self_name}.{owner[1]} is assigned a {kind}"
+    for call in calls_in([unit]):
+        for method in _REGISTERING_METHODS:
+            registered_on = method_owner(call, method)
+            if registered_on is not None and name_of(registered_on) == self_name:
+                return f"{self_name}.{method}() is called"
+    return None
+
+
+def _value_kind(view: FileView[C], value: Expr) -> str | None:
+    branches = conditional(value)
+    if branches is not None:
+        # Certain only when both branches are.
+        body, orelse = _value_kind(view, branches[0]), _value_kind(view, branches[1])
+        return body if body and orelse else None
+    call = as_call(value)
+    if call is None:
+        return None
+    parameter_class = view.parameter_class(call.func)
+    if parameter_class:
+        return parameter_class
+    return "Module" if view.is_module_expr(call.func) else None
+
+
+def _line_of(init: cst.FunctionDef, unit_index: int) -> tuple[int, bool]:
+    """Which statement line of the body holds unit number `unit_index`, and whether it is alone there."""
+    seen = 0
+    for line_index, statement in enumerate(init.body.body):
+        size = len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
+        if unit_index < seen + size:
+            return line_index, size == 1
+        seen += size
+    raise IndexError(unit_index)
+
+
+def _move_fix(model: FileModel, cls: CstClass, init: cst.FunctionDef, index: int, position: int) -> Fix | None:
     """Move the base __init__ call up, if it is a statement of its own whose arguments use nothing
     that the statements it jumps over assign or change."""
+    if not isinstance(init.body, cst.IndentedBlock):
+        return None
+    source, alone = _line_of(init, index)
+    before = _line_of(init, position)[0]
     statement = init.body.body[source]
-    if not (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1):
+    if not (alone and isinstance(statement, cst.SimpleStatementLine)) or source == before:
         return None
     expr = statement.body[0]
-    if not (isinstance(expr, cst.Expr) and isinstance(expr.value, cst.Call)):
-        return None
-    if not is_base_init_call(expr.value, first_parameter(init)):
+    call = as_call(expr.value) if isinstance(expr, cst.Expr) else None
+    if call is None or not isinstance(expr, cst.Expr) or not is_base_init_call(call, first_parameter(init)):
         return None  # the base __init__ runs inside a helper or a branch
     # The instance itself is what the call is for; what matters is which of its attributes and which
     # other names the arguments read.
@@ -166,97 +317,5 @@ def _move_fix(model: FileModel, cls: ClassInfo, init: cst.FunctionDef, source: i
     # nn.Module.__init__ reads nothing of the instance; another base's __init__ might read what the
     # statements it jumps over set, so moving it is then not certainly harmless.
     safe = len(cls.bases) == 1 and model.is_module_itself(cls.bases[0])
-    return Fix(safe=safe, edits=((init, lambda func: move_statement(func, source, before)),))
-
-
-def _first_offence(
-    model: FileModel, statements: Sequence[cst.CSTNode], self_name: str | None
-) -> tuple[cst.CSTNode, str] | None:
-    for statement in statements:
-        if isinstance(statement, cst.SimpleStatementLine):
-            for small in statement.body:
-                what = _offence(model, small, self_name)
-                if what:
-                    return small, what
-        elif isinstance(statement, cst.BaseSmallStatement):
-            what = _offence(model, statement, self_name)
-            if what:
-                return statement, what
-        elif isinstance(statement, cst.BaseCompoundStatement) and not isinstance(statement, _NEW_SCOPE):
-            for block in blocks_of(statement):
-                found = _first_offence(model, block.body, self_name)
-                if found:
-                    return found
-    return None
-
-
-def _offence(model: FileModel, small: cst.BaseSmallStatement, self_name: str | None) -> str | None:
-    if self_name is None:
-        return None
-    if isinstance(small, cst.Assign):
-        pairs = [pair for t in small.targets for pair in _pairs(t.target, small.value)]
-    elif isinstance(small, cst.AnnAssign) and small.value is not None:
-        pairs = _pairs(small.target, small.value)
-    else:
-        pairs = []
-    for target, value in pairs:
-        kind = _value_kind(model, value)
-        if kind and isinstance(target, cst.Attribute) and _is_name(target.value, self_name):
-            return f"{self_name}.{target.attr.value} is assigned a {kind}"
-    for call in calls_in([small]):
-        for method in _REGISTERING_METHODS:
-            owner = method_call_parts(call, method)
-            if owner is not None and _is_name(owner, self_name):
-                return f"{self_name}.{method}() is called"
-    return None
-
-
-def _pairs(target: cst.BaseExpression, value: cst.BaseExpression) -> list[tuple[cst.BaseExpression, ...]]:
-    """`self.a, self.b = x, y` assigns x to self.a and y to self.b."""
-    if isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)):
-        if len(target.elements) == len(value.elements):
-            return [pair for t, v in zip(target.elements, value.elements) for pair in _pairs(t.value, v.value)]
-        return []
-    return [(target, value)]
-
-
-def _value_kind(model: FileModel, value: cst.BaseExpression) -> str | None:
-    if isinstance(value, cst.IfExp):
-        # Certain only when both branches are.
-        body, orelse = _value_kind(model, value.body), _value_kind(model, value.orelse)
-        return body if body and orelse else None
-    if not isinstance(value, cst.Call):
-        return None
-    parameter_class = model.parameter_class(value.func)
-    if parameter_class:
-        return parameter_class
-    if model.is_module_expr(value.func):
-        return "Module"
-    return None
-
-
-def _is_name(expr: cst.BaseExpression, name: str) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == name
-
-
-def _may_offend(screen: Screen, node: ast.AST) -> bool:
-    """An attribute assigned a module or parameter built right there, or a registering method called."""
-    if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        has_attribute = any(isinstance(t, (ast.Attribute, ast.Tuple, ast.List)) for t in targets)
-        return has_attribute and any(
-            isinstance(n, ast.Call) and (screen.builds_module(n) or screen.resolve(n.func) in PARAMETER_CLASSES)
-            for n in ast.walk(node.value)
-        )
-    if not isinstance(node, ast.Call):
-        return False
-    return isinstance(node.func, ast.Attribute) and node.func.attr in _REGISTERING_METHODS
-
-
-def _init_may_offend(screen: Screen, node: ast.ClassDef) -> bool:
-    for init in methods(node, "__init__"):
-        index = first_super_init(init)
-        before = init.body if index is None else init.body[:index]  # none found: maybe through a helper
-        if any(_may_offend(screen, n) for statement in before for n in walk_here(statement)):
-            return True
-    return False
+    edit = (init, lambda func: move_statement(func, source, before))
+    return Fix(safe=safe, title="Move the base __init__ call up", edits=(edit,))

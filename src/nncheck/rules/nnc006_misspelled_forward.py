@@ -4,11 +4,10 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from nncheck.cst_helpers import attributes_in
-from nncheck.fix import Fix
-from nncheck.model import ClassInfo, FileModel
-from nncheck.ast_helpers import methods
-from nncheck.rule import Report, Rule, Screen
+from nncheck.fixes.fix import Fix
+from nncheck.model.views import C, FileModel, FileView, Screen
+from nncheck.rule import FixAvailability, Report, Rule, Sample
+from nncheck.syntax.nodes import assignment, attributes_in, function_name, name_of, units
 
 # Real words (and plain variants) this close to "forward" that are not typos of it.
 ENGLISH_WORDS = frozenset({"toward", "towards", "onward", "onwards", "forwarded", "forwarder", "coward", "foreword"})
@@ -43,7 +42,7 @@ class MisspelledForward(Rule):
 
     code = "NNC006"
     name = "misspelled-forward"
-    fix_safety = "safe"
+    fix_availability = FixAvailability.SAFE
     message = "{cls}.{method} looks like a misspelled forward, and {cls} has no forward: rename it to forward"
 
     valid = (
@@ -70,7 +69,8 @@ class Layer(nn.Linear):
 """,
     )
     invalid = (
-        """
+        Sample(
+            """
 from torch import nn
 
 class Net(nn.Module):
@@ -81,11 +81,24 @@ class Child(Net):
     def Forward(self, x):  # NNC006
         return x
 """,
+            fixed="""
+from torch import nn
+
+class Net(nn.Module):
+    def forward(self, x):  # NNC006
+        return x
+
+class Child(Net):
+    def forward(self, x):  # NNC006
+        return x
+""",
+        ),
     )
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        return screen.any_module(lambda node: any(_is_typo(method.name) for method in methods(node)))
+        return screen.any_module(lambda cls: any(_is_typo(function_name(m)) for m in cls.methods())
+                                 and not _may_have_forward(screen, cls, set()))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
@@ -94,16 +107,16 @@ class Child(Net):
             for statement in cls.methods():
                 if _is_typo(statement.name.value):
                     name = statement.name.value
-                    used = any(a.attr.value == name for a in attributes_in([model.tree]))  # rare: a typo found
-                    fix = None if used else Fix(safe=True, edits=((statement, _rename),))
-                    yield self.report(statement, fix=fix, cls=cls.qualname, method=name)
+                    used = any(attr == name for _, attr in attributes_in([model.tree]))  # rare: a typo found
+                    rename = Fix(safe=True, title="Rename it to forward", edits=((statement, _rename),))
+                    yield self.report(statement, fix=None if used else rename, cls=cls.qualname, method=name)
 
 
 def _rename(method: cst.FunctionDef) -> cst.FunctionDef:
     return method.with_changes(name=method.name.with_changes(value="forward"))
 
 
-def _may_have_forward(model: FileModel, cls: ClassInfo, seen: set[int]) -> bool:
+def _may_have_forward(model: FileView[C], cls: C, seen: set[int]) -> bool:
     if id(cls) in seen:
         return True
     seen.add(id(cls))
@@ -120,15 +133,12 @@ def _may_have_forward(model: FileModel, cls: ClassInfo, seen: set[int]) -> bool:
     return False
 
 
-def _assigns(cls: ClassInfo, names: tuple[str, ...]) -> bool:
+def _assigns(cls: C, names: tuple[str, ...]) -> bool:
     # `forward = some_function` in the class body defines forward too.
-    for statement in cls.definition.body.body:
-        if isinstance(statement, cst.SimpleStatementLine):
-            for small in statement.body:
-                if isinstance(small, (cst.Assign, cst.AnnAssign)):
-                    targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
-                    if any(isinstance(t, cst.Name) and t.value in names for t in targets):
-                        return True
+    for unit in units(cls.node):
+        assigned = assignment(unit)
+        if assigned is not None and any(name_of(target) in names for target in assigned[0]):
+            return True
     return False
 
 

@@ -1,21 +1,20 @@
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 
 import libcst as cst
 
-from nncheck.cst_helpers import dotted_name, first_parameter
-from nncheck.fix import Fix
-from nncheck.model import ClassInfo, FileModel
-from nncheck.rule import Report, Rule, Screen
+from nncheck.fixes.fix import Fix
+from nncheck.model.views import CstClass, FileModel, Screen
+from nncheck.rule import FixAvailability, Report, Rule, Sample
+from nncheck.syntax.nodes import Node, as_call, dotted, first_parameter, is_super_call, method_owner, name_of, walk
 
 # Indexing these, or looping over them, gives their modules.
 _CONTAINERS = (".ModuleList", ".ModuleDict", ".Sequential")
 
 
 class DirectForwardCall(Rule):
-    """Another module's `forward` is called directly (off by default).
+    """Another module's `forward` is called directly.
 
     **What it finds.** Inside an nn.Module subclass, `x.forward(...)` where `x` is certainly another
     module: `self.<attr>` that `__init__` assigns a module, an item of an `nn.ModuleList`,
@@ -42,7 +41,7 @@ class DirectForwardCall(Rule):
 
     code = "NNC007"
     name = "direct-forward-call"
-    fix_safety = "unsafe"
+    fix_availability = FixAvailability.UNSAFE
     default_enabled = False
     message = "{target}.forward() skips the hooks of {target}; call {target}(...) instead"
 
@@ -67,7 +66,8 @@ class Child(Net):
 """,
     )
     invalid = (
-        """
+        Sample(
+            """
 from torch import nn
 
 class Net(nn.Module):
@@ -83,11 +83,28 @@ class Net(nn.Module):
         head = nn.Linear(2, 1)
         return head.forward(self.blocks[0].forward(x))  # NNC007@16 NNC007@29
 """,
+            unsafe_fixed="""
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+        self.blocks = nn.ModuleList([nn.Linear(2, 2)])
+
+    def forward(self, x):
+        x = self.fc(x)  # NNC007@13
+        for block in self.blocks:
+            x = block(x)  # NNC007@17
+        head = nn.Linear(2, 1)
+        return head(self.blocks[0](x))  # NNC007@16 NNC007@29
+""",
+        ),
     )
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        return screen.any_module(lambda node: any(_forward_call(n) for n in ast.walk(node)))
+        return screen.any_module(lambda cls: any(_forward_call(n) for n in walk([cls.node], enter_scopes=True)))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
@@ -96,7 +113,8 @@ class Net(nn.Module):
                 finder = _ForwardCalls(model, first_parameter(method), modules, containers)
                 method.body.visit(finder)
                 for call, target in finder.found:
-                    yield self.report(call, fix=Fix(safe=False, edits=((call, _call_directly),)), target=target)
+                    fix = Fix(safe=False, title=f"Call {target}(...) instead", edits=((call, _call_directly),))
+                    yield self.report(call, fix=fix, target=target)
 
 
 def _call_directly(call: cst.Call) -> cst.Call:
@@ -105,7 +123,7 @@ def _call_directly(call: cst.Call) -> cst.Call:
     return call.with_changes(func=func.value)
 
 
-def _module_attributes(model: FileModel, cls: ClassInfo) -> tuple[set[str], set[str]]:
+def _module_attributes(model: FileModel, cls: CstClass) -> tuple[set[str], set[str]]:
     """Attributes that __init__ assigns a module, and those among them that are containers."""
     modules: set[str] = set()
     containers: set[str] = set()
@@ -132,7 +150,7 @@ class _SelfAssignments(cst.CSTVisitor):
         built = self.model.resolve(node.value.func)
         is_container = isinstance(built, str) and built.startswith("torch.nn.") and built.endswith(_CONTAINERS)
         for target in node.targets:
-            parts = dotted_name(target.target)
+            parts = dotted(target.target)
             if parts and len(parts) == 2 and parts[0] == self.self_name:
                 self.modules.add(parts[1])
                 if is_container:
@@ -164,7 +182,7 @@ class _ForwardCalls(cst.CSTVisitor):
             self.loop_items.add(node.target.value)
 
     def _container(self, expr: cst.BaseExpression) -> bool:
-        parts = dotted_name(expr) or []
+        parts = dotted(expr) or []
         return len(parts) == 2 and parts[0] == self.self_name and parts[1] in self.containers
 
     def leave_Call(self, original_node: cst.Call) -> None:
@@ -172,7 +190,7 @@ class _ForwardCalls(cst.CSTVisitor):
         if not (isinstance(func, cst.Attribute) and func.attr.value == "forward"):
             return
         owner = func.value
-        parts = dotted_name(owner)
+        parts = dotted(owner)
         if parts and len(parts) == 2 and parts[0] == self.self_name and parts[1] in self.modules:
             self.found.append((original_node, ".".join(parts)))
         elif parts and len(parts) == 1 and (parts[0] in self.local_modules or parts[0] in self.loop_items):
@@ -181,11 +199,8 @@ class _ForwardCalls(cst.CSTVisitor):
             self.found.append((original_node, cst.Module([]).code_for_node(owner)))
 
 
-def _forward_call(node: ast.AST) -> bool:
+def _forward_call(node: Node) -> bool:
     """`x.forward(...)`, except `self.forward(...)` and `super().forward(...)`, which are never reported."""
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "forward"):
-        return False
-    owner = node.func.value
-    if isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name) and owner.func.id == "super":
-        return False
-    return not (isinstance(owner, ast.Name) and owner.id == "self")
+    call = as_call(node)
+    owner = method_owner(call, "forward") if call is not None else None
+    return owner is not None and not is_super_call(owner) and name_of(owner) != "self"

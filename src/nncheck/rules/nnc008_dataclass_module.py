@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 
 import libcst as cst
 
-from nncheck.base_init import index_of_base_init
-from nncheck.model import ClassInfo, FileModel
-from nncheck.rule import Report, Rule, Screen
+from nncheck.model.base_init import index_of_base_init
+from nncheck.model.views import C, FileModel, FileView, Screen
+from nncheck.rule import FixAvailability, Report, Rule
+from nncheck.syntax.nodes import Call, Expr, as_call, boolean
 
 _DATACLASS_DECORATORS = frozenset(
     {
@@ -60,7 +60,7 @@ class DataclassModule(Rule):
 
     code = "NNC008"
     name = "dataclass-module"
-    fix_safety = "none"
+    fix_availability = FixAvailability.NONE
     message = "@{decorator} on nn.Module {cls}: {missing}"
 
     valid = (
@@ -98,39 +98,41 @@ class Half(nn.Module):
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        return screen.any_module(
-            lambda node: any(
-                screen.resolve(d.func if isinstance(d, ast.Call) else d) in _DATACLASS_DECORATORS
-                for d in node.decorator_list
-            )
-        )
+        return screen.any_module(lambda node: any(True for _ in _broken_decorators(screen, node)))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
-            for decorator in cls.definition.decorators:
-                expr = decorator.decorator
-                call = expr if isinstance(expr, cst.Call) else None
-                target = model.resolve(call.func if call else expr)
-                if not (isinstance(target, str) and target in _DATACLASS_DECORATORS):
-                    continue
-                missing = []
-                if not _hashable(call):
-                    missing.append("it is unhashable, so parameters() and modules() raise TypeError; pass eq=False")
-                if not _hook_initialises(model, cls):
-                    missing.append("nn.Module.__init__ never runs; call super().__init__() in __post_init__")
-                if missing:
-                    name = cst.Module([]).code_for_node(call.func if call else expr)
-                    yield self.report(decorator, decorator=name, cls=cls.qualname, missing="; ".join(missing))
+            for index, expr, missing in _broken_decorators(model, cls):
+                call = as_call(expr)
+                named = call.func if call is not None else expr
+                name = cst.Module([]).code_for_node(named) if isinstance(named, cst.CSTNode) else ""
+                yield self.report(cls.node.decorators[index], decorator=name, cls=cls.qualname,
+                                  missing="; ".join(missing))
 
 
-def _hashable(call: cst.Call | None) -> bool:
-    for arg in call.args if call else ():
-        keyword = arg.keyword.value if arg.keyword else None
-        value = arg.value.value if isinstance(arg.value, cst.Name) else None
-        if (keyword == "eq" and value == "False") or (keyword in ("unsafe_hash", "hash") and value == "True"):
+def _broken_decorators(view: FileView[C], cls: C) -> Iterator[tuple[int, Expr, list[str]]]:
+    """(position, decorator, what is wrong) for each dataclass decorator of the class (the screen asks
+    this too)."""
+    for index, expr in enumerate(cls.decorators):
+        call = as_call(expr)
+        target = view.resolve(call.func if call is not None else expr)
+        if not (isinstance(target, str) and target in _DATACLASS_DECORATORS):
+            continue
+        missing = []
+        if not _hashable(call):
+            missing.append("it is unhashable, so parameters() and modules() raise TypeError; pass eq=False")
+        if not _hook_initialises(view, cls):
+            missing.append("nn.Module.__init__ never runs; call super().__init__() in __post_init__")
+        if missing:
+            yield index, expr, missing
+
+
+def _hashable(call: Call | None) -> bool:
+    for keyword, value in call.keywords if call else ():
+        if (keyword == "eq" and boolean(value) is False) or (keyword in ("unsafe_hash", "hash") and boolean(value)):
             return True
     return False
 
 
-def _hook_initialises(model: FileModel, cls: ClassInfo) -> bool:
-    return any(index_of_base_init(model, cls, hook) is not None for name in _INIT_HOOKS for hook in cls.methods(name))
+def _hook_initialises(view: FileView[C], cls: C) -> bool:
+    return any(index_of_base_init(view, cls, hook) is not None for name in _INIT_HOOKS for hook in cls.methods(name))

@@ -1,0 +1,197 @@
+"""The one library call behind every front end: check a source string, get findings."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from nncheck.engine.noqa import is_silenced, split_lines
+from nncheck.engine.parsing import TOO_DEEP, check_size, parse, python_parse
+from nncheck.engine.recursion import deep_recursion
+from nncheck.engine.screen import cannot_report
+from nncheck.files.source import SourceError, Unsupported, decode, read_bytes
+from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, UNSUPPORTED, Finding
+from nncheck.fixes.fix import Fix
+from nncheck.model.build import build
+from nncheck.model.table import Table
+from nncheck.model.project import Project
+from nncheck.model.views import FileModel, Screen
+from nncheck.rule import Report
+from nncheck.engine.rule_set import all_rules
+from nncheck.settings import Settings
+
+DEFAULT_SETTINGS = Settings()
+
+
+def check_file(path: str, settings: Settings = DEFAULT_SETTINGS) -> list[Finding]:
+    try:
+        data = read_bytes(path)
+    except SourceError as error:
+        return [_unparsable(path, f"nncheck could not read this file: {error}")]
+    return check_source(data, path, settings)
+
+
+def dependencies(path: str, settings: Settings = DEFAULT_SETTINGS) -> list[str]:
+    """The other files (present or not) whose content the findings of `path` depend on, as far as
+    this process has resolved them: after check_file(path), everything that check looked at."""
+    return _project(settings).dependencies(path) if settings.cross_file else []
+
+
+def check_source(
+    source: str | bytes,
+    path: str = "<string>",
+    settings: Settings = DEFAULT_SETTINGS,
+    *,
+    honour_noqa: bool = True,
+    tree: ast.Module | None = None,
+) -> list[Finding]:
+    """Findings for one file's source, sorted by position. Bytes are decoded as Python would.
+    `tree`, Python's ast of the same source if the caller has it (flake8 does), saves parsing it."""
+    try:
+        text = decode(source) if isinstance(source, bytes) else source
+    except SourceError as error:
+        return [_unparsable(path, f"nncheck could not parse this file: {error}")]
+    return analyse(text, path, settings, honour_noqa=honour_noqa, tree=tree).findings
+
+
+@dataclass
+class Item:
+    finding: Finding
+    key: Hashable  # what the finding says, whatever its line: how a fix is seen to have worked
+    fix: Fix | None
+
+
+@dataclass
+class Analysis:
+    module: cst.Module | None  # None when the file could not be parsed
+    items: list[Item]
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [item.finding for item in self.items]
+
+
+def analyse(
+    text: str,
+    path: str,
+    settings: Settings = DEFAULT_SETTINGS,
+    *,
+    honour_noqa: bool = True,
+    tree: ast.Module | None = None,
+) -> Analysis:
+    try:
+        # Before the recursion limit is raised: Python's parser scales its own limit from it.
+        tree = python_parse(text) if tree is None else tree
+    except SourceError as error:
+        return Analysis(None, [_item(_unparsable(path, f"nncheck could not parse this file: {error}"))])
+    with deep_recursion():
+        try:
+            # The file's table is built once, from ast: the screen and the rules share its answers.
+            resolver = _project(settings).resolver_for(path) if settings.cross_file else None
+            try:
+                table, class_nodes = build(tree, settings.module_bases, resolver)
+                screened_out = settings.prescreen and cannot_report(Screen(table, tree, class_nodes), settings)
+            except RecursionError:
+                raise
+            except Exception as error:  # a bug in nncheck must not stop the other files
+                return Analysis(None, [_item(_internal_error(path, "model", error))])
+            if screened_out:
+                return Analysis(None, [])
+            check_size(text, tree)
+            module = parse(text)
+            reports, errors = _run_rules(table, module, path, settings)
+            items = [Item(e, (e.code, e.message), None) for e in errors] + _place(module, path, reports)
+        except Unsupported as error:
+            return Analysis(None, [_item(_unsupported(path, str(error)))])
+        except RecursionError:  # should not happen below Python's own limits (see deep_recursion)
+            return Analysis(None, [_item(_unsupported(path, TOO_DEEP))])
+    if honour_noqa:
+        lines = split_lines(text)
+        items = [
+            i for i in items
+            if not (i.finding.line <= len(lines) and is_silenced(lines[i.finding.line - 1], i.finding.code))
+        ]
+    return Analysis(module, sorted(items, key=lambda item: item.finding))
+
+
+def _item(finding: Finding) -> Item:
+    return Item(finding, (finding.code, finding.message), None)
+
+
+def _project(settings: Settings) -> Project:
+    # One per process and settings: other files' tables are read once, whatever is checked after.
+    key = (settings.module_bases, settings.src_roots)
+    if key not in _projects:
+        _projects[key] = Project(settings.module_bases, settings.src_roots)
+    return _projects[key]
+
+
+_projects: dict[tuple[frozenset[str], tuple[str, ...]], Project] = {}
+
+
+def forget_other_files() -> None:
+    """Drop what this process has read of other files: after an interrupted check it may be half-built."""
+    _projects.clear()
+
+
+def _run_rules(table: Table, module: cst.Module, path: str, settings: Settings) -> tuple[list[Report], list[Finding]]:
+    try:
+        model = FileModel(table, module)
+    except RecursionError:
+        raise
+    except Exception as error:  # a bug in nncheck must not stop the other files
+        return [], [_internal_error(path, "model", error)]
+    reports: list[Report] = []
+    errors: list[Finding] = []
+    for rule in all_rules():
+        if not settings.is_selected(rule.code, rule.default_enabled):
+            continue
+        try:
+            reports.extend(rule().check(model))
+        except RecursionError:
+            raise
+        except Exception as error:  # one broken rule must not hide the others
+            errors.append(_internal_error(path, rule.code, error))
+    return reports, errors
+
+
+def _place(module: cst.Module, path: str, reports: list[Report]) -> list[Item]:
+    if not reports:
+        return []
+    # Positions are computed only for files with something to report; no copy of the tree is made.
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    items = []
+    for report in reports:
+        start = positions[report.node].start
+        values = {k: positions[v].start.line if isinstance(v, cst.CSTNode) else v for k, v in report.values.items()}
+        message = report.template.format(**values)
+        safety = report.fix.safety if report.fix else None
+        title = report.fix.title if report.fix else None
+        shown = positions[_highlighted(report.node)]
+        span = (shown.start.line, shown.start.column, shown.end.line, shown.end.column)
+        finding = Finding(path, start.line, start.column, report.code, message, safety, span, title)
+        key = (report.code, report.template, tuple(sorted((k, str(v)) for k, v in report.values.items()
+                                                          if not isinstance(v, cst.CSTNode))))
+        items.append(Item(finding, key, report.fix))
+    return items
+
+
+def _highlighted(node: cst.CSTNode) -> cst.CSTNode:
+    # A def or class is reported at its keyword but underlined at its name, as editors do.
+    return node.name if isinstance(node, (cst.FunctionDef, cst.ClassDef)) else node
+
+
+def _internal_error(path: str, where: str, error: Exception) -> Finding:
+    return Finding(path, 1, 0, INTERNAL_ERROR, f"internal error in nncheck ({where}): {type(error).__name__}: {error}")
+
+
+def _unparsable(path: str, message: str) -> Finding:
+    return Finding(path, 1, 0, UNPARSABLE, message)
+
+
+def _unsupported(path: str, reason: str) -> Finding:
+    return Finding(path, 1, 0, UNSUPPORTED, f"nncheck cannot check this file, though Python can compile it: {reason}")

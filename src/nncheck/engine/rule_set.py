@@ -1,0 +1,36 @@
+"""The rules: every module of the nncheck.rules package holds one Rule subclass, found by listing the
+package, so dropping in a file adds a rule and no registry is kept by hand."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import pkgutil
+from typing import TYPE_CHECKING
+
+import nncheck.rules
+
+if TYPE_CHECKING:
+    from nncheck.rule import Rule
+
+
+@functools.cache
+def all_rules() -> tuple[type[Rule], ...]:
+    from nncheck.rule import Rule
+
+    found: list[type[Rule]] = []
+    for info in pkgutil.iter_modules(nncheck.rules.__path__):
+        module = importlib.import_module(f"nncheck.rules.{info.name}")
+        found.extend(
+            obj
+            for obj in vars(module).values()
+            if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule and obj.__module__ == module.__name__
+        )
+    return tuple(sorted(found, key=lambda rule: rule.code))
+
+
+@functools.cache
+def rule_codes() -> tuple[str, ...]:
+    """The codes, from the rule files' names (nnc001_call_overridden.py holds NNC001) without importing
+    them: a fully cached run never needs libcst. A test checks the names match the classes."""
+    return tuple(sorted(info.name[:6].upper() for info in pkgutil.iter_modules(nncheck.rules.__path__)))

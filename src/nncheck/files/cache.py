@@ -1,0 +1,145 @@
+"""The command's result cache: findings per file, reused while nothing they depend on has changed.
+
+An entry is keyed by nncheck's version, the effective settings, the file's path and its content; it
+also records the content hash of every other file its cross-file resolution looked at (or that the
+file was missing), and is used only if all of them are still the same. Entries are written
+atomically and start with a checksum of the rest; a truncated, corrupt or foreign one, or anything
+that is not a readable regular file, is ignored. The folder is kept to a bounded size.
+This module must not import libcst: a fully cached run never loads it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from typing import Any
+
+from nncheck import __version__
+from nncheck.findings import Finding, FixSafety
+from nncheck.settings import Settings
+from nncheck.files.source import SourceError, read_bytes
+
+MAX_ENTRIES = 100_000
+_MISSING = "-"
+
+
+def default_folder() -> str:
+    explicit = os.environ.get("NNCHECK_CACHE_DIR")
+    if explicit:
+        return explicit
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "nncheck")
+
+
+class ResultCache:
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self._digests: dict[str, str] = {}
+
+    def key(self, path: str, data: bytes, settings: Settings) -> str:
+        digest = hashlib.sha256(f"{__version__}\0{settings!r}\0{os.path.abspath(path)}\0".encode())
+        digest.update(data)
+        return digest.hexdigest()
+
+    def _file(self, key: str) -> str:
+        return os.path.join(self.folder, key[:2], key + ".json")
+
+    def digest(self, path: str) -> str:
+        """A file's content hash, or a mark that it is missing; once per file and run."""
+        if path not in self._digests:
+            try:
+                self._digests[path] = hashlib.sha256(read_bytes(path)).hexdigest()
+            except SourceError:  # missing, or not a file that can be read (a FIFO is never opened to wait)
+                self._digests[path] = _MISSING
+        return self._digests[path]
+
+    def get(self, key: str, path: str) -> list[Finding] | None:
+        """The findings kept for `key`, shown at `path` as the user names the file in this run (an entry
+        records no path: the same file is named differently from another folder)."""
+        try:
+            entry = _load(self._file(key))
+            if entry["version"] != __version__:
+                return None
+            if any(self.digest(path) != digest for path, digest in entry["dependencies"].items()):
+                return None
+            return [_finding(record, path) for record in entry["findings"]]
+        except (OSError, SourceError, ValueError, KeyError, TypeError, AttributeError):
+            return None  # absent, truncated, corrupt or foreign: computed afresh
+
+    def put(self, key: str, findings: list[Finding], dependencies: list[str]) -> None:
+        entry = {
+            "version": __version__,
+            "dependencies": {path: self.digest(path) for path in dependencies},
+            "findings": [_record(f) for f in findings],
+        }
+        body = json.dumps(entry).encode()
+        target = self._file(key)
+        temporary = None
+        try:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".tmp")
+            with os.fdopen(handle, "wb") as out:
+                out.write(_checksum(body) + b"\n" + body)
+            os.replace(temporary, target)  # readers see the old entry or the new one, never half
+        except OSError:
+            # An unwritable cache only costs speed; a temporary that could not take the entry's place
+            # (a full disk, a folder where the entry should be) must not pile up.
+            if temporary is not None:
+                _discard(temporary)
+
+    def prune(self, limit: int = MAX_ENTRIES) -> None:
+        """Keep the newest `limit` entries."""
+        try:
+            entries = [e for shard in os.scandir(self.folder) if shard.is_dir() for e in os.scandir(shard.path)]
+        except OSError:
+            return
+        if len(entries) <= limit:
+            return
+        entries.sort(key=_modified)
+        for entry in entries[: len(entries) - limit]:
+            _discard(entry.path)
+
+
+def _load(path: str) -> Any:
+    """An entry's content, once its checksum shows it whole; ValueError if it is not (or SourceError
+    if it is not a readable regular file: a FIFO in its place is never waited on)."""
+    checksum, _, body = read_bytes(path).partition(b"\n")
+    if checksum != _checksum(body):
+        raise ValueError("truncated or damaged")
+    return json.loads(body)
+
+
+def _checksum(body: bytes) -> bytes:
+    return hashlib.sha256(body).hexdigest().encode()
+
+
+def _modified(entry: os.DirEntry[str]) -> float:
+    try:
+        return entry.stat(follow_symlinks=False).st_mtime
+    except OSError:
+        return 0.0  # removed meanwhile by another run's pruning: nothing to keep
+
+
+def _discard(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass  # gone already, or not ours to remove: the cache works without it
+
+
+def _record(finding: Finding) -> dict[str, Any]:
+    return {
+        "line": finding.line, "col": finding.col, "code": finding.code, "message": finding.message,
+        "fix": finding.fix.value if finding.fix else None, "span": list(finding.span) if finding.span else None,
+        "fix_title": finding.fix_title,
+    }
+
+
+def _finding(record: dict[str, Any], path: str) -> Finding:
+    span, fix = record["span"], record["fix"]
+    return Finding(
+        path, record["line"], record["col"], record["code"], record["message"], FixSafety(fix) if fix else None,
+        (span[0], span[1], span[2], span[3]) if span else None, record["fix_title"],
+    )

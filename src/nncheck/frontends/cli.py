@@ -1,0 +1,243 @@
+"""The `nncheck` command: find files, check each with the library call, print findings, exit.
+
+`nncheck rule CODE` prints a rule's documentation and `nncheck lsp` starts the language server;
+everything else checks (or fixes) files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+
+from nncheck import __version__
+from nncheck.files.cache import ResultCache, default_folder
+from nncheck.files.config import ConfigError, Overrides, config_for, excludes_for, settings_for
+from nncheck.files.discovery import DEFAULT_EXCLUDES, find_python_files
+from nncheck.files.source import SourceError, read_bytes
+from nncheck.findings import FILE_CODES, INTERNAL_ERROR, UNPARSABLE, Finding
+from nncheck.fixes.outcome import FileFix, FixResult, Status, checked
+from nncheck.frontends.formats import to_github, to_json, to_sarif
+from nncheck.frontends.job import DEFAULT_FILE_TIMEOUT, Job, Mode
+from nncheck.frontends.options import add_configuration_options, names, overrides_from
+from nncheck.frontends.progress import Progress
+from nncheck.frontends.runner import Result, TimeUp, run_files, time_limit, timed_out
+from nncheck.frontends.text import format_finding, summary, unified_diff
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+STDIN = "-"
+FORMATS = ("text", "concise", "json", "sarif", "github")
+_MIN_FILES_FOR_WORKERS = 16
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds (0 for no limit), got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nncheck",
+        description="Find torch.nn.Module subclasses that PyTorch accepts but that are wired wrong. "
+        "Also: `nncheck rule [CODE]` (the rules' documentation), `nncheck lsp` (the language server).",
+        epilog="Exit status: 0 no findings, 1 findings, 2 usage error or a file that could not be read or parsed.",
+    )
+    add = parser.add_argument
+    add("paths", nargs="*", default=["."], metavar="PATH", help="files or folders to check ('-' for stdin; default: .)")
+    add_configuration_options(parser)
+    add("--exclude", type=names, default=(), metavar="PATTERNS",
+        help="comma-separated glob patterns of files or folders to skip, added to the defaults "
+        "(.git, virtualenvs, __pycache__, build, dist, node_modules, ...)")
+    add("--output-format", choices=FORMATS, default="text", help="how to print findings (default: text)")
+    add("--fix", action="store_true", help="apply safe fixes to the files and report what is left")
+    add("--diff", action="store_true",
+        help="print the fixes as a unified diff and change nothing (wins over --fix)")
+    add("--unsafe-fixes", action="store_true", help="with --fix or --diff, also apply fixes that may change behaviour")
+    add("--cache-dir", default=None, metavar="FOLDER",
+        help="where to keep results between runs (default: $NNCHECK_CACHE_DIR, else ~/.cache/nncheck)")
+    add("--no-cache", action="store_true", help="neither read nor write the result cache")
+    add("--jobs", "-j", type=_positive, default=os.cpu_count() or 1, metavar="N",
+        help="processes to check files in (default: all cores)")
+    add("--file-timeout", type=_seconds, default=DEFAULT_FILE_TIMEOUT, metavar="SECONDS",
+        help=f"give up on a file after this long, reporting NNC900 (default: {DEFAULT_FILE_TIMEOUT:g}; 0: no limit)")
+    add("--stdin-filename", default=None, metavar="NAME", help="the name to show for source read from stdin")
+    add("--version", action="version", version=f"nncheck {__version__}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["rule"]:
+        from nncheck.frontends.docs import rule_command
+
+        return rule_command(arguments[1:])
+    if arguments[:1] == ["lsp"]:
+        from nncheck.frontends.lsp import main as lsp_main
+
+        return lsp_main(arguments[1:])
+    parser = build_parser()
+    args = parser.parse_args(arguments)
+    if args.unsafe_fixes and not (args.fix or args.diff):
+        parser.error("--unsafe-fixes needs --fix or --diff")
+    overrides = overrides_from(args)
+    # --diff wins over --fix, as in ruff: asking to see the changes never writes them.
+    mode = Mode.DIFF if args.diff else Mode.FIX if args.fix else Mode.CHECK
+    cache = None if args.no_cache or mode is not Mode.CHECK else ResultCache(args.cache_dir or default_folder())
+    job = Job(overrides, mode, args.unsafe_fixes, args.file_timeout)
+    missing = [path for path in args.paths if path != STDIN and not os.path.lexists(path)]
+    if missing:
+        # A usage error: nothing is checked, so nothing is summed up.
+        for path in missing:
+            print(f"nncheck: error: no such file or folder: {path}", file=sys.stderr)
+        return EXIT_ERROR
+    files: list[str] = []
+    outcomes: list[FileFix] = []
+    try:
+        for path in args.paths:
+            if path == STDIN:
+                outcomes.append(_stdin(args.stdin_filename or STDIN, job))
+            else:
+                files.extend(_discover(path, args.exclude, overrides))
+        _validate_configuration(files, overrides)
+    except ConfigError as error:
+        print(f"nncheck: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    outcomes.extend(_run(files, job, args.jobs, cache))
+    outcomes.sort(key=lambda outcome: outcome.path)
+    failed_writes = _report(outcomes, job, args.output_format, read_stdin=STDIN in args.paths)
+    remaining = [f for o in outcomes for f in o.result.remaining]
+    if failed_writes or any(f.code in FILE_CODES for f in remaining):
+        return EXIT_ERROR
+    if mode is Mode.DIFF:
+        return EXIT_FINDINGS if any(o.result.changed for o in outcomes) else EXIT_CLEAN
+    return EXIT_FINDINGS if remaining else EXIT_CLEAN
+
+
+def _discover(path: str, cli_excludes: tuple[str, ...], overrides: Overrides) -> Iterator[str]:
+    exclude, extend_exclude, base = excludes_for(os.path.join(path, "x") if os.path.isdir(path) else path, overrides)
+    defaults = DEFAULT_EXCLUDES if exclude is None else exclude
+    return find_python_files([path], extend_exclude + cli_excludes, defaults=defaults, base=base)
+
+
+def _validate_configuration(files: Iterable[str], overrides: Overrides) -> None:
+    # Every configuration file that will be used is read once here, so a bad one stops the run with
+    # one line before any checking, rather than in a worker.
+    for folder in sorted({os.path.dirname(os.path.abspath(f)) for f in files}):
+        config_for(os.path.join(folder, "x.py"), overrides)
+
+
+def _report(outcomes: list[FileFix], job: Job, output_format: str, read_stdin: bool) -> bool:
+    """Print what was found, fixed or would be fixed; return whether anything could not be written."""
+    failed = False
+    out = sys.stdout
+    findings_out = sys.stderr if job.mode is Mode.FIX and read_stdin else out  # stdout carries the fixed source
+    for outcome in outcomes:
+        if outcome.write_error:
+            print(f"nncheck: error: could not write fixes to {outcome.path}: {outcome.write_error}", file=sys.stderr)
+            failed = True
+        for finding in outcome.result.refused:
+            print(f"nncheck: {format_finding(finding)} (fix not applied: the rewritten file did not check out)",
+                  file=sys.stderr)
+    remaining = [f for o in outcomes for f in o.result.remaining]
+    if job.mode is Mode.DIFF:
+        for outcome in outcomes:
+            if outcome.result.changed:
+                out.write(unified_diff(outcome.path, outcome.result.original, outcome.result.text))
+    elif output_format == "json":
+        findings_out.write(to_json(remaining))
+    elif output_format == "sarif":
+        findings_out.write(to_sarif(remaining))
+    elif output_format == "github":
+        findings_out.write(to_github(remaining))
+    else:
+        markers = output_format == "text"
+        for finding in remaining:
+            findings_out.write(format_finding(finding, markers=markers) + "\n")
+    out.flush()
+    if output_format in ("text", "github") or job.mode is not Mode.CHECK:
+        print(summary(outcomes, job.mode), file=sys.stderr)
+    return failed
+
+
+def _stdin(name: str, job: Job) -> FileFix:
+    try:
+        if sys.stdin is None:  # started with standard input closed
+            raise OSError("it is closed")
+        data = sys.stdin.buffer.read()
+    except (OSError, ValueError) as error:
+        failed = Finding(name, 1, 0, UNPARSABLE, f"nncheck could not read stdin: {error}")
+        return FileFix(name, FixResult("", "", None, remaining=[failed]))
+    from nncheck.engine.checker import check_source
+    from nncheck.fixes.fixer import fix_source
+
+    settings = settings_for(name if name != STDIN else "stdin.py", job.overrides)
+    try:
+        with time_limit(job.file_timeout):
+            if job.mode is Mode.CHECK:
+                return checked(name, check_source(data, name, settings))
+            result = fix_source(data, name, settings, unsafe=job.unsafe)
+        status = Status.DONE
+    except TimeUp:
+        result, status = timed_out(name, job.file_timeout).result, Status.TIMED_OUT
+    except Exception as error:  # as for files: a bug in nncheck is reported, not raised
+        message = f"internal error in nncheck: {type(error).__name__}: {error}"
+        result = FixResult("", "", None, remaining=[Finding(name, 1, 0, INTERNAL_ERROR, message)])
+        status = Status.CRASHED
+    if job.mode is Mode.FIX:
+        # The fixed source goes to stdout, as editors and pipes expect; findings go to stderr.
+        sys.stdout.buffer.write(result.encoded() if result.changed else data)
+        sys.stdout.flush()
+    return FileFix(name, result, status=status)
+
+
+def _run(files: list[str], job: Job, jobs: int, cache: ResultCache | None) -> list[FileFix]:
+    done: dict[str, FileFix] = {}
+    keys: dict[str, str] = {}
+    if cache is not None:
+        for path in files:
+            key = _cache_key(cache, path, job)
+            found = cache.get(key, path) if key else None
+            if found is not None:
+                done[path] = checked(path, found)
+            elif key:
+                keys[path] = key
+    todo = [path for path in files if path not in done]
+    progress = Progress(len(todo))
+
+    def record(path: str, result: Result) -> None:
+        outcome, depends_on = result
+        done[path] = outcome
+        if cache is not None and path in keys and outcome.is_final:
+            cache.put(keys[path], outcome.result.remaining, depends_on)
+        progress.advance()
+
+    # Below _MIN_FILES_FOR_WORKERS files, starting worker processes costs more than it saves.
+    run_files(todo, job, 1 if len(todo) < _MIN_FILES_FOR_WORKERS else jobs, record)
+    progress.done()
+    if cache is not None and todo:
+        cache.prune()
+    return [done[path] for path in files]
+
+
+def _cache_key(cache: ResultCache, path: str, job: Job) -> str | None:
+    try:
+        data = read_bytes(path)
+    except SourceError:
+        return None  # the check itself reports what is wrong with the file
+    return cache.key(path, data, settings_for(path, job.overrides))

@@ -1,0 +1,67 @@
+"""The flake8 front end: flake8 hands over the file's lines; the library call does the rest."""
+
+from __future__ import annotations
+
+import ast
+import argparse
+from collections.abc import Iterator
+from typing import Any
+
+from nncheck import __version__
+from nncheck.engine.checker import check_source
+from nncheck.findings import INTERNAL_ERROR
+from nncheck.engine.rule_set import all_rules
+from nncheck.settings import Settings
+
+
+class Plugin:
+    name = "nncheck"
+    version = __version__
+    settings = Settings(select=tuple(rule.code for rule in all_rules() if rule.default_enabled))
+
+    def __init__(self, tree: ast.AST, lines: list[str], filename: str) -> None:
+        # flake8's own ast tree feeds the pre-screen; only files that may have findings reach libcst.
+        self._tree = tree
+        self._lines = lines
+        self._filename = filename
+
+    @classmethod
+    def add_options(cls, parser: Any) -> None:
+        parser.add_option(
+            "--nncheck-module-bases",
+            default="",
+            parse_from_config=True,
+            comma_separated_list=True,
+            help="Qualified names of extra base classes that are nn.Modules (e.g. mypkg.layers.Base).",
+        )
+        parser.add_option(
+            "--nncheck-src",
+            default="",
+            parse_from_config=True,
+            comma_separated_list=True,
+            help="Folders to look up absolute imports in, besides the one holding the top package.",
+        )
+        parser.extend_default_ignore([rule.code for rule in all_rules() if not rule.default_enabled])
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        # flake8 does the selecting and the noqa handling itself; nncheck only skips the work of rules
+        # that are off by default (flake8 shows them only when selected by their full code, too).
+        named = {*(getattr(options, "select", None) or ()), *(getattr(options, "extend_select", None) or ())}
+        cls.settings = Settings(
+            select=tuple(r.code for r in all_rules() if r.default_enabled or r.code in named),
+            module_bases=frozenset(options.nncheck_module_bases or ()),
+            src_roots=tuple(options.nncheck_src or ()),
+        )
+
+    def run(self) -> Iterator[tuple[int, int, str, type[Plugin]]]:
+        source = "".join(self._lines)
+        tree = self._tree if isinstance(self._tree, ast.Module) else None
+        try:
+            findings = check_source(source, self._filename, self.settings, honour_noqa=False, tree=tree)
+        except Exception as error:  # flake8 shows nothing at all for any file when a plugin raises
+            message = f"{INTERNAL_ERROR} internal error in nncheck: {type(error).__name__}: {error}"
+            yield 1, 0, message, type(self)
+            return
+        for finding in findings:
+            yield finding.line, finding.col, f"{finding.code} {finding.message}", type(self)

@@ -1,0 +1,385 @@
+"""`nncheck lsp`: a Language Server that shows nncheck's findings as diagnostics and offers its fixes.
+
+pygls and lsprotocol come with the optional `lsp` extra, so they are imported only when the server is
+built: `import nncheck.lsp` works without them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from nncheck import __version__
+from nncheck.engine.checker import check_source
+from nncheck.engine.noqa import noqa_edit, split_lines
+from nncheck.files.config import ConfigError, Overrides, settings_for
+from nncheck.findings import FILE_CODES, Finding, FixSafety, rule_url
+from nncheck.fixes.fixer import fix_source
+from nncheck.fixes.outcome import FixResult
+from nncheck.frontends.options import add_configuration_options, overrides_from
+from nncheck.settings import Settings
+
+if TYPE_CHECKING:
+    from lsprotocol import types
+
+MISSING_EXTRA = "nncheck lsp needs the lsp extra: from a checkout of nncheck, pip install '.[lsp]'"
+# Editors send a change per keystroke; checking waits until typing pauses this long.
+DEBOUNCE_SECONDS = 0.3
+FIX_ALL_KIND = "source.fixAll.nncheck"
+FIX_ALL_TITLE = "Fix all nncheck findings in this file"
+
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")  # as engine.noqa.split_lines, keeping the breaks
+
+
+def fix_title(finding: Finding) -> str:
+    """A quick fix's title, such as `NNC001: Rename __call__ to forward`, from the rule's fix."""
+    title = f"{finding.code}: {finding.fix_title}" if finding.fix_title else f"Fix {finding.code}"
+    # The user should know before choosing it that an unsafe fix may change what the code does.
+    return f"{title} (unsafe fix)" if finding.fix is FixSafety.UNSAFE else title
+
+
+def width(text: str, encoding: str) -> int:
+    """Length of `text` in the client's position units (UTF-16 code units unless negotiated otherwise)."""
+    if encoding == "utf-32":
+        return len(text)
+    if encoding == "utf-8":
+        return len(text.encode("utf-8", "surrogatepass"))
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def span_of(finding: Finding, lines: Sequence[str]) -> tuple[int, int, int, int]:
+    """What to underline as 0-based (line, col, end_line, end_col), columns in code points."""
+    if finding.span is None:
+        # Whole-file findings (NNC900, NNC901) are shown on their line, which is line 1.
+        line = min(max(finding.line - 1, 0), len(lines) - 1)
+        return line, 0, line, len(lines[line])
+    line, col, end_line, end_col = finding.span
+    return line - 1, col, end_line - 1, end_col
+
+
+def is_wanted(kind: str, only: Sequence[str] | None) -> bool:
+    # A client asking for "source.fixAll" wants "source.fixAll.nncheck" too: kinds are hierarchical.
+    # (`k + "."`, not an f-string: for lsprotocol's str enums that would spell "CodeActionKind.Source".)
+    return only is None or any(kind == k or kind.startswith(k + ".") for k in only)
+
+
+def _position(lines: Sequence[str], line: int, col: int, encoding: str) -> types.Position:
+    from lsprotocol import types
+
+    line = min(max(line, 0), len(lines) - 1)
+    return types.Position(line=line, character=width(lines[line][:max(col, 0)], encoding))
+
+
+def _range(lines: Sequence[str], span: tuple[int, int, int, int], encoding: str) -> types.Range:
+    from lsprotocol import types
+
+    line, col, end_line, end_col = span
+    return types.Range(start=_position(lines, line, col, encoding), end=_position(lines, end_line, end_col, encoding))
+
+
+def _overlaps(a: types.Range, b: types.Range) -> bool:
+    # Inclusive at both ends: a cursor just after the underlined name still offers its fixes.
+    def key(p: types.Position) -> tuple[int, int]:
+        return p.line, p.character
+
+    return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
+
+
+@dataclass
+class Checked:
+    """One version of one document as checked, with the fixes computed for it so far (editors ask for
+    code actions at every cursor move; each is worked out once per text)."""
+
+    path: str
+    text: str
+    settings: Settings
+    findings: list[Finding]
+    diagnostics: list[types.Diagnostic]
+    fixes: dict[tuple[Finding | None, bool], FixResult] = field(default_factory=dict)
+    silenced: dict[Finding, str | None] = field(default_factory=dict)
+
+    @property
+    def lines(self) -> list[str]:
+        return split_lines(self.text)
+
+    def fixed(self, only: Finding | None, unsafe: bool) -> FixResult:
+        if (only, unsafe) not in self.fixes:
+            self.fixes[only, unsafe] = fix_source(self.text, self.path, self.settings, unsafe=unsafe, only=only)
+        return self.fixes[only, unsafe]
+
+    def with_noqa(self, finding: Finding) -> str | None:
+        """The text with `finding` silenced by a noqa comment, or None if the comment would not do it (a
+        line that continues with a backslash, or one that opens a multi-line string)."""
+        if finding not in self.silenced:
+            # Lines at even places, their line breaks at odd ones: the text is rebuilt exactly.
+            parts = _LINE_BREAK.split(self.text)
+            index = 2 * (finding.line - 1)
+            if not 0 <= index < len(parts):
+                self.silenced[finding] = None
+                return None
+            start, end, new = noqa_edit(parts[index], finding.code)
+            parts[index] = parts[index][:start] + new + parts[index][end:]
+            text = "".join(parts)
+            after = check_source(text, self.path, self.settings)
+            worked = not any(f.code in FILE_CODES or (f.code, f.line) == (finding.code, finding.line) for f in after)
+            self.silenced[finding] = text if worked else None
+        return self.silenced[finding]
+
+
+class Session:
+    """The server and what it remembers between messages: open documents, pending checks, last checks."""
+
+    def __init__(self, overrides: Overrides = Overrides()) -> None:
+        from lsprotocol import types
+        from pygls.lsp.server import LanguageServer
+
+        self.overrides = overrides
+        # Full sync: pygls splits lines for incremental edits on form feeds too, which Python and LSP do not.
+        self.server = LanguageServer("nncheck", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
+        self.open: set[str] = set()
+        self.pending: dict[str, asyncio.TimerHandle] = {}
+        self.checked: dict[str, Checked] = {}
+        self.shut_down = False
+        self._shown_errors: set[str] = set()
+        self._register()
+
+    def _register(self) -> None:
+        from lsprotocol import types
+
+        server = self.server
+
+        @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+        def did_open(params: types.DidOpenTextDocumentParams) -> None:
+            with self.guard("checking an opened document"):
+                # A client that sends every buffer it opens must not get NNC900 for its Markdown.
+                if params.text_document.language_id.lower() in ("python", ""):
+                    self.open.add(params.text_document.uri)
+                    self.publish(params.text_document.uri)
+
+        @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+        def did_change(params: types.DidChangeTextDocumentParams) -> None:
+            with self.guard("scheduling a check"):
+                self.schedule(params.text_document.uri)
+
+        @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+        def did_save(params: types.DidSaveTextDocumentParams) -> None:
+            # The configuration may have changed with the file; saving also skips the debounce.
+            with self.guard("checking a saved document"):
+                self.publish(params.text_document.uri)
+
+        @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+        def did_close(params: types.DidCloseTextDocumentParams) -> None:
+            with self.guard("clearing a closed document"):
+                uri = params.text_document.uri
+                self.cancel(uri)
+                self.open.discard(uri)
+                # Only a document that was given diagnostics has any to clear.
+                if self.checked.pop(uri, None) is not None:
+                    server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+        options = types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND])
+
+        @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)
+        def code_action(params: types.CodeActionParams) -> list[types.CodeAction] | None:
+            actions = None
+            with self.guard("computing code actions"):
+                actions = self.code_actions(params)
+            return actions
+
+        @server.feature(types.SHUTDOWN)
+        def shutdown(params: None) -> None:
+            self.shut_down = True
+            for uri in list(self.pending):
+                self.cancel(uri)
+
+    @contextmanager
+    def guard(self, doing: str) -> Iterator[None]:
+        """Log what went wrong, and carry on: one bad document or bug must not take the editor's
+        diagnostics down for every file."""
+        try:
+            yield
+        except Exception as error:
+            self.report(doing, error)
+
+    def report(self, doing: str, error: Exception) -> None:
+        from lsprotocol import types
+
+        try:
+            self.server.window_log_message(types.LogMessageParams(
+                type=types.MessageType.Error, message=f"nncheck: {doing} failed:\n{traceback.format_exc()}"))
+            summary = f"nncheck: {doing} failed: {type(error).__name__}: {error}"
+            # A pop-up once per distinct error, not once per keystroke.
+            if summary not in self._shown_errors:
+                self._shown_errors.add(summary)
+                self.server.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=summary))
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+
+    @property
+    def encoding(self) -> str:
+        return self.server.workspace.position_encoding or "utf-16"
+
+    def check(self, uri: str) -> Checked | None:
+        """The findings for an open file:// document's current text (checked again only if it changed)."""
+        from lsprotocol import types
+
+        if uri not in self.open or urlparse(uri).scheme != "file":
+            return None
+        document = self.server.workspace.get_text_document(uri)
+        settings = settings_for(document.path, self.overrides)
+        previous = self.checked.get(uri)
+        if previous and previous.text == document.source and previous.settings == settings:
+            return previous
+        findings = check_source(document.source, document.path, settings)
+        lines = split_lines(document.source)
+        diagnostics = [
+            types.Diagnostic(
+                range=_range(lines, span_of(f, lines), self.encoding),
+                severity=types.DiagnosticSeverity.Warning,
+                source="nncheck",
+                code=f.code,
+                code_description=types.CodeDescription(href=rule_url(f.code)),
+                message=f.message,
+            )
+            for f in findings
+        ]
+        self.checked[uri] = Checked(document.path, document.source, settings, findings, diagnostics)
+        return self.checked[uri]
+
+    def publish(self, uri: str) -> None:
+        from lsprotocol import types
+
+        self.cancel(uri)
+        checked = self.check(uri)
+        if checked is None:
+            return
+        version = self.server.workspace.get_text_document(uri).version
+        self.server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=checked.diagnostics, version=version))
+
+    def schedule(self, uri: str) -> None:
+        self.cancel(uri)
+        self.pending[uri] = asyncio.get_running_loop().call_later(DEBOUNCE_SECONDS, self._publish_later, uri)
+
+    def _publish_later(self, uri: str) -> None:
+        self.pending.pop(uri, None)
+        with self.guard("checking a changed document"):
+            self.publish(uri)
+
+    def cancel(self, uri: str) -> None:
+        handle = self.pending.pop(uri, None)
+        if handle is not None:
+            handle.cancel()
+
+    def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
+        from lsprotocol import types
+
+        uri = params.text_document.uri
+        checked = self.check(uri)
+        if checked is None:
+            return []
+        only = params.context.only
+        lines = checked.lines
+        whole = _range(lines, (0, 0, len(lines) - 1, len(lines[-1])), self.encoding)
+        here = [(f, d) for f, d in zip(checked.findings, checked.diagnostics) if _overlaps(d.range, params.range)]
+
+        def replace_all(text: str) -> types.WorkspaceEdit:
+            # One edit for the whole document: fixes may touch several places (a rename and its callers).
+            return types.WorkspaceEdit(changes={uri: [types.TextEdit(range=whole, new_text=text)]})
+
+        actions: list[types.CodeAction] = []
+        if is_wanted(types.CodeActionKind.QuickFix, only):
+            for finding, diagnostic in here:
+                if finding.fix is None:
+                    continue
+                # The user picked this very fix, so an unsafe one is applied too.
+                result = checked.fixed(finding, finding.fix is FixSafety.UNSAFE)
+                if result.changed:
+                    actions.append(types.CodeAction(
+                        title=fix_title(finding), kind=types.CodeActionKind.QuickFix, diagnostics=[diagnostic],
+                        edit=replace_all(result.text), is_preferred=finding.fix is FixSafety.SAFE))
+
+        # Offered in the light bulb beside a fixable finding, and to "fix all on save" (which asks by kind).
+        if only is not None and is_wanted(FIX_ALL_KIND, only):
+            fix_all_kind: str | None = FIX_ALL_KIND
+        elif is_wanted(types.CodeActionKind.QuickFix, only) and any(f.fix for f, _ in here):
+            fix_all_kind = types.CodeActionKind.QuickFix
+        else:
+            fix_all_kind = None
+        if fix_all_kind and any(f.fix is FixSafety.SAFE for f in checked.findings):
+            result = checked.fixed(None, False)
+            if result.changed:
+                resolved = [d for f, d in zip(checked.findings, checked.diagnostics) if f in result.fixed]
+                actions.append(types.CodeAction(
+                    title=FIX_ALL_TITLE, kind=fix_all_kind, diagnostics=resolved, edit=replace_all(result.text)))
+
+        if is_wanted(types.CodeActionKind.QuickFix, only):
+            seen: set[tuple[str, int]] = set()
+            for finding, diagnostic in here:
+                # NNC900-NNC902 are reported before noqa comments are read; a comment cannot silence them.
+                if finding.code in FILE_CODES or (finding.code, finding.line) in seen:
+                    continue
+                seen.add((finding.code, finding.line))
+                if checked.with_noqa(finding) is None:
+                    continue
+                index = finding.line - 1
+                start, end, new = noqa_edit(lines[index], finding.code)
+                edit = types.TextEdit(range=_range(lines, (index, start, index, end), self.encoding), new_text=new)
+                actions.append(types.CodeAction(
+                    title=f"Silence {finding.code} with # noqa", kind=types.CodeActionKind.QuickFix,
+                    diagnostics=[d for f, d in here if (f.code, f.line) == (finding.code, finding.line)],
+                    edit=types.WorkspaceEdit(changes={uri: [edit]})))
+        return actions
+
+
+def create_session(overrides: Overrides = Overrides()) -> Session:
+    """A server ready to run (`session.server.start_io()`); needs pygls, the `lsp` extra."""
+    return Session(overrides)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nncheck lsp",
+        description="Run nncheck's language server over stdin and stdout, for an editor to start. Options "
+        "combine with [tool.nncheck] as the command's do.",
+    )
+    add_configuration_options(parser)
+    # Clients such as vscode-languageclient name the transport; stdio is the only one.
+    parser.add_argument("--stdio", action="store_true", help="talk over stdin and stdout (the default and only way)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    overrides = overrides_from(args)
+    if overrides.config_file:
+        try:
+            settings_for("x.py", overrides)  # a bad --config file is a usage error, before an editor waits
+        except ConfigError as error:
+            print(f"nncheck lsp: error: {error}", file=sys.stderr)
+            return 2
+    try:
+        import lsprotocol.types  # noqa: F401
+        import pygls.lsp.server  # noqa: F401
+    except ImportError:
+        print(MISSING_EXTRA, file=sys.stderr)
+        return 2
+    session = create_session(overrides)
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    # stdout carries the protocol: anything printed by mistake goes to stderr instead of corrupting it.
+    sys.stdout = sys.stderr
+    session.server.start_io(stdin, stdout)
+    # As LSP asks: exit code 0 only after a shutdown request.
+    return 0 if session.shut_down else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

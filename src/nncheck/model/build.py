@@ -1,0 +1,107 @@
+"""Build a file's table from Python's ast: the one walker over a file's bindings.
+
+It walks statements only: expressions bind nothing the table needs (a walrus is not followed). The
+checked file's table keeps each class's ast node, in the order of the classes; the tables of other
+files (read only to resolve imported base classes) keep none.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+
+from nncheck.engine.recursion import python_parser_limit
+from nncheck.model.table import Resolver, Table, TableBuilder, imported_name
+from nncheck.syntax.nodes import blocks, dotted, is_none, parameters
+
+
+def _names(target: ast.expr) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for element in target.elts for name in _names(element)]
+    if isinstance(target, ast.Starred):
+        return _names(target.value)
+    return []
+
+
+class _Walker:
+    def __init__(self, keep_nodes: bool) -> None:
+        self.builder = TableBuilder()
+        self.class_nodes: list[ast.ClassDef] | None = [] if keep_nodes else None
+
+    def statements(self, body: list[ast.stmt]) -> None:
+        builder = self.builder
+        for node in body:
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        builder.bind_import(alias.asname, alias.name)
+                    else:
+                        top = alias.name.split(".")[0]
+                        builder.bind_import(top, top)
+            elif isinstance(node, ast.ImportFrom):
+                for alias in node.names:
+                    if alias.name != "*":
+                        qualname = imported_name("." * node.level, node.module or "", alias.name)
+                        builder.bind_import(alias.asname or alias.name, qualname)
+            elif isinstance(node, ast.ClassDef):
+                bases = [None if isinstance(base, ast.Starred) else dotted(base) for base in node.bases]
+                builder.enter_class(node.name, bases)
+                if self.class_nodes is not None:
+                    self.class_nodes.append(node)
+                self.statements(node.body)
+                builder.leave_scope()
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                builder.enter_function(node.name, parameters(node))
+                self.statements(node.body)
+                builder.leave_scope()
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    self._assignment(target, node.value)
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                self._assignment(node.target, node.value)
+            elif isinstance(node, ast.AugAssign):
+                builder.bind_other(_names(node.target))
+            else:
+                self._compound(node)
+
+    def _compound(self, node: ast.stmt) -> None:
+        if isinstance(node, (ast.For, ast.AsyncFor)):
+            self.builder.bind_other(_names(node.target))
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    self.builder.bind_other(_names(item.optional_vars))
+        for handler in getattr(node, "handlers", ()):
+            if handler.name:
+                self.builder.bind_other([handler.name])
+        for block in blocks(node):
+            self.statements([statement for statement in block if isinstance(statement, ast.stmt)])
+
+    def _assignment(self, target: ast.expr, value: ast.expr) -> None:
+        if isinstance(target, ast.Name):
+            self.builder.bind_assignment(target.id, dotted(value), is_none(value))
+        else:
+            self.builder.bind_other(_names(target))
+
+
+def build(
+    tree: ast.Module,
+    extra_bases: frozenset[str] = frozenset(),
+    resolver: Resolver | None = None,
+    keep_nodes: bool = True,
+) -> tuple[Table, list[ast.ClassDef]]:
+    """The table of a parsed file, and (with keep_nodes) each class's ast node, in the table's order."""
+    walker = _Walker(keep_nodes)
+    walker.statements(tree.body)
+    return walker.builder.table(extra_bases, resolver), walker.class_nodes or []
+
+
+def read_table(text: str, extra_bases: frozenset[str] = frozenset(), resolver: Resolver | None = None) -> Table:
+    """The table of another file's text; raises SyntaxError, ValueError or RecursionError if Python
+    cannot parse it."""
+    with warnings.catch_warnings(), python_parser_limit():
+        warnings.simplefilter("ignore")  # invalid escape sequences and the like are not ours to report
+        tree = ast.parse(text)
+    return build(tree, extra_bases, resolver, keep_nodes=False)[0]

@@ -1,0 +1,218 @@
+"""A file's table: its name bindings, its classes, and which of them are nn.Modules.
+
+Names are resolved through the file's own imports and assignments (and, for names imported from other
+files of the project, through a resolver that reads those files' tables). Scopes are flattened: a
+name means one thing in the whole file, and a name bound in conflicting ways resolves to nothing.
+That costs some recall and never a false "is a module". The table is built from Python's ast, once
+per file (see build.py); the checked file's rules see it through views.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Union
+
+from nncheck.model.known_modules import MODULE_ITSELF, PARAMETER_CLASSES, is_known_module
+
+
+@dataclass(eq=False)
+class ClassInfo:
+    name: str
+    parent: ClassInfo | None  # the class whose body holds this one, if any
+    base_names: list[list[str] | None]  # each positional base as a dotted name, None if it is not one
+    nested: dict[str, list[ClassInfo]] = field(default_factory=dict)
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.parent.qualname}.{self.name}" if self.parent else self.name
+
+
+# What a name or dotted expression stands for: a qualified name outside this file, or classes in it.
+Target = Union[str, list[ClassInfo], None]
+
+
+class BindingKind(Enum):
+    IMPORT = "import"  # `import x` or `from x import y`: a qualified name outside the file
+    ALIAS = "alias"  # `Base = nn.Module`: another dotted name
+    CLASS = "class"  # a class statement
+    OTHER = "other"  # anything else: the name means nothing nncheck can follow
+
+
+@dataclass(frozen=True)
+class Binding:
+    kind: BindingKind
+    qualname: str = ""  # for IMPORT
+    parts: tuple[str, ...] = ()  # for ALIAS: the right-hand side, a dotted name
+    cls: ClassInfo | None = None  # for CLASS
+
+
+Resolver = Callable[[str], bool]  # is this qualified name an nn.Module class in another file?
+
+
+class Table:
+    """Resolution over a file's bindings. Whether a class is an nn.Module is worked out once and kept:
+    the pre-screen and the rules ask the same table."""
+
+    def __init__(
+        self,
+        classes: list[ClassInfo],
+        bindings: dict[str, list[Binding]],
+        extra_bases: frozenset[str] = frozenset(),
+        resolver: Resolver | None = None,
+    ) -> None:
+        self.classes = classes
+        self.bindings = bindings
+        self.extra_bases = extra_bases
+        self._resolver = resolver
+        self._is_module: dict[int, bool] = {}
+
+    def resolve_parts(self, parts: list[str]) -> Target:
+        return self._resolve_parts(parts, frozenset())
+
+    def _resolve_parts(self, parts: list[str], seen: frozenset[str]) -> Target:
+        head = self._resolve_name(parts[0], seen)
+        if isinstance(head, str):
+            return ".".join([head, *parts[1:]])
+        if not head:
+            return None
+        classes = head
+        for part in parts[1:]:
+            inner: list[ClassInfo] = []
+            for cls in classes:
+                if part not in cls.nested:
+                    return None
+                inner.extend(cls.nested[part])
+            classes = inner
+        return classes
+
+    def _resolve_name(self, name: str, seen: frozenset[str]) -> Target:
+        bindings = self.bindings.get(name)
+        if not bindings or name in seen:
+            return None
+        if any(b.kind is BindingKind.CLASS for b in bindings):
+            if all(b.kind is BindingKind.CLASS for b in bindings):
+                return [b.cls for b in bindings if b.cls is not None]
+            return None
+        targets: list[Target] = []
+        for binding in bindings:
+            if binding.kind is BindingKind.IMPORT:
+                targets.append(binding.qualname)
+            elif binding.kind is BindingKind.ALIAS and binding.parts:
+                targets.append(self._resolve_parts(list(binding.parts), seen | {name}))
+            else:
+                return None
+        first = targets[0]
+        if all(isinstance(t, str) and t == first for t in targets):
+            return first
+        if all(isinstance(t, list) and t for t in targets):
+            return [cls for t in targets if isinstance(t, list) for cls in t]
+        return None
+
+    def is_module_class(self, cls: ClassInfo) -> bool:
+        key = id(cls)
+        if key not in self._is_module:
+            self._is_module[key] = False  # a cycle of bases proves nothing
+            self._is_module[key] = any(
+                self.is_module_target(self._resolve_parts(parts, frozenset())) for parts in cls.base_names if parts
+            )
+        return self._is_module[key]
+
+    def is_module_target(self, target: Target) -> bool:
+        if isinstance(target, str):
+            if is_known_module(target, self.extra_bases):
+                return True
+            return self._resolver is not None and self._resolver(target)
+        return bool(target) and all(self.is_module_class(cls) for cls in target or ())
+
+    def is_module_path(self, parts: list[str]) -> bool:
+        """Is the name `parts` (such as ["Outer", "Inner"]) here an nn.Module? (another file asking)"""
+        return bool(parts) and self.is_module_target(self._resolve_parts(parts, frozenset()))
+
+    def is_module_itself(self, parts: list[str] | None) -> bool:
+        """The dotted name names torch.nn.Module itself, not a subclass."""
+        target = self.resolve_parts(parts) if parts else None
+        return isinstance(target, str) and target in MODULE_ITSELF
+
+    def parameter_class(self, parts: list[str] | None) -> str | None:
+        """"Parameter" or "Buffer" (and the like) when the dotted name names torch's class of that name."""
+        target = self.resolve_parts(parts) if parts else None
+        return target.rsplit(".", 1)[-1] if isinstance(target, str) and target in PARAMETER_CLASSES else None
+
+    def spelling_of(self, qualified_name: str) -> str | None:
+        """How this file can name `qualified_name` through its own imports (`nn.ModuleList` for
+        torch.nn.ModuleList after `from torch import nn`), or None."""
+        for name in sorted(self.bindings):
+            target = self._resolve_name(name, frozenset())
+            if not isinstance(target, str):
+                continue
+            if qualified_name == target:
+                return name
+            if qualified_name.startswith(target + "."):
+                return name + qualified_name[len(target):]
+        return None
+
+
+class TableBuilder:
+    """The binding policy: a walker reports the file's syntax through these methods."""
+
+    def __init__(self) -> None:
+        self.classes: list[ClassInfo] = []
+        self.bindings: dict[str, list[Binding]] = {}
+        self._class_stack: list[ClassInfo | None] = []  # None marks a function body
+
+    def table(self, extra_bases: frozenset[str] = frozenset(), resolver: Resolver | None = None) -> Table:
+        return Table(self.classes, self.bindings, extra_bases, resolver)
+
+    def _bind(self, name: str, binding: Binding) -> None:
+        self.bindings.setdefault(name, []).append(binding)
+
+    def _in_function(self) -> bool:
+        return None in self._class_stack
+
+    def bind_import(self, local: str, qualname: str) -> None:
+        self._bind(local, Binding(BindingKind.IMPORT, qualname=qualname))
+
+    def bind_other(self, names: list[str]) -> None:
+        # Local variables rarely collide with imports; only module-level rebinding makes a name ambiguous.
+        if not self._class_stack:
+            for name in names:
+                self._bind(name, Binding(BindingKind.OTHER))
+
+    def bind_assignment(self, target: str | None, value_parts: list[str] | None, value_is_none: bool) -> None:
+        """`target = value` (target None: not a plain name). Aliases such as `Base = nn.Module` count
+        outside functions; `nn = None` after a failed optional import leaves the import's meaning."""
+        if self._in_function():
+            return
+        if target is not None and value_is_none:
+            return
+        if target is not None and value_parts:
+            self._bind(target, Binding(BindingKind.ALIAS, parts=tuple(value_parts)))
+        elif target is not None:
+            self.bind_other([target])
+
+    def enter_class(self, name: str, base_names: list[list[str] | None]) -> ClassInfo:
+        parent = self._class_stack[-1] if self._class_stack else None
+        info = ClassInfo(name=name, parent=parent, base_names=base_names)
+        if parent is not None:
+            parent.nested.setdefault(name, []).append(info)
+        self.classes.append(info)
+        self._bind(name, Binding(BindingKind.CLASS, cls=info))
+        self._class_stack.append(info)
+        return info
+
+    def enter_function(self, name: str, parameters: list[str]) -> None:
+        self.bind_other([name])
+        # A parameter that shadows an import (`def make(nn): class A(nn.Module)`) makes the name uncertain.
+        for parameter in parameters:
+            self._bind(parameter, Binding(BindingKind.OTHER))
+        self._class_stack.append(None)
+
+    def leave_scope(self) -> None:
+        self._class_stack.pop()
+
+
+def imported_name(dots: str, package: str, name: str) -> str:
+    """The qualified name `from <dots><package> import <name>` binds (relative ones keep their dots)."""
+    return f"{dots}{package}.{name}" if package else f"{dots}{name}"

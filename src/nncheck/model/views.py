@@ -1,0 +1,175 @@
+"""The checked file's classes as the rules see them: its table, with each class's node in one tree.
+
+The pre-screen sees the file through a `Screen` (Python's ast); the rules, once the file has reached
+libcst, through a `FileModel` (libcst's tree). Both are views of one table, built once from ast: the
+table's answers, such as which classes are nn.Modules, are worked out once and shared.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar, Union
+
+import libcst as cst
+
+from nncheck.model.table import ClassInfo, Table
+from nncheck.syntax.nodes import (
+    ClassNode,
+    Expr,
+    Function,
+    Unit,
+    blocks,
+    class_bases,
+    class_name,
+    decorators,
+    dotted,
+    has_class_keywords,
+    methods,
+    units,
+)
+
+
+class ClassView:
+    """One class of the checked file, in one tree."""
+
+    def __init__(self, info: ClassInfo, node: ClassNode) -> None:
+        self.info = info
+        self.node = node
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def qualname(self) -> str:
+        return self.info.qualname
+
+    def methods(self, name: str | None = None) -> Sequence[Function]:
+        """The methods defined in the class body (those named `name`, if given)."""
+        return methods(self.node, name)
+
+    @property
+    def bases(self) -> Sequence[Expr]:
+        return class_bases(self.node)
+
+    @property
+    def decorators(self) -> Sequence[Expr]:
+        return decorators(self.node)
+
+    @property
+    def has_keywords(self) -> bool:
+        """A metaclass or another class keyword."""
+        return has_class_keywords(self.node)
+
+
+class AstClass(ClassView):
+    node: ast.ClassDef
+
+    def methods(self, name: str | None = None) -> Sequence[ast.FunctionDef | ast.AsyncFunctionDef]:
+        return [m for m in methods(self.node, name) if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+class CstClass(ClassView):
+    node: cst.ClassDef
+
+    def methods(self, name: str | None = None) -> Sequence[cst.FunctionDef]:
+        return [m for m in methods(self.node, name) if isinstance(m, cst.FunctionDef)]
+
+    @property
+    def bases(self) -> Sequence[cst.BaseExpression]:
+        return [b for b in class_bases(self.node) if isinstance(b, cst.BaseExpression)]
+
+
+C = TypeVar("C", bound=ClassView)
+Resolved = Union[str, list[C], None]
+
+
+class FileView(Generic[C]):
+    def __init__(self, table: Table, classes: list[C]) -> None:
+        self.table = table
+        self.classes = classes
+        self._views = {id(view.info): view for view in classes}
+
+    @property
+    def extra_bases(self) -> frozenset[str]:
+        return self.table.extra_bases
+
+    def resolve(self, expr: Expr) -> str | list[C] | None:
+        """The qualified name outside this file that `expr` names, or the classes of this file."""
+        parts = dotted(expr)
+        target = self.table.resolve_parts(parts) if parts else None
+        if isinstance(target, list):
+            return [self._views[id(info)] for info in target]
+        return target
+
+    def resolve_parts(self, parts: list[str]) -> str | list[C] | None:
+        target = self.table.resolve_parts(parts)
+        if isinstance(target, list):
+            return [self._views[id(info)] for info in target]
+        return target
+
+    def is_module_class(self, cls: C) -> bool:
+        return self.table.is_module_class(cls.info)
+
+    def module_classes(self) -> list[C]:
+        return [cls for cls in self.classes if self.table.is_module_class(cls.info)]
+
+    def is_module_expr(self, expr: Expr) -> bool:
+        """`expr` names a class that is certainly an nn.Module."""
+        parts = dotted(expr)
+        return parts is not None and self.table.is_module_path(parts)
+
+    def is_module_call(self, expr: Expr) -> bool:
+        """`expr` certainly builds an nn.Module: a call of a class that is one."""
+        return isinstance(expr, (ast.Call, cst.Call)) and self.is_module_expr(expr.func)
+
+    def is_module_itself(self, expr: Expr) -> bool:
+        """`expr` names torch.nn.Module itself, not a subclass."""
+        return self.table.is_module_itself(dotted(expr))
+
+    def parameter_class(self, expr: Expr) -> str | None:
+        """"Parameter" or "Buffer" (and the like) when `expr` names torch's class of that name."""
+        return self.table.parameter_class(dotted(expr))
+
+    def spelling_of(self, qualified_name: str) -> str | None:
+        return self.table.spelling_of(qualified_name)
+
+
+class Screen(FileView[AstClass]):
+    """The checked file as the pre-screen sees it: Python's ast."""
+
+    def __init__(self, table: Table, tree: ast.Module, class_nodes: list[ast.ClassDef]) -> None:
+        super().__init__(table, [AstClass(info, node) for info, node in zip(table.classes, class_nodes)])
+        self.tree = tree
+
+    def any_module(self, test: Callable[[AstClass], bool]) -> bool:
+        """Some nn.Module class passes `test`, which is tried first: whether a class is a module may
+        mean reading other files."""
+        return any(test(cls) and self.is_module_class(cls) for cls in self.classes)
+
+
+class FileModel(FileView[CstClass]):
+    """The checked file as the rules see it: libcst's tree, with the table the screen already used."""
+
+    def __init__(self, table: Table, module: cst.Module) -> None:
+        nodes: list[cst.ClassDef] = []
+        _class_defs(units(module), nodes)
+        # The table's walker and this one take the statements in the same order (both through
+        # nodes.blocks), so the n-th class is the n-th class statement in both trees.
+        if [class_name(node) for node in nodes] != [info.name for info in table.classes]:
+            raise ValueError("libcst's tree and Python's ast disagree on the file's classes")
+        super().__init__(table, [CstClass(info, node) for info, node in zip(table.classes, nodes)])
+        self.tree = module
+
+
+def _class_defs(body: list[Unit], found: list[cst.ClassDef]) -> None:
+    for unit in body:
+        if isinstance(unit, cst.ClassDef):
+            found.append(unit)
+            _class_defs(units(unit), found)
+        elif isinstance(unit, cst.FunctionDef):
+            _class_defs(units(unit), found)
+        else:
+            for block in blocks(unit):
+                _class_defs(block, found)
