@@ -163,7 +163,7 @@ def _pool(job: Job, workers: int) -> ProcessPoolExecutor:
 
 def _stop(pool: ProcessPoolExecutor) -> None:
     # A stuck worker never finishes its task; shutdown() alone would wait for it forever. SIGTERM, which
-    # a worker holds back while it renames a fixed file into place (see writing.py), not SIGKILL.
+    # a worker holds back while it renames a fixed file into place (see files/atomic.py), not SIGKILL.
     for process in list(getattr(pool, "_processes", {}).values()):
         if process.is_alive():
             process.terminate()

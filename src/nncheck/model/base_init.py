@@ -57,11 +57,15 @@ def index_of_base_init(view: FileView[C], cls: C, func: Function, *, unseen_coun
     """Which statement of `func`'s body (see nodes.units) first runs a base `__init__` (in any branch),
     if any. A call of a method that itself runs it (`self._setup()`) counts, followed through the class
     and its bases in this file; a method nncheck cannot see (defined in another file) is assumed to."""
-    self_name = first_parameter(func)
-    for index, unit in enumerate(units(func)):
-        if _runs_base_init(view, cls, [unit], self_name, {function_name(func)}, unseen_counts):
-            return index
-    return None
+    key = ("base init", id(func), unseen_counts)
+    if key not in view.answers:
+        self_name = first_parameter(func)
+        view.answers[key] = next(
+            (index for index, unit in enumerate(units(func))
+             if _runs_base_init(view, cls, [unit], self_name, {function_name(func)}, unseen_counts)),
+            None,
+        )
+    return view.answers[key]
 
 
 def _runs_base_init(

@@ -90,6 +90,9 @@ class FileView(Generic[C]):
         self.table = table
         self.classes = classes
         self._views = {id(view.info): view for view in classes}
+        # Answers about this file's nodes that several rules (or a rule and the screen) ask, kept so
+        # each is worked out once: keyed by what is asked and the id of the node it is about.
+        self.answers: dict[tuple[str, int, bool], int | None] = {}
 
     @property
     def extra_bases(self) -> frozenset[str]:

@@ -118,11 +118,8 @@ class Call:
 
 
 def as_call(expr: Node | None) -> Call | None:
-    if isinstance(expr, ast.Call):
-        positional = tuple(
-            (a.value, True) if isinstance(a, ast.Starred) else (a, False) for a in expr.args
-        )
-        return Call(expr, expr.func, positional, tuple((k.arg, k.value) for k in expr.keywords))
+    if isinstance(expr, ast.AST):  # tested first: libcst's node classes are slower to test against
+        return _ast_call(expr) if isinstance(expr, ast.Call) else None
     if isinstance(expr, cst.Call):
         args = [a for a in expr.args if a.keyword is None and a.star != "**"]
         keywords = tuple(
@@ -131,6 +128,11 @@ def as_call(expr: Node | None) -> Call | None:
         )
         return Call(expr, expr.func, tuple((a.value, a.star == "*") for a in args), keywords)
     return None
+
+
+def _ast_call(expr: ast.Call) -> Call:
+    positional = tuple((a.value, True) if isinstance(a, ast.Starred) else (a, False) for a in expr.args)
+    return Call(expr, expr.func, positional, tuple((k.arg, k.value) for k in expr.keywords))
 
 
 def is_super_call(expr: Node | None) -> bool:
@@ -172,7 +174,7 @@ def walk(nodes: Iterable[Node], enter_scopes: bool = False) -> Iterator[Node]:
     into functions, lambdas and classes (a body's nested `def` among them), whose code runs later than
     where it is written: pass a function's units, not the function, to walk its body."""
     for start in nodes:
-        if isinstance(start, cst.CSTNode):
+        if not isinstance(start, ast.AST):
             walker = _CstWalk(enter_scopes)
             start.visit(walker)
             yield from walker.found
@@ -185,9 +187,27 @@ def walk(nodes: Iterable[Node], enter_scopes: bool = False) -> Iterator[Node]:
                 todo.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
+class _CstCalls(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: list[cst.Call] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Call):
+            self.found.append(node)
+        return not isinstance(node, _CST_SCOPES)
+
+
 def calls_in(nodes: Iterable[Node]) -> list[Call]:
     """Every call inside `nodes`, in source order, but not in nested functions, lambdas and classes."""
-    return [call for node in walk(nodes) if (call := as_call(node)) is not None]
+    found: list[Call] = []
+    for start in nodes:
+        if isinstance(start, ast.AST):
+            found.extend(_ast_call(n) for n in walk([start]) if isinstance(n, ast.Call))
+        else:
+            collector = _CstCalls()
+            start.visit(collector)
+            found.extend(c for call in collector.found if (c := as_call(call)) is not None)
+    return found
 
 
 def attributes_in(nodes: Iterable[Node]) -> list[tuple[Expr, str]]:
