@@ -271,3 +271,373 @@ def test_linter_findings(case: Case) -> None:
     else:
         # Other rules may legitimately fire too; this code must fire exactly here.
         assert [f.line for f in findings if f.code == case.code] == [case.line]
+
+
+# --- NNC009-NNC014, and the new cases of NNC002 and NNC005 --------------------------------------
+
+LAYER_IN_FORWARD = Case(
+    sample(
+        """
+        class M(nn.Module):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                return nn.Linear(2, 2)(x)
+        """
+    ),
+    code="NNC009",
+    marker="nn.Linear(2, 2)(x)",
+)
+
+LAYER_REPLACED_IN_FORWARD = Case(
+    sample(
+        """
+        class M(nn.Module):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                self.proj = nn.Linear(2, 2)
+                return self.proj(x)
+        """
+    ),
+    code="NNC009",
+    marker="self.proj = nn.Linear",
+)
+
+TRAIN_LOOP_OVERRIDE = Case(
+    sample(
+        """
+        class M(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.fc = nn.Linear(2, 2)
+
+            def train(self, x_pos, x_neg):
+                return x_pos, x_neg
+        """
+    ),
+    code="NNC010",
+    marker="def train",
+)
+
+TRAIN_WITHOUT_RETURN = Case(
+    sample(
+        """
+        class M(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.fc = nn.Linear(2, 2)
+
+            def train(self, mode=True):
+                super().train(mode)
+        """
+    ),
+    code="NNC010",
+    marker="def train",
+)
+
+STATE_DICT_OVERRIDE = Case(
+    sample(
+        """
+        class Child(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.fc = nn.Linear(2, 2)
+
+            def state_dict(self):
+                return {}
+
+            def _apply(self, fn):
+                return super()._apply(fn)
+
+            def extra_repr(self, detail):
+                return detail
+
+        class M(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.child = Child()
+        """
+    ),
+    code="NNC010",
+    marker="def state_dict",
+)
+
+REQUIRES_GRAD_ASSIGNED = Case(
+    sample(
+        """
+        class M(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.fc = nn.Linear(2, 2)
+
+        model = M()
+        model.requires_grad = False
+        """
+    ),
+    code="NNC011",
+    marker="model.requires_grad = False",
+)
+
+DROPOUT_WITHOUT_TRAINING = Case(
+    sample(
+        """
+        class M(nn.Module):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                return nn.functional.dropout(x, 0.5)
+        """
+    ),
+    code="NNC012",
+    marker="dropout(x, 0.5)",
+)
+
+ALPHA_DROPOUT_WITHOUT_TRAINING = Case(
+    sample(
+        """
+        class M(nn.Module):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                return nn.functional.alpha_dropout(x, 0.5)
+        """
+    ),
+    code="NNC012",
+    marker="alpha_dropout",
+)
+
+DROPOUT_MODULE_IN_FORWARD = Case(
+    sample(
+        """
+        class M(nn.Module):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                return nn.Dropout(0.5)(x)
+        """
+    ),
+    code="NNC012",
+    marker="nn.Dropout(0.5)(x)",
+)
+
+EVAL_NOT_CALLED = Case(
+    sample(
+        """
+        model = nn.Sequential(nn.Dropout(0.5))
+        model.eval
+        """
+    ),
+    code="NNC013",
+    marker="model.eval",
+)
+
+UNBOUND_SUPER = Case(
+    sample(
+        """
+        class M(nn.Module):
+            def __init__(self) -> None:
+                super(M).__init__()
+                self.fc = nn.Linear(2, 2)
+        """
+    ),
+    code="NNC002",
+    marker="def __init__",
+)
+
+FOREIGN_SUPER = Case(
+    sample(
+        """
+        class Other(nn.Module):
+            pass
+
+        class M(nn.Module):
+            def __init__(self) -> None:
+                super(Other, self).__init__()
+        """
+    ),
+    code="NNC002",
+    marker="def __init__",
+    occurrence=1,
+)
+
+DROPOUTS_IN_A_LIST = Case(
+    sample(
+        """
+        class M(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.drops = [nn.Dropout(0.5), nn.Dropout(0.5)]
+                self.weights = [nn.Parameter(torch.ones(2))]
+        """
+    ),
+    code="NNC005",
+    marker="self.drops",
+)
+
+CONTAINER_CALLS: dict[str, str] = {
+    "nn.Sequential([nn.Linear(2, 2)])": "list is not a Module subclass",
+    "nn.ModuleList(nn.Linear(2, 2), nn.ReLU())": "takes from 1 to 2 positional arguments",
+    "nn.ModuleList(nn.Linear(2, 2))": "should be called with an iterable",
+    "nn.ModuleDict([nn.Linear(2, 2), nn.ReLU()])": "should be Iterable",
+    "nn.ParameterList(nn.Parameter(torch.zeros(2)), nn.Parameter(torch.ones(2)))": "takes from 1 to 2",
+}
+
+LINT_CASES.update({
+    "layer-in-forward": LAYER_IN_FORWARD,
+    "layer-replaced-in-forward": LAYER_REPLACED_IN_FORWARD,
+    "train-loop-override": TRAIN_LOOP_OVERRIDE,
+    "train-without-return": TRAIN_WITHOUT_RETURN,
+    "state-dict-override": STATE_DICT_OVERRIDE,
+    "requires-grad-assigned": REQUIRES_GRAD_ASSIGNED,
+    "dropout-without-training": DROPOUT_WITHOUT_TRAINING,
+    "alpha-dropout-without-training": ALPHA_DROPOUT_WITHOUT_TRAINING,
+    "dropout-module-in-forward": DROPOUT_MODULE_IN_FORWARD,
+    "eval-not-called": EVAL_NOT_CALLED,
+    "unbound-super": UNBOUND_SUPER,
+    "foreign-super": FOREIGN_SUPER,
+    "dropouts-in-a-list": DROPOUTS_IN_A_LIST,
+    **{f"container: {call}": Case(sample(f"x = {call}\n"), code="NNC014", marker=call) for call in CONTAINER_CALLS},
+})
+
+# Arguments to build each layer of the rules' lists with.
+LAYER_ARGUMENTS: dict[str, str] = {
+    "Linear": "2, 2", "LazyLinear": "2", "Bilinear": "2, 2, 2", "Conv1d": "2, 2, 1", "Conv2d": "2, 2, 1",
+    "Conv3d": "2, 2, 1", "ConvTranspose1d": "2, 2, 1", "ConvTranspose2d": "2, 2, 1", "ConvTranspose3d": "2, 2, 1",
+    "LazyConv1d": "2, 1", "LazyConv2d": "2, 1", "LazyConv3d": "2, 1", "LazyConvTranspose1d": "2, 1",
+    "LazyConvTranspose2d": "2, 1", "LazyConvTranspose3d": "2, 1", "BatchNorm1d": "2", "BatchNorm2d": "2",
+    "BatchNorm3d": "2", "LazyBatchNorm1d": "", "LazyBatchNorm2d": "", "LazyBatchNorm3d": "", "SyncBatchNorm": "2",
+    "LayerNorm": "2", "GroupNorm": "1, 2", "RMSNorm": "2", "Embedding": "2, 2", "EmbeddingBag": "2, 2",
+    "RNN": "2, 2", "LSTM": "2, 2", "GRU": "2, 2", "RNNCell": "2, 2", "LSTMCell": "2, 2", "GRUCell": "2, 2",
+    "MultiheadAttention": "2, 1", "Transformer": "2, 1, 1, 1, 4", "TransformerEncoderLayer": "2, 1, 4",
+    "TransformerDecoderLayer": "2, 1, 4", "TransformerEncoder": "nn.TransformerEncoderLayer(2, 1, 4), 1",
+    "TransformerDecoder": "nn.TransformerDecoderLayer(2, 1, 4), 1", "PReLU": "",
+    "Identity": "", "Flatten": "", "Unflatten": "1, (1, 2)", "Upsample": "scale_factor=2",
+    "UpsamplingNearest2d": "scale_factor=2", "UpsamplingBilinear2d": "scale_factor=2", "PixelShuffle": "2",
+    "PixelUnshuffle": "2", "ChannelShuffle": "2", "Fold": "(2, 2), 1", "Unfold": "1", "Threshold": "0.1, 0.0",
+    "GLU": "", "Softmax": "1", "Softmin": "1", "LogSoftmax": "1", "Softmax2d": "",
+    "MaxPool1d": "2", "MaxPool2d": "2", "MaxPool3d": "2", "AvgPool1d": "2", "AvgPool2d": "2", "AvgPool3d": "2",
+    "LPPool1d": "2, 2", "LPPool2d": "2, 2", "LPPool3d": "2, 2", "AdaptiveAvgPool1d": "1", "AdaptiveAvgPool2d": "1",
+    "AdaptiveAvgPool3d": "1", "AdaptiveMaxPool1d": "1", "AdaptiveMaxPool2d": "1", "AdaptiveMaxPool3d": "1",
+    **{f"{kind}Pad{n}d": "1" + (", 0.0" if kind == "Constant" else "")
+       for kind in ("Zero", "Constant", "Reflection", "Replication", "Circular") for n in (1, 2, 3)},
+}
+
+
+def build(layer: str) -> Any:
+    return eval(f"nn.{layer}({LAYER_ARGUMENTS.get(layer, '')})", {"nn": torch.nn, "torch": torch})
+
+
+def test_the_layers_said_to_own_parameters_do() -> None:
+    from nncheck.model.known_modules import INSTANCE_NORMS, PARAMETERISED_LAYERS
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # lazy modules warn that they are lazy
+        for layer in sorted(PARAMETERISED_LAYERS):
+            assert list(build(layer).parameters()), layer
+        for layer in sorted(INSTANCE_NORMS):
+            base = layer.replace("Lazy", "")
+            assert not list(getattr(torch.nn, base)(2).parameters())
+            assert list(getattr(torch.nn, base)(2, affine=True).parameters())
+            assert list(getattr(torch.nn, base)(2, track_running_stats=True).buffers())
+
+
+def test_the_layers_said_to_have_nothing_to_lose_have_nothing() -> None:
+    from nncheck.model.known_modules import STATELESS_LAYERS
+
+    for layer in sorted(STATELESS_LAYERS):
+        module = build(layer)
+        assert (list(module.parameters()), list(module.buffers())) == ([], []), layer
+        # No train/eval behaviour: the same output in both modes, for an input of a shape it takes.
+        for shape in ((1, 4, 4, 4), (1, 4, 4, 4, 4), (1, 4, 4), (1, 4), (1, 2)):
+            x = torch.rand(shape)
+            module.train()
+            try:
+                first = module(x)
+            except (RuntimeError, ValueError, IndexError):
+                continue  # a shape this layer does not take
+            module.eval()
+            assert torch.equal(first, module(x)), layer
+            break
+        else:
+            pytest.fail(f"no input shape fits {layer}")
+
+
+def test_the_dropout_layers_drop_only_in_training() -> None:
+    from nncheck.model.known_modules import DROPOUT_LAYERS
+
+    for layer in sorted(DROPOUT_LAYERS):
+        x = torch.ones(1, 8, 16) if layer == "Dropout1d" else torch.ones(1, 8, 16, 16, 16)
+        module = getattr(torch.nn, layer)(0.5)
+        assert not torch.equal(module(x), x), layer
+        module.eval()
+        assert torch.equal(module(x), x), layer
+
+
+def test_a_layer_created_in_forward_is_new_on_every_call_and_never_trained() -> None:
+    model = run(LAYER_IN_FORWARD.source)["M"]().eval()
+    x = torch.ones(1, 2)
+    assert list(model.parameters()) == []
+    assert not torch.equal(model(x), model(x))
+    replaced = run(LAYER_REPLACED_IN_FORWARD.source)["M"]()
+    replaced(x)
+    optimizer = torch.optim.SGD(replaced.parameters(), lr=0.1)
+    replaced(x)
+    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    assert not held & {id(p) for p in replaced.parameters()}
+
+
+def test_a_train_loop_named_train_breaks_eval_and_a_parents_train() -> None:
+    namespace = run(TRAIN_LOOP_OVERRIDE.source)
+    with pytest.raises(TypeError, match="missing 1 required positional argument"):
+        namespace["M"]().eval()
+    parent = torch.nn.Sequential(namespace["M"]())
+    with pytest.raises(TypeError):
+        parent.train()
+
+
+def test_a_train_that_returns_nothing_makes_eval_return_none() -> None:
+    model = run(TRAIN_WITHOUT_RETURN.source)["M"]()
+    assert model.eval() is None
+    assert model.training is False
+
+
+def test_overrides_torch_calls_on_every_child_raise() -> None:
+    namespace = run(STATE_DICT_OVERRIDE.source)
+    with pytest.raises(TypeError, match="unexpected keyword argument"):
+        namespace["M"]().state_dict()
+    with pytest.raises(TypeError, match="recurse"):
+        namespace["Child"]().to_empty(device="cpu")
+    with pytest.raises(TypeError):
+        repr(namespace["M"]())
+
+
+def test_requires_grad_assigned_on_a_module_freezes_nothing() -> None:
+    model = run(REQUIRES_GRAD_ASSIGNED.source)["model"]
+    assert all(p.requires_grad for p in model.parameters())
+    model.requires_grad_(False)
+    assert not any(p.requires_grad for p in model.parameters())
+
+
+def test_functional_dropout_without_training_stays_on_after_eval() -> None:
+    x = torch.ones(1, 1000)
+    for case in (DROPOUT_WITHOUT_TRAINING, DROPOUT_MODULE_IN_FORWARD):
+        model = run(case.source)["M"]().eval()
+        assert not torch.equal(model(x), x)
+    alpha = run(ALPHA_DROPOUT_WITHOUT_TRAINING.source)["M"]().train()
+    assert torch.equal(alpha(x), x)  # never drops, even in training
+
+
+def test_a_method_named_but_not_called_does_nothing() -> None:
+    model = run(EVAL_NOT_CALLED.source)["model"]
+    assert model.training is True
+    assert not torch.equal(model(torch.ones(1, 1000)), torch.ones(1, 1000))
+
+
+def test_super_calls_that_initialise_nothing() -> None:
+    with pytest.raises(AttributeError, match=re.escape(f"cannot assign module {TOO_EARLY}")):
+        run(UNBOUND_SUPER.source)["M"]()
+    with pytest.raises(TypeError, match=re.escape("super(type, obj): obj must be an instance or subtype of type")):
+        run(FOREIGN_SUPER.source)["M"]()
+
+
+def test_dropouts_and_parameters_in_a_plain_list_are_lost() -> None:
+    model = run(DROPOUTS_IN_A_LIST.source)["M"]().eval()
+    assert all(drop.training for drop in model.drops)  # model.eval() never reached them
+    assert list(model.state_dict()) == [] and list(model.parameters()) == []
+
+
+@pytest.mark.parametrize(("call", "message"), list(CONTAINER_CALLS.items()), ids=list(CONTAINER_CALLS))
+def test_container_calls_raise(call: str, message: str) -> None:
+    with pytest.raises(TypeError, match=re.escape(message)):
+        run(sample(f"x = {call}\n"))

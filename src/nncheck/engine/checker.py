@@ -94,7 +94,7 @@ def analyse(
             resolver = _project(settings).resolver_for(path) if settings.cross_file else None
             try:
                 table, class_nodes = build(tree, settings.module_bases, resolver)
-                screened_out = settings.prescreen and cannot_report(Screen(table, tree, class_nodes), settings)
+                screened_out = settings.prescreen and cannot_report(Screen(table, tree, class_nodes, text), settings)
             except RecursionError:
                 raise
             except Exception as error:  # a bug in nncheck must not stop the other files

@@ -9,8 +9,6 @@ from nncheck.settings import Settings
 
 
 def cannot_report(screen: Screen, settings: Settings) -> bool:
-    if not screen.classes:
-        return True  # every rule is about nn.Module classes
     return not any(
         rule.might_report(screen) for rule in all_rules() if settings.is_selected(rule.code, rule.default_enabled)
     )

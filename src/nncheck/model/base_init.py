@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from nncheck.model.known_modules import is_known_module, module_methods
+from nncheck.model.known_modules import module_methods
+from nncheck.model.methods import Unseen, find_method
 from nncheck.model.views import C, FileView
 from nncheck.syntax.nodes import (
     Call,
+    as_call,
     Function,
     Node,
     attribute,
@@ -41,16 +43,55 @@ def is_base_init_call(call: Call, self_name: str | None) -> bool:
     return parts is not None and parts != ["super"] and passes_first(call, self_name)
 
 
-def init_call_without_self(func: Function) -> str | None:
-    """`nn.Module.__init__()`: a base named explicitly but not given the instance (Python raises
-    TypeError). Returns the base."""
+def init_call_without_self(view: FileView[C], func: Function) -> str | None:
+    """`nn.Module.__init__()`: a class named explicitly but not given the instance (Python raises
+    TypeError). Returns the class as written. `self.fc.__init__(2, 2)` re-initialises an attribute: not
+    this idiom."""
     self_name = first_parameter(func)
     for call in calls_in(units(func)):
         owner = method_owner(call, "__init__")
         parts = dotted(owner) if owner is not None else None
-        if parts and parts != ["super"] and not passes_first(call, self_name):
-            return ".".join(parts)
+        if parts and parts[0] not in ("super", self_name) and not passes_first(call, self_name):
+            if view.resolve_parts(parts):
+                return ".".join(parts)
     return None
+
+
+SuperProblem = tuple[str, str]  # ("unbound", "Net") for super(Net); ("foreign", "Other") for super(Other, self)
+
+
+def broken_super(view: FileView[C], cls: C, call: Call) -> SuperProblem | None:
+    """What is wrong with the `super(...)` of `super(...).__init__(...)`, if anything: one argument (an
+    unbound super object, whose `__init__` initialises nothing), or a class of this file that is
+    neither `cls` nor one of its bases (TypeError when the instance is built)."""
+    owner = method_owner(call, "__init__")
+    made = as_call(owner) if owner is not None and is_super_call(owner) else None
+    if made is None or made.keywords:
+        return None
+    if len(made.positional) == 1 and not made.positional[0][1]:
+        return "unbound", ".".join(dotted(made.positional[0][0]) or ["..."])
+    if len(made.positional) == 2:
+        named = dotted(made.positional[0][0])
+        target = view.resolve_parts(named) if named else None
+        if isinstance(target, list) and target and not any(t is cls or _is_ancestor(view, t, cls) for t in target):
+            return "foreign", ".".join(named or [])
+    return None
+
+
+def _is_ancestor(view: FileView[C], candidate: C, cls: C, seen: set[int] | None = None) -> bool:
+    seen = set() if seen is None else seen
+    if id(cls) in seen:
+        return False
+    seen.add(id(cls))
+    for parts in cls.info.base_names:
+        target = view.resolve_parts(parts) if parts else None
+        if isinstance(target, list) and any(t is candidate or _is_ancestor(view, candidate, t, seen) for t in target):
+            return True
+    return False
+
+
+def first_broken_super(view: FileView[C], cls: C, func: Function) -> SuperProblem | None:
+    return next((p for call in calls_in(units(func)) if (p := broken_super(view, cls, call)) is not None), None)
 
 
 def index_of_base_init(view: FileView[C], cls: C, func: Function, *, unseen_counts: bool = True) -> int | None:
@@ -72,10 +113,10 @@ def _runs_base_init(
     view: FileView[C], cls: C, nodes: Sequence[Node], self_name: str | None, seen: set[str], unseen_counts: bool
 ) -> bool:
     for call in calls_in(nodes):
-        if is_base_init_call(call, self_name):
+        if is_base_init_call(call, self_name) and broken_super(view, cls, call) is None:
             return True
         helper = _helper(view, cls, call, self_name)
-        if isinstance(helper, _Unseen):
+        if isinstance(helper, Unseen):
             if unseen_counts:
                 return True
         elif helper is not None and function_name(helper) not in seen:
@@ -86,41 +127,14 @@ def _runs_base_init(
     return False
 
 
-class _Unseen:
-    """A method defined somewhere nncheck does not read."""
-
-
-_UNSEEN = _Unseen()
-
-
-def _helper(view: FileView[C], cls: C, call: Call, self_name: str | None) -> Function | _Unseen | None:
-    """The method that `self.<name>(...)` calls, _UNSEEN if it may be defined out of sight, or None."""
+def _helper(view: FileView[C], cls: C, call: Call, self_name: str | None) -> Function | Unseen | None:
+    """The method that `self.<name>(...)` calls, UNSEEN if it may be defined out of sight, or None."""
     parts = attribute(call.func)
     if parts is None or self_name is None or name_of(parts[0]) != self_name:
         return None
     if parts[1] in module_methods():
         return None  # nn.Module's own methods never run a base __init__
-    return _find_method(view, cls, parts[1], set())
-
-
-def _find_method(view: FileView[C], cls: C, name: str, visited: set[int]) -> Function | _Unseen | None:
-    if id(cls) in visited:
-        return None
-    visited.add(id(cls))
-    found = cls.methods(name)
-    if found:
-        return found[-1]
-    unseen = False
-    for parts in cls.info.base_names:
-        target = view.resolve_parts(parts) if parts else None
-        if isinstance(target, list) and target:
-            for base in target:
-                method = _find_method(view, base, name, visited)
-                if method is not None:
-                    return method
-        elif not (isinstance(target, str) and is_known_module(target, view.extra_bases)):
-            unseen = True  # another file's class, or an unknown one
-    return _UNSEEN if unseen else None
+    return find_method(view, cls, parts[1])
 
 
 def _instance_parameter(helper: Function, call: Call, self_name: str | None) -> str | None:

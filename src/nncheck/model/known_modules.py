@@ -65,3 +65,57 @@ def is_known_module(qualified_name: str, extra_bases: frozenset[str] = frozenset
         or qualified_name in THIRD_PARTY_MODULE_BASES
         or qualified_name in extra_bases
     )
+
+
+# torch.nn layers that own parameters whatever their arguments (checked against torch by
+# tests/test_runtime_claims.py). InstanceNorm* own some only with affine=True or track_running_stats=True.
+PARAMETERISED_LAYERS = frozenset(
+    {
+        "Linear", "LazyLinear", "Bilinear",
+        "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+        "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d",
+        "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
+        "SyncBatchNorm", "LayerNorm", "GroupNorm", "RMSNorm", "Embedding", "EmbeddingBag",
+        "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "MultiheadAttention",
+        "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer", "TransformerDecoderLayer",
+        "PReLU",
+    }
+)
+INSTANCE_NORMS = frozenset(
+    {"InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
+     "LazyInstanceNorm3d"}
+)
+
+# torch.nn layers whose modules drop values in training mode only.
+DROPOUT_LAYERS = frozenset({"Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"})
+
+# torch.nn layers with no parameters, no buffers and no train/eval behaviour: nothing is lost when
+# they are not registered.
+STATELESS_LAYERS = frozenset(
+    {
+        "Identity", "Flatten", "Unflatten", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
+        "PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "Fold", "Unfold",
+        "ReLU", "ReLU6", "LeakyReLU", "ELU", "CELU", "SELU", "GELU", "GLU", "SiLU", "Mish", "Sigmoid", "LogSigmoid",
+        "Tanh", "Tanhshrink", "Hardtanh", "Hardsigmoid", "Hardswish", "Hardshrink", "Softshrink", "Softsign",
+        "Softplus", "Softmax", "Softmax2d", "Softmin", "LogSoftmax", "Threshold",
+        "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "LPPool1d", "LPPool2d",
+        "LPPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
+        "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
+        "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d",
+        "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
+        "ReplicationPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d",
+    }
+)
+
+# nn.Module methods that return the module itself: `nn.Linear(2, 2).to(device)` is still that Linear.
+RETURNING_SELF = frozenset(
+    {"to", "cuda", "cpu", "xpu", "ipu", "mtia", "float", "double", "half", "bfloat16", "type", "train", "eval",
+     "requires_grad_", "apply", "share_memory", "to_empty"}
+)
+
+
+def torch_layer(qualified_name: str) -> str | None:
+    """`Linear` for any of torch's names of torch.nn.Linear; None for anything not a torch.nn class."""
+    if qualified_name in torch_module_classes() and qualified_name.startswith("torch.nn."):
+        return qualified_name.rsplit(".", 1)[-1]
+    return None

@@ -13,19 +13,24 @@ from typing import Generic, TypeVar, Union
 
 import libcst as cst
 
+from nncheck.model.known_modules import INSTANCE_NORMS, PARAMETERISED_LAYERS, RETURNING_SELF, torch_layer
 from nncheck.model.table import ClassInfo, Table
 from nncheck.syntax.nodes import (
+    Call,
     ClassNode,
     Expr,
     Function,
     Unit,
+    as_call,
     blocks,
+    boolean,
     class_bases,
     class_name,
     decorators,
     dotted,
     has_class_keywords,
     methods,
+    unchained,
     units,
 )
 
@@ -86,6 +91,8 @@ Resolved = Union[str, list[C], None]
 
 
 class FileView(Generic[C]):
+    tree: ast.Module | cst.Module
+
     def __init__(self, table: Table, classes: list[C]) -> None:
         self.table = table
         self.classes = classes
@@ -123,9 +130,39 @@ class FileView(Generic[C]):
         parts = dotted(expr)
         return parts is not None and self.table.is_module_path(parts)
 
+    def construction(self, expr: Expr) -> Call | None:
+        """The call that builds the value of `expr`, seen through calls of nn.Module methods that return
+        the module (`nn.Linear(2, 2).to(device)`); None if `expr` is not a call."""
+        return as_call(unchained(expr, RETURNING_SELF))
+
     def is_module_call(self, expr: Expr) -> bool:
-        """`expr` certainly builds an nn.Module: a call of a class that is one."""
-        return isinstance(expr, (ast.Call, cst.Call)) and self.is_module_expr(expr.func)
+        """`expr` certainly builds an nn.Module: a call of a class that is one (`.to(...)` and the like
+        after it keep the module)."""
+        call = self.construction(expr)
+        return call is not None and self.is_module_expr(call.func)
+
+    def torch_layer(self, expr: Expr) -> str | None:
+        """`Linear` when `expr` builds a torch.nn.Linear (through any import form), and so on."""
+        call = self.construction(expr)
+        target = self.resolve(call.func) if call is not None else None
+        return torch_layer(target) if isinstance(target, str) else None
+
+    def owns_parameters(self, expr: Expr) -> str | None:
+        """The torch layer `expr` builds if it certainly owns parameters (`Linear`; `Sequential` holding
+        one; `InstanceNorm2d` with affine=True or track_running_stats=True)."""
+        layer = self.torch_layer(expr)
+        call = self.construction(expr)
+        if layer is None or call is None:
+            return None
+        if layer in PARAMETERISED_LAYERS:
+            return layer
+        if layer in INSTANCE_NORMS:
+            flags = ("affine", "track_running_stats")
+            return layer if any(k in flags and boolean(v) for k, v in call.keywords) else None
+        if layer == "Sequential":
+            held = any(not starred and self.owns_parameters(value) for value, starred in call.positional)
+            return layer if held else None
+        return None
 
     def is_module_itself(self, expr: Expr) -> bool:
         """`expr` names torch.nn.Module itself, not a subclass."""
@@ -142,9 +179,12 @@ class FileView(Generic[C]):
 class Screen(FileView[AstClass]):
     """The checked file as the pre-screen sees it: Python's ast."""
 
-    def __init__(self, table: Table, tree: ast.Module, class_nodes: list[ast.ClassDef]) -> None:
+    tree: ast.Module
+
+    def __init__(self, table: Table, tree: ast.Module, class_nodes: list[ast.ClassDef], text: str = "") -> None:
         super().__init__(table, [AstClass(info, node) for info, node in zip(table.classes, class_nodes)])
         self.tree = tree
+        self.text = text  # the source, for a cheap look before walking the tree
 
     def any_module(self, test: Callable[[AstClass], bool]) -> bool:
         """Some nn.Module class passes `test`, which is tried first: whether a class is a module may
@@ -154,6 +194,8 @@ class Screen(FileView[AstClass]):
 
 class FileModel(FileView[CstClass]):
     """The checked file as the rules see it: libcst's tree, with the table the screen already used."""
+
+    tree: cst.Module
 
     def __init__(self, table: Table, module: cst.Module) -> None:
         nodes: list[cst.ClassDef] = []

@@ -6,7 +6,7 @@ import libcst as cst
 
 from nncheck.fixes.edits import SUPER_INIT, insert_first
 from nncheck.fixes.fix import Fix
-from nncheck.model.base_init import index_of_base_init, init_call_without_self
+from nncheck.model.base_init import first_broken_super, index_of_base_init, init_call_without_self
 from nncheck.model.views import C, CstClass, FileModel, FileView, Screen
 from nncheck.rule import FixAvailability, Report, Rule, Sample
 from nncheck.syntax.nodes import Function, first_parameter, has_decorator, only_raises
@@ -19,13 +19,20 @@ class BaseInitNotCalled(Rule):
     initialises a base class: `super().__init__(...)`, `super(Cls, self).__init__(...)` or
     `Base.__init__(self, ...)`. A call in any branch counts; calls inside nested functions, lambdas
     and classes do not; a call of one of the class's own methods that makes such a call
-    (`self._setup()`) does. `@overload` stubs and bodies that only `raise` are not reported.
-    `nn.Module.__init__()` without the instance is reported with its own message.
+    (`self._setup()`) does. `@overload` stubs and bodies that only `raise` are not reported. Calls
+    that look like a base init but initialise nothing are reported with their own message:
+    `nn.Module.__init__()` without the instance; `super(Net).__init__()` with one argument (an unbound
+    super object); `super(Other, self).__init__()` where `Other` is a class of this file that is
+    neither the class nor one of its bases (skipping a level on purpose, `super(Parent, self)` with
+    `Parent` a base, is fine). `self.fc.__init__(2, 2)` re-initialises an attribute and
+    `super().__init()` is a typo: neither initialises the class, so both are ordinary NNC002.
 
     **Why is this a bug.** `nn.Module.__init__` creates the registries that hold parameters, buffers
     and submodules. Without it the object is broken: assigning a layer raises
     `AttributeError: cannot assign module before Module.__init__() call`, and calling the module or
     asking for its parameters fails with `'Net' object has no attribute '_parameters'` (torch 2.13).
+    `super(Other, self)` with a class that is not a base raises `TypeError: super(type, obj): obj
+    must be an instance or subtype of type`.
 
     **Example.**
 
@@ -44,8 +51,9 @@ class BaseInitNotCalled(Rule):
     docstring). Safe when that call is certainly right: the class has a single base, and it is
     `nn.Module` itself or a class of the same file whose initialisation takes no required arguments.
     Unsafe otherwise (`--unsafe-fixes`): a torch layer such as `nn.Linear` needs its arguments, and
-    with several bases a person must decide what each one needs. No fix when a base is named
-    without `self` (`nn.Module.__init__()`).
+    with several bases a person must decide what each one needs. No fix for the calls that look like
+    a base init but are wrong (`nn.Module.__init__()`, `super(Net).__init__()`,
+    `super(Other, self).__init__()`): a person must see what was meant.
     """
 
     code = "NNC002"
@@ -54,6 +62,14 @@ class BaseInitNotCalled(Rule):
     message = "{cls}.__init__ never calls the base __init__; add super().__init__() as its first statement"
     message_without_self = (
         "{cls}.__init__ calls {base}.__init__() without self, which raises TypeError; use super().__init__()"
+    )
+    message_unbound_super = (
+        "{cls}.__init__ calls super({arg}).__init__() without self, which initialises nothing; "
+        "use super().__init__()"
+    )
+    message_foreign_super = (
+        "{cls}.__init__ calls super({other}, self).__init__(), but {other} is not {cls} or one of its bases "
+        "(TypeError); use super().__init__()"
     )
 
     valid = (
@@ -175,6 +191,58 @@ class NoParentheses(nn.Module):
         super.__init__(self)
 """,
         ),
+        Sample(
+            """
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self):  # NNC002
+        super(Net).__init__()
+        self.fc = nn.Linear(2, 2)
+
+class Other(nn.Module):
+    def __init__(self):  # NNC002
+        super(Net, self).__init__()
+
+class Typo(nn.Module):
+    def __init__(self):  # NNC002
+        super(Typo, self).__init()
+""",
+            fixed="""
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self):  # NNC002
+        super(Net).__init__()
+        self.fc = nn.Linear(2, 2)
+
+class Other(nn.Module):
+    def __init__(self):  # NNC002
+        super(Net, self).__init__()
+
+class Typo(nn.Module):
+    def __init__(self):  # NNC002
+        super().__init__()
+        super(Typo, self).__init()
+""",
+        ),
+        Sample(
+            """
+from torch import nn
+
+class Reset(nn.Module):
+    def __init__(self):  # NNC002
+        self.fc.__init__(2, 2)
+""",
+            fixed="""
+from torch import nn
+
+class Reset(nn.Module):
+    def __init__(self):  # NNC002
+        super().__init__()
+        self.fc.__init__(2, 2)
+""",
+        ),
     )
 
     @classmethod
@@ -186,8 +254,13 @@ class NoParentheses(nn.Module):
             for init in _uninitialising(model, cls):
                 if not isinstance(init, cst.FunctionDef):
                     continue  # never: a libcst class has libcst methods
-                base = init_call_without_self(init)
-                if base is not None:
+                base = init_call_without_self(model, init)
+                problem = first_broken_super(model, cls, init)
+                if problem is not None and problem[0] == "unbound":
+                    yield self.report(init, self.message_unbound_super, cls=cls.qualname, arg=problem[1])
+                elif problem is not None:
+                    yield self.report(init, self.message_foreign_super, cls=cls.qualname, other=problem[1])
+                elif base is not None:
                     yield self.report(init, self.message_without_self, cls=cls.qualname, base=base)
                 elif first_parameter(init) is None:
                     yield self.report(init, cls=cls.qualname)  # super() needs the instance: no fix

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Literal
 
 import libcst as cst
 
 from nncheck.fixes.fix import Fix
+from nncheck.model.known_modules import DROPOUT_LAYERS, STATELESS_LAYERS
 from nncheck.model.views import C, FileModel, FileView, Screen
 from nncheck.rule import FixAvailability, Report, Rule, Sample
 from nncheck.syntax.nodes import (
@@ -12,6 +14,8 @@ from nncheck.syntax.nodes import (
     Expr,
     Function,
     Unit,
+    added,
+    as_call,
     assignment,
     attribute,
     augmented,
@@ -39,15 +43,22 @@ class ModulesInPlainContainer(Rule):
 
     **What it finds.** In an nn.Module subclass's `__init__`, `self.<attr>` is assigned a list, tuple,
     dict or set display or comprehension whose elements are certainly Modules (calls of torch.nn
-    classes or of module classes known to nncheck), or an empty list or dict that `__init__` then
-    fills with such calls (`.append`, `.extend`, `+=`, item assignment); and the class never wraps
-    the attribute (`nn.ModuleList(self.x)`, `nn.Sequential(*self.x)`, ...), registers its items
-    (`add_module`/`register_module` in a loop over it) or assigns it again.
+    classes or of module classes known to nncheck, also followed by `.to(...)`, `.cuda()` and the
+    like) or `nn.Parameter`s, or an empty list or dict that `__init__` then fills with such calls
+    (`.append`, `.extend`, `+=`, `self.x = self.x + [...]`, item assignment, and the same on an inner
+    list, `self.x[i].append(...)`); and the class never wraps the attribute (`nn.ModuleList(self.x)`,
+    `nn.Sequential(*self.x)`, ...), registers its items (`self.add_module(name, layer)`,
+    `register_module`, `setattr(self, name, layer)`, for the appended `layer`, an item `self.x[-1]`
+    or in a loop over it) or assigns it again. Modules that have nothing to lose are not reported:
+    activations, pooling, `nn.Identity`, `nn.Flatten`, `nn.Upsample` and the like (no parameters, no
+    buffers, no train/eval behaviour).
 
     **Why is this a bug.** nn.Module only registers submodules assigned directly or held in its own
     containers. Modules in a plain container are invisible to `parameters()`, `state_dict()`,
     `.to(device)`, `.train()`/`.eval()` and the optimizer: they are never trained, saved or moved
-    (torch 2.13: zero parameters, empty state_dict).
+    (torch 2.13: zero parameters, empty state_dict). A plain list of `nn.Dropout`s is never switched
+    off by `model.eval()`: dropout stays on at inference. Parameters in a plain list are lost the same
+    way: use `nn.ParameterList`.
 
     **Example.**
 
@@ -64,7 +75,8 @@ class ModulesInPlainContainer(Rule):
     `# noqa: NNC005`.
 
     **Fix.** Unsafe (it changes the `state_dict` keys): `--fix --unsafe-fixes` wraps the value in
-    `nn.ModuleList(...)` or `nn.ModuleDict(...)`, spelled through the file's own torch import.
+    `nn.ModuleList(...)` or `nn.ModuleDict(...)` (`nn.ParameterList(...)` or `nn.ParameterDict(...)`
+    for parameters), spelled through the file's own torch import.
     """
 
     code = "NNC005"
@@ -73,6 +85,14 @@ class ModulesInPlainContainer(Rule):
     message = (
         "{target} holds nn.Modules in a plain {kind}: their parameters are invisible to parameters(), "
         "state_dict() and .to(); use nn.{container}"
+    )
+    message_dropout = (
+        "{target} holds dropout modules in a plain {kind}: model.eval() never reaches them, so dropout "
+        "stays on at inference; use nn.{container}"
+    )
+    message_parameters = (
+        "{target} holds nn.Parameters in a plain {kind}: they are invisible to parameters(), state_dict() "
+        "and .to(); use nn.{container}"
     )
 
     valid = (
@@ -98,6 +118,30 @@ class Registered(nn.Module):
         self.parts = [nn.Linear(2, 2), nn.ReLU()]
         for index, part in enumerate(self.parts):
             self.add_module(str(index), part)
+""",
+        """
+from torch import nn
+
+class SemSegHead(nn.Module):
+    def __init__(self, features):
+        super().__init__()
+        self.scale_heads = []
+        for name in features:
+            self.scale_heads.append(nn.Sequential(nn.Conv2d(2, 2, 1)))
+            self.add_module(name, self.scale_heads[-1])
+        self.blocks = []
+        for index in range(3):
+            block = nn.Linear(2, 2)
+            self.blocks.append(block)
+            setattr(self, f"block{index}", block)
+
+class Stateless(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.acts = [nn.ReLU(), nn.GELU()]
+        self.pools = []
+        for _ in range(3):
+            self.pools.append(nn.MaxPool2d(2))
 """,
     )
     invalid = (
@@ -143,6 +187,42 @@ class Filled(nn.Module):
             self.layers.append(nn.Linear(2, 2))
 """,
         ),
+        Sample(
+            """
+import torch
+from torch import nn
+
+class Mixed(nn.Module):
+    def __init__(self, device):
+        super().__init__()
+        self.drops = [nn.Dropout(0.1), nn.Dropout(0.2)]  # NNC005
+        self.weights = [nn.Parameter(torch.zeros(2)), nn.Parameter(torch.ones(2))]  # NNC005
+        self.layers = []  # NNC005
+        for _ in range(2):
+            self.layers = self.layers + [nn.Linear(2, 2).to(device)]
+        self.convs = []  # NNC005
+        for i in range(2):
+            self.convs.append([])
+            self.convs[i].append(nn.Conv2d(2, 2, 1).cuda())
+""",
+            unsafe_fixed="""
+import torch
+from torch import nn
+
+class Mixed(nn.Module):
+    def __init__(self, device):
+        super().__init__()
+        self.drops = nn.ModuleList([nn.Dropout(0.1), nn.Dropout(0.2)])  # NNC005
+        self.weights = nn.ParameterList([nn.Parameter(torch.zeros(2)), nn.Parameter(torch.ones(2))])  # NNC005
+        self.layers = nn.ModuleList()  # NNC005
+        for _ in range(2):
+            self.layers = self.layers + [nn.Linear(2, 2).to(device)]
+        self.convs = []  # NNC005
+        for i in range(2):
+            self.convs.append([])
+            self.convs[i].append(nn.Conv2d(2, 2, 1).cuda())
+""",
+        ),
     )
 
     @classmethod
@@ -151,20 +231,27 @@ class Filled(nn.Module):
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
-            for target, statement, value, kind in _plain_containers(model, cls):
+            for target, statement, value, kind, holding, nested in _plain_containers(model, cls):
                 if not (isinstance(statement, cst.Assign) and isinstance(value, cst.BaseExpression)):
                     continue  # never: a libcst class has libcst statements
-                container = "ModuleDict" if kind == "dict" else "ModuleList"
+                prefix = "Parameter" if holding == "parameters" else "Module"
+                container = f"{prefix}Dict" if kind == "dict" else f"{prefix}List"
+                template = {"modules": self.message, "dropout": self.message_dropout,
+                            "parameters": self.message_parameters}[holding]
                 yield self.report(
                     statement,
-                    fix=_wrap_fix(model, statement, value, container, kind),
+                    template,
+                    # Lists inside the list would need their own containers: a person must do it.
+                    fix=None if nested else _wrap_fix(model, statement, value, container, kind),
                     target=target,
                     kind=kind,
                     container=container,
                 )
 
 
-Found = tuple[str, Unit, Expr, ContainerKind]  # self.x, its assignment, the value, the container's kind
+Holding = Literal["modules", "dropout", "parameters"]
+# self.x, its assignment, the value, its kind, what it holds, whether inner lists hold it
+Found = tuple[str, Unit, Expr, ContainerKind, Holding, bool]
 
 
 def _plain_containers(view: FileView[C], cls: C) -> Iterator[Found]:
@@ -175,14 +262,20 @@ def _plain_containers(view: FileView[C], cls: C) -> Iterator[Found]:
             continue
         assignments = _attribute_assignments(init, self_name)
         counts: dict[str, int] = {}
-        for attr, _, _ in assignments:
-            counts[attr] = counts.get(attr, 0) + 1
+        for attr, _, value in assignments:
+            if not _extends(value, [self_name, attr]):  # `self.x = self.x + [...]` fills it
+                counts[attr] = counts.get(attr, 0) + 1
         for attr, statement, value in assignments:
-            if counts[attr] != 1:
+            path = [self_name, attr]
+            if counts.get(attr) != 1 or _extends(value, path):
                 continue  # assigned again: the plain container may be replaced
-            kind = _container_kind(view, value) or _filled_kind(view, init, [self_name, attr], value)
-            if kind is not None and not _wrapped_or_registered(view, cls, [self_name, attr]):
-                yield f"{self_name}.{attr}", statement, value, kind
+            found = _displayed(value) or _filled(init, path, value)
+            if found is None:
+                continue
+            kind, items, every, nested = found
+            holding = _holding(view, items, every)
+            if holding is not None and not _wrapped_or_registered(view, cls, path, _added_names(init, path)):
+                yield f"{self_name}.{attr}", statement, value, kind, holding, nested
 
 
 def _attribute_assignments(init: Function, self_name: str) -> list[tuple[str, Unit, Expr]]:
@@ -197,53 +290,109 @@ def _attribute_assignments(init: Function, self_name: str) -> list[tuple[str, Un
     return found
 
 
-def _container_kind(view: FileView[C], value: Expr) -> ContainerKind | None:
-    """A display or comprehension all of whose elements are certainly modules."""
+def _extends(value: Expr, path: list[str]) -> bool:
+    parts = added(value)
+    return parts is not None and dotted(parts[0]) == path
+
+
+Contents = tuple[ContainerKind, list[Expr], bool, bool]  # kind, items, all must count, held by inner lists
+
+
+def _displayed(value: Expr) -> Contents | None:
+    """A display or comprehension: its kind and elements, all of which must hold what is reported."""
     shown = display(value)
     if shown is None or shown.unpacks or not shown.values:
         return None
-    return shown.kind if all(view.is_module_call(v) for v in shown.values) else None
+    return shown.kind, shown.values, True, False
 
 
-def _filled_kind(view: FileView[C], init: Function, path: list[str], value: Expr) -> ContainerKind | None:
-    """An empty list or dict that `__init__` fills with modules: `.append(module)`, `.extend([module])`,
-    `+= [module]`, `[key] = module`."""
+def _filled(init: Function, path: list[str], value: Expr) -> Contents | None:
+    """An empty list or dict that `__init__` then fills: `.append(x)`, `.extend([x])`, `+= [x]`,
+    `[key] = x`, `self.x = self.x + [x]`, and the same on an inner list (`self.x[i].append(x)`)."""
     kind = empty_container(value)
     if kind is None:
         return None
+    items: list[Expr] = []
+    nested = False
     for call in calls_in(units(init)):
         arguments = [v for v, _ in call.positional] + [v for _, v in call.keywords]
         for method in _FILLING_METHODS:
             owner = method_owner(call, method)
-            if owner is not None and dotted(owner) == path and arguments:
-                added = arguments[-1]
-                if any(view.is_module_call(item) for item in elements(added) or [added]):
-                    return kind
+            if owner is not None and _is_or_holds(owner, path) and arguments:
+                items.extend(elements(arguments[-1]) or [arguments[-1]])
+                nested = nested or dotted(owner) != path
     for unit in simple_units(units(init)):
         grown = augmented(unit)
-        if grown is not None and dotted(grown[0]) == path:
-            if any(view.is_module_call(item) for item in elements(grown[1]) or []):
-                return kind
+        if grown is not None and _is_or_holds(grown[0], path):
+            items.extend(elements(grown[1]) or [])
         assigned = assignment(unit, annotated=False)
-        if assigned is not None and view.is_module_call(assigned[1]):
-            for target in assigned[0]:
-                if dotted(subscript_owner(target)) == path:
-                    return kind
-    return None
+        if assigned is not None:
+            if any(dotted(subscript_owner(target)) == path for target in assigned[0]):
+                items.append(assigned[1])
+            parts = added(assigned[1])
+            if parts is not None and dotted(parts[0]) == path:
+                items.extend(elements(parts[1]) or [])
+    return (kind, items, False, nested) if items else None
 
 
-def _wrapped_or_registered(view: FileView[C], cls: C, path: list[str]) -> bool:
+def _is_or_holds(expr: Expr, path: list[str]) -> bool:
+    """`self.x`, or an item of it (`self.x[i]`)."""
+    return dotted(expr) == path or dotted(subscript_owner(expr)) == path
+
+
+def _holding(view: FileView[C], items: list[Expr], every: bool) -> Holding | None:
+    """What the container certainly holds, if it loses something by being plain: modules with state,
+    dropout modules (whose train/eval switch is lost), or parameters. For a display every element must
+    be one; for a filled container, some added item."""
+    parameters = [i for i in items if _is_parameter(view, i)]
+    if parameters and (len(parameters) == len(items) or not every):
+        return "parameters"
+    modules = [i for i in items if view.is_module_call(i)]
+    if not modules or (every and len(modules) != len(items)):
+        return None
+    layers = [view.torch_layer(m) for m in modules]
+    if all(layer in STATELESS_LAYERS for layer in layers):
+        return None  # nothing to lose: no parameters, no buffers, no train/eval behaviour
+    if all(layer in STATELESS_LAYERS or layer in DROPOUT_LAYERS for layer in layers):
+        return "dropout"
+    return "modules"
+
+
+def _is_parameter(view: FileView[C], expr: Expr) -> bool:
+    call = as_call(expr)
+    return call is not None and view.parameter_class(call.func) == "Parameter"
+
+
+def _added_names(init: Function, path: list[str]) -> set[str]:
+    """Local names appended to the container: `layer` in `self.x.append(layer)`."""
+    names = set()
+    for call in calls_in(units(init)):
+        owner = method_owner(call, "append")
+        if owner is not None and _is_or_holds(owner, path) and call.positional:
+            name = name_of(call.positional[-1][0])
+            if name is not None:
+                names.add(name)
+    return names
+
+
+def _wrapped_or_registered(view: FileView[C], cls: C, path: list[str], added_names: set[str]) -> bool:
     """Anywhere in the class: the attribute handed to a module class (`nn.ModuleList(self.x)`,
-    `nn.Sequential(*self.x)`), or its items registered in a loop over it."""
+    `nn.Sequential(*self.x)`), or its items registered (`self.add_module(name, layer)`, also of an
+    appended `layer` or an item `self.x[-1]`, `setattr(self, name, layer)`, in a loop over it or not)."""
     calls = calls_in(units(cls.node)) + [c for m in cls.methods() for c in calls_in(units(m))]
     for call in calls:
         arguments = [v for v, _ in call.positional] + [v for _, v in call.keywords]
         if view.is_module_expr(call.func) and any(mentions([arg], path) for arg in arguments):
             return True
+        registering = any(method_owner(call, m) is not None for m in _REGISTERING_METHODS) or (
+            name_of(call.func) == "setattr")
+        if registering and any(mentions([arg], path) or name_of(arg) in added_names for arg in arguments[1:]):
+            return True
     for method in cls.methods():
-        for _, iterated, body in loops_in(units(method)):
+        for loop_target, iterated, body in loops_in(units(method)):
             if mentions([iterated], path) and any(
-                method_owner(call, m) is not None for call in calls_in(body) for m in _REGISTERING_METHODS
+                method_owner(call, m) is not None or name_of(call.func) == "setattr"
+                for call in calls_in(body) for m in _REGISTERING_METHODS
             ):
                 return True
     return False

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal, TypeGuard, Union
 
 import libcst as cst
 
@@ -97,6 +97,15 @@ def subscript_owner(expr: Node) -> Expr | None:
     return None
 
 
+def added(expr: Node) -> tuple[Expr, Expr] | None:
+    """(left, right) of `left + right`."""
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+        return expr.left, expr.right
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+        return expr.left, expr.right
+    return None
+
+
 def conditional(expr: Node) -> tuple[Expr, Expr] | None:
     """(value if true, value if false) of `a if c else b`."""
     if isinstance(expr, (ast.IfExp, cst.IfExp)):
@@ -133,6 +142,16 @@ def as_call(expr: Node | None) -> Call | None:
 def _ast_call(expr: ast.Call) -> Call:
     positional = tuple((a.value, True) if isinstance(a, ast.Starred) else (a, False) for a in expr.args)
     return Call(expr, expr.func, positional, tuple((k.arg, k.value) for k in expr.keywords))
+
+
+def unchained(expr: Expr, methods: frozenset[str]) -> Expr:
+    """`x` for `x.to(device).cuda()` when the chained calls are all of `methods`."""
+    while True:
+        call = as_call(expr)
+        owner = attribute(call.func) if call is not None else None
+        if owner is None or owner[1] not in methods:
+            return expr
+        expr = owner[0]
 
 
 def is_super_call(expr: Node | None) -> bool:
@@ -222,7 +241,7 @@ def mentions(nodes: Iterable[Node], path: Sequence[str]) -> bool:
 
 # -- functions and classes -------------------------------------------------------------------------
 
-def is_function(node: Node) -> bool:
+def is_function(node: Node | None) -> TypeGuard[Function]:
     return isinstance(node, (*_AST_FUNCTIONS, cst.FunctionDef))
 
 
@@ -299,9 +318,11 @@ def methods(node: ClassNode, name: str | None = None) -> list[Function]:
 Unit = Union[ast.stmt, cst.BaseSmallStatement, cst.BaseCompoundStatement]
 
 
-def units(node: Function | ClassNode | cst.BaseSuite | cst.Module | Sequence[ast.stmt]) -> list[Unit]:
+def units(
+    node: Function | ClassNode | cst.BaseSuite | cst.Module | ast.Module | Sequence[ast.stmt],
+) -> list[Unit]:
     """The statements of a body, a libcst line of several `;`-separated statements counted as several."""
-    if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+    if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
         return _as_units(node.body)
     if not isinstance(node, cst.CSTNode):
         return _as_units(node)
@@ -486,3 +507,126 @@ def loops_in(nodes: Iterable[Node]) -> list[tuple[Expr, Expr, list[Unit]]]:
         elif isinstance(node, cst.For):
             found.append((node.target, node.iter, units(node.body)))
     return found
+
+
+# -- scopes ----------------------------------------------------------------------------------------
+
+Scope = tuple[Union[Function, ClassNode, None], list[Unit]]  # (the def or class, None for the module; its body)
+
+
+def statements(body: Sequence[Unit]) -> Iterator[Unit]:
+    """Every statement in `body`, in blocks and in nested functions and classes too (statements only:
+    cheaper than walking every expression)."""
+    for unit in body:
+        yield unit
+        if isinstance(unit, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, cst.FunctionDef, cst.ClassDef)):
+            yield from statements(units(unit))
+        else:
+            for block in blocks(unit):
+                yield from statements(block)
+
+
+def scopes(tree: ast.Module | cst.Module) -> list[Scope]:
+    """The module's body, and the body of every class and function in it, however nested (a function
+    defined in an expression, a lambda, is part of its scope)."""
+    found: list[Scope] = [(None, units(tree))]
+    for node in statements(units(tree)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, cst.FunctionDef, cst.ClassDef)):
+            found.append((node, units(node)))
+    return found
+
+
+_AST_BINDERS = (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.Import, ast.ImportFrom, ast.Global,
+                ast.Nonlocal, ast.Delete, ast.NamedExpr, ast.ExceptHandler, ast.MatchAs, ast.MatchStar)
+_CST_BINDERS = (cst.For, cst.WithItem, cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal, cst.Del,
+                cst.NamedExpr, cst.ExceptHandler, cst.MatchAs, cst.MatchStar)
+
+
+def scope_values(scope: Scope) -> dict[str, list[Expr] | None]:
+    """What each name of the scope is assigned: the values of its plain assignments (`x = value`,
+    `x: T = value`, `x += value`), or None if it is also bound another way (a parameter, a loop or
+    `with` target, an import, a def, `global`, a walrus, ...) and so may hold anything."""
+    owner, body = scope
+    values: dict[str, list[Expr] | None] = {}
+
+    def uncertain(name: str) -> None:
+        values[name] = None
+
+    def assigned(name: str, value: Expr) -> None:
+        known = values.setdefault(name, [])
+        if known is not None:
+            known.append(value)
+
+    if is_function(owner):
+        for parameter in parameters(owner):
+            uncertain(parameter)
+    for unit in body:
+        if isinstance(unit, (ast.ClassDef, cst.ClassDef)):
+            uncertain(class_name(unit))
+        elif is_function(unit):
+            uncertain(function_name(unit))
+    for node in walk(body):
+        if is_scope(node) or isinstance(node, (ast.Lambda, cst.Lambda)):
+            continue
+        plain = assignment(node)
+        if plain is not None:
+            for target in plain[0]:
+                name = name_of(target)
+                if name is not None:
+                    assigned(name, plain[1])
+                else:
+                    for found in target_names(target):
+                        uncertain(found)
+            continue
+        grown = augmented(node)
+        if grown is not None and (name := name_of(grown[0])) is not None:
+            assigned(name, grown[1])
+        elif isinstance(node, (*_AST_BINDERS, *_CST_BINDERS)):
+            for name in _bound_names(node):
+                uncertain(name)
+    return values
+
+
+def target_names(target: Node) -> list[str]:
+    """The names an assignment target binds: `a` and `b` for `a, *b = ...`; none for `self.x`."""
+    name = name_of(target)
+    if name is not None:
+        return [name]
+    if isinstance(target, (ast.Starred, cst.StarredElement)):
+        return target_names(target.value)
+    return [found for element in elements(target) or [] for found in target_names(element)]
+
+
+def _bound_names(node: Node) -> list[str]:
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return [(a.asname or a.name).split(".")[0] for a in node.names]
+    if isinstance(node, (ast.Global, ast.Nonlocal)):
+        return list(node.names)
+    if isinstance(node, ast.ExceptHandler):
+        return [node.name] if node.name else []
+    if isinstance(node, (ast.MatchAs, ast.MatchStar)):
+        return [node.name] if node.name else []
+    if isinstance(node, (cst.Import, cst.ImportFrom)):
+        if isinstance(node.names, cst.ImportStar):
+            return []
+        return [(dotted(a.asname.name if a.asname else a.name) or [""])[0] for a in node.names]
+    if isinstance(node, (cst.Global, cst.Nonlocal)):
+        return [n.name.value for n in node.names]
+    if isinstance(node, cst.ExceptHandler):
+        return [n for n in [name_of(node.name.name) if node.name else None] if n]
+    if isinstance(node, (cst.MatchAs, cst.MatchStar)):
+        return [n for n in [name_of(node.name) if node.name else None] if n]
+    targets: list[Node] = []
+    if isinstance(node, (ast.For, ast.AsyncFor, cst.For)):
+        targets = [node.target]
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        targets = [item.optional_vars for item in node.items if item.optional_vars is not None]
+    elif isinstance(node, cst.WithItem) and node.asname is not None:
+        targets = [node.asname.name]
+    elif isinstance(node, ast.Delete):
+        targets = list(node.targets)
+    elif isinstance(node, cst.Del):
+        targets = [node.target]
+    elif isinstance(node, (ast.NamedExpr, cst.NamedExpr)):
+        targets = [node.target]
+    return [name for target in targets for name in target_names(target)]

@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+import libcst as cst
+
+from nncheck.fixes.fix import Fix
+from nncheck.model.views import C, FileModel, FileView, Screen
+from nncheck.rule import FixAvailability, Report, Rule, Sample
+from nncheck.syntax.nodes import Call, Expr, calls_in, display, name_of, scope_values, scopes
+
+_CONTAINERS = re.compile(r"(?:Sequential|ModuleList|ModuleDict|ParameterList)\s*\(")
+# What iterating gives modules: a ModuleList can be built from these.
+_ITERATES_MODULES = frozenset({"Sequential", "ModuleList"})
+_GENERATORS = (ast.GeneratorExp, cst.GeneratorExp)
+
+Misuse = tuple[Call, str, Expr | None]  # the call, what is wrong, the list to unpack for Sequential
+
+
+class ContainerMisuse(Rule):
+    """An nn container is given the wrong kind of argument.
+
+    **What it finds.** Calls of torch's containers that raise when the model is built:
+    `nn.Sequential([a, b])` (or a tuple, a comprehension, or a name whose only assignments in its
+    scope are such displays) where the modules should be unpacked; `nn.ModuleList(a, b)` with several
+    positional arguments; `nn.ModuleList(nn.Linear(...))` with one module that does not iterate into
+    modules (only `nn.Sequential` and `nn.ModuleList` do); `nn.ModuleDict([m1, m2])` with a list of
+    modules instead of names and modules; `nn.ParameterList(p1, p2)` with several positional
+    arguments. `nn.ModuleList(d.values())`, `nn.ModuleList(generator)`,
+    `nn.Sequential(OrderedDict(...))`, `nn.Sequential(*layers)` and `nn.ModuleDict(pairs)` are right
+    and never reported.
+
+    **Why is this a bug.** torch raises when the line runs: `TypeError: list is not a Module subclass`
+    for `Sequential([...])`, `TypeError: ModuleList.__init__() takes from 1 to 2 positional arguments`
+    for several modules, `TypeError: ModuleList.extend should be called with an iterable, but got
+    Linear` for one, `ModuleDict update sequence element #0 should be Iterable` (torch 2.13).
+
+    **Example.**
+
+        self.body = nn.Sequential([nn.Linear(4, 4), nn.ReLU()])
+
+    **Instead.**
+
+        self.body = nn.Sequential(nn.Linear(4, 4), nn.ReLU())
+
+    **Fix.** Safe, for `nn.Sequential` given one list: `--fix` unpacks it, `nn.Sequential(*[...])`.
+    None for the others: a person must say how the modules are grouped.
+    """
+
+    code = "NNC014"
+    name = "container-misuse"
+    fix_availability = FixAvailability.SAFE
+    message = "{call} raises TypeError: {problem}"
+    problems = {
+        "sequential": "nn.Sequential takes modules, not a list of them; unpack it with *",
+        "several": "{container} takes one iterable, not several arguments; put them in a list",
+        "one module": "{container} needs an iterable of modules, and one {layer} is not; put it in a list",
+        "module dict": "nn.ModuleDict takes names and modules, not a list of modules; give a dict",
+    }
+
+    valid = (
+        """
+from collections import OrderedDict
+from torch import nn
+
+layers = [nn.Linear(2, 2), nn.ReLU()]
+heads = {"a": nn.Linear(2, 2)}
+a = nn.Sequential(*layers)
+b = nn.Sequential(OrderedDict([("fc", nn.Linear(2, 2))]))
+c = nn.ModuleList(heads.values())
+d = nn.ModuleList(nn.Linear(2, 2) for _ in range(3))
+e = nn.ModuleList(nn.Sequential(nn.Linear(2, 2)))
+f = nn.ModuleDict(heads)
+g = nn.ModuleDict([("fc", nn.Linear(2, 2))])
+h = nn.ModuleList([nn.Linear(2, 2)])
+
+def build(blocks):
+    return nn.Sequential(blocks)
+""",
+    )
+    invalid = (
+        Sample(
+            """
+import torch
+from torch import nn
+
+a = nn.Sequential([nn.Linear(2, 2), nn.ReLU()])  # NNC014@5
+blocks = [nn.Linear(2, 2) for _ in range(3)]
+b = nn.Sequential(blocks)  # NNC014@5
+c = nn.ModuleList(nn.Linear(2, 2), nn.ReLU())  # NNC014@5
+d = nn.ModuleList(nn.Linear(2, 2))  # NNC014@5
+e = nn.ModuleDict([nn.Linear(2, 2), nn.ReLU()])  # NNC014@5
+f = nn.ParameterList(nn.Parameter(torch.zeros(2)), nn.Parameter(torch.ones(2)))  # NNC014@5
+""",
+            fixed="""
+import torch
+from torch import nn
+
+a = nn.Sequential(*[nn.Linear(2, 2), nn.ReLU()])  # NNC014@5
+blocks = [nn.Linear(2, 2) for _ in range(3)]
+b = nn.Sequential(*blocks)  # NNC014@5
+c = nn.ModuleList(nn.Linear(2, 2), nn.ReLU())  # NNC014@5
+d = nn.ModuleList(nn.Linear(2, 2))  # NNC014@5
+e = nn.ModuleDict([nn.Linear(2, 2), nn.ReLU()])  # NNC014@5
+f = nn.ParameterList(nn.Parameter(torch.zeros(2)), nn.Parameter(torch.ones(2)))  # NNC014@5
+""",
+        ),
+    )
+
+    @classmethod
+    def might_report(cls, screen: Screen) -> bool:
+        return _CONTAINERS.search(screen.text) is not None and any(True for _ in _misuses(screen))
+
+    def check(self, model: FileModel) -> Iterator[Report]:
+        for call, kind, unpack in _misuses(model):
+            if not isinstance(call.node, cst.Call):
+                continue  # never: libcst's tree has libcst nodes
+            container = cst.Module([]).code_for_node(call.node.func)
+            layer = model.torch_layer(call.positional[0][0]) if call.positional else None
+            problem = self.problems[kind].format(container=container, layer=layer)
+            fix = None
+            if isinstance(unpack, cst.BaseExpression):
+                fix = Fix(safe=True, title="Unpack the list", edits=((call.node, _unpack),))
+            yield self.report(call.node, fix=fix, call=f"{container}(...)", problem=problem)
+
+
+def _unpack(call: cst.Call) -> cst.Call:
+    return call.with_changes(args=[call.args[0].with_changes(star="*")])
+
+
+def _misuses(view: FileView[C]) -> Iterator[Misuse]:
+    """Each container call given the wrong kind of argument (the screen asks this too)."""
+    for scope in scopes(view.tree):
+        values: dict[str, list[Expr] | None] | None = None
+        for call in calls_in(scope[1]):
+            target = view.resolve(call.func)
+            container = view.torch_layer(call.node) if isinstance(target, str) else None
+            if container not in ("Sequential", "ModuleList", "ModuleDict", "ParameterList"):
+                continue
+            positional = [value for value, starred in call.positional if not starred]
+            if len(positional) != len(call.positional) or call.keywords:
+                continue  # *args or keywords: anything may come in
+            if container in ("ModuleList", "ParameterList") and len(positional) > 1:
+                yield call, "several", None
+            elif len(positional) != 1:
+                continue
+            elif container == "Sequential":
+                values = scope_values(scope) if values is None else values
+                if _certainly_a_list(positional[0], values):
+                    yield call, "sequential", positional[0]
+            elif container == "ModuleList":
+                layer = view.torch_layer(positional[0])
+                if layer is not None and layer not in _ITERATES_MODULES and view.is_module_call(positional[0]):
+                    yield call, "one module", None
+            elif container == "ModuleDict":
+                shown = display(positional[0])
+                if shown is not None and shown.kind in ("list", "tuple") and not shown.comprehension \
+                        and shown.values and all(view.is_module_call(v) for v in shown.values):
+                    yield call, "module dict", None
+
+
+def _certainly_a_list(expr: Expr, values: dict[str, list[Expr] | None]) -> bool:
+    if isinstance(expr, _GENERATORS):
+        return True
+    shown = display(expr)
+    if shown is not None:
+        return shown.kind != "dict"
+    name = name_of(expr)
+    assigned = values.get(name) if name is not None else None
+    return bool(assigned) and all(_certainly_a_list(value, {}) for value in assigned or ())
