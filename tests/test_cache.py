@@ -242,6 +242,8 @@ def test_a_run_killed_while_writing_the_cache_leaves_it_correct(tmp_cwd: Path, t
 
 def test_a_cached_finding_is_shown_at_the_path_given_in_this_run(tmp_cwd: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
+    # A configuration makes the settings the same from every folder (the default src is the current one).
+    write(tmp_cwd / "pyproject.toml", "[tool.nncheck]\n")
     write(tmp_cwd / "pkg" / "m.py", BAD)
     message = "NNC001 [*] Net.__call__ bypasses forward hooks; rename it to forward\n"
     assert nncheck_with(cache, "pkg/m.py", cwd=tmp_cwd) == (1, f"pkg/m.py:5:5: {message}")

@@ -165,3 +165,10 @@ def test_rule_without_an_argument_lists_the_rules_and_all_prints_every_page() ->
     assert every.returncode == 0
     assert every.stdout.count("**Why is this a bug.**") == len(all_rules())
     assert nncheck_here("rule", "NNC001", "--all").returncode == 2
+
+
+def test_a_file_named_twice_is_checked_once(tmp_cwd: Path) -> None:
+    write(tmp_cwd / "pkg" / "m.py", BAD)
+    result = nncheck_here("pkg/m.py", "./pkg/m.py", "pkg", cwd=tmp_cwd)
+    assert result.stdout == f"pkg/m.py:{BAD_LINE}\n"
+    assert result.stderr == "Found 1 problem in 1 file (1 file checked); 1 fixable with --fix.\n"

@@ -48,3 +48,16 @@ def test_direct_forward_calls_are_off_by_default(tmp_cwd: Path) -> None:
     assert "x.py:10:16: NNC007" in nncheck_here("--extend-select", "NNC007", "x.py", cwd=tmp_cwd).stdout
     assert "NNC007" not in flake8("x.py", cwd=tmp_cwd).stdout
     assert "x.py:10:16: NNC007" in flake8("--extend-select", "NNC007", "x.py", cwd=tmp_cwd).stdout
+
+
+def test_a_src_layout_is_found_from_tests_without_configuration(tmp_cwd: Path) -> None:
+    # The usual pytest layout: tests/ has no __init__.py, the package lives in src/.
+    write(tmp_cwd / "pyproject.toml", '[project]\nname = "mypkg"\n')
+    write(tmp_cwd / "src" / "mypkg" / "__init__.py", "")
+    write(tmp_cwd / "src" / "mypkg" / "layers.py", "from torch import nn\n\n\nclass Base(nn.Module):\n    pass\n")
+    write(tmp_cwd / "tests" / "test_a.py", USE.replace("mylib.base", "mypkg.layers"))
+    assert nncheck_here("tests", cwd=tmp_cwd).stdout.startswith("tests/test_a.py:5:5: NNC002")
+    assert flake8("--select", "NNC", "tests", cwd=tmp_cwd).stdout.startswith("tests/test_a.py:5:5: NNC002")
+    # A configured src replaces the default.
+    write(tmp_cwd / "pyproject.toml", '[tool.nncheck]\nsrc = ["lib"]\n')
+    assert nncheck_here("tests", cwd=tmp_cwd).stdout == ""

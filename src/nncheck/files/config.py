@@ -12,7 +12,7 @@ import fnmatch
 import functools
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from nncheck.settings import Selection, Settings
@@ -24,6 +24,9 @@ else:  # pragma: no cover - Python 3.10
 
 CONFIG_FILE = "pyproject.toml"
 DEFAULT_SELECT = ("NNC",)
+# Where absolute imports are looked up, relative to the configuration's folder (else the current
+# one), as ruff's default: the project's own folder and its src/.
+DEFAULT_SRC = (".", "src")
 
 
 class ConfigError(Exception):
@@ -53,7 +56,7 @@ class Config:
     exclude: tuple[str, ...] | None = None
     extend_exclude: tuple[str, ...] = ()
     module_bases: tuple[str, ...] = ()
-    src: tuple[str, ...] = field(default=())
+    src: tuple[str, ...] | None = None  # None: the default, DEFAULT_SRC
 
     @property
     def root(self) -> str:
@@ -185,7 +188,9 @@ def settings_for(path: str, overrides: Overrides = Overrides()) -> Settings:
     per_file = tuple(c for pattern, codes in config.per_file_ignores if _matches(relative, pattern) for c in codes)
     if per_file:
         layers.append(Selection(ignore=per_file))
-    src = overrides.src if overrides.src is not None else tuple(os.path.join(config.root, s) for s in config.src)
+    src_setting = config.src if config.src is not None else DEFAULT_SRC
+    src = overrides.src if overrides.src is not None else tuple(
+        os.path.normpath(os.path.join(config.root, s)) for s in src_setting)
     bases = overrides.module_bases if overrides.module_bases is not None else config.module_bases
     return Settings(
         select=(config.select if config.select is not None else DEFAULT_SELECT) + config.extend_select,

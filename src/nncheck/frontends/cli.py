@@ -114,6 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 outcomes.append(_stdin(args.stdin_filename or STDIN, job))
             else:
                 files.extend(_discover(path, args.exclude, overrides))
+        files = _once_each(files)
         _validate_configuration(files, overrides)
     except ConfigError as error:
         print(f"nncheck: error: {error}", file=sys.stderr)
@@ -133,6 +134,18 @@ def _discover(path: str, cli_excludes: tuple[str, ...], overrides: Overrides) ->
     exclude, extend_exclude, base = excludes_for(os.path.join(path, "x") if os.path.isdir(path) else path, overrides)
     defaults = DEFAULT_EXCLUDES if exclude is None else exclude
     return find_python_files([path], extend_exclude + cli_excludes, defaults=defaults, base=base)
+
+
+def _once_each(files: list[str]) -> list[str]:
+    """Each file once, as first named: `nncheck m.py ./m.py` checks one file."""
+    seen: set[str] = set()
+    kept = []
+    for path in files:
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            kept.append(path)
+    return kept
 
 
 def _validate_configuration(files: Iterable[str], overrides: Overrides) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import ast
 import argparse
+import ast
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,7 +40,8 @@ class Plugin:
             default="",
             parse_from_config=True,
             comma_separated_list=True,
-            help="Folders to look up absolute imports in, besides the one holding the top package.",
+            help="Folders to look up absolute imports in, besides the one holding the top package "
+            "(default: the current folder and its src/).",
         )
         parser.extend_default_ignore([rule.code for rule in all_rules() if not rule.default_enabled])
 
@@ -51,7 +53,8 @@ class Plugin:
         cls.settings = Settings(
             select=tuple(r.code for r in all_rules() if r.default_enabled or r.code in named),
             module_bases=frozenset(options.nncheck_module_bases or ()),
-            src_roots=tuple(options.nncheck_src or ()),
+            # As the command: the current folder and its src/ unless folders are named.
+            src_roots=tuple(options.nncheck_src or (os.getcwd(), os.path.join(os.getcwd(), "src"))),
         )
 
     def run(self) -> Iterator[tuple[int, int, str, type[Plugin]]]:

@@ -5,7 +5,22 @@ from __future__ import annotations
 
 from nncheck.model.known_modules import is_known_module
 from nncheck.model.views import C, FileView
-from nncheck.syntax.nodes import Function, attribute, calls_in, first_parameter, name_of, units
+from collections.abc import Iterator, Sequence
+
+from nncheck.syntax.nodes import (
+    Call,
+    Function,
+    Unit,
+    attribute,
+    blocks,
+    calls_in,
+    first_parameter,
+    is_scope,
+    name_of,
+    units,
+)
+
+_GUARDS = ("If", "While")  # statements whose body may not run on every call
 
 
 class Unseen:
@@ -41,21 +56,47 @@ def find_method(view: FileView[C], cls: C, name: str, visited: set[int] | None =
 def reached_from(view: FileView[C], cls: C, start: str = "forward") -> list[Function]:
     """The methods that run when `start` runs: it, and the methods it calls as `self.<name>(...)`,
     transitively, as this file defines them for an instance of `cls`."""
+    return [method for method, _ in reached_with_guards(view, cls, start)]
+
+
+def reached_with_guards(view: FileView[C], cls: C, start: str = "forward") -> list[tuple[Function, bool]]:
+    """As reached_from, with whether each method is only reached through calls under an `if` or a
+    `while` (`if n > len(self.table): self.extend(n)`), so that it may not run on every call."""
     first = find_method(view, cls, start)
     if first is None or isinstance(first, Unseen):
         return []
-    found: list[Function] = []
-    todo = [first]
+    guarded: dict[int, bool] = {}
+    order: list[Function] = []
+    todo: list[tuple[Function, bool]] = [(first, False)]
     while todo:
-        method = todo.pop()
-        if any(method is seen for seen in found):
-            continue
-        found.append(method)
+        method, under_guard = todo.pop()
+        known = guarded.get(id(method))
+        if known is not None and (known is False or under_guard):
+            continue  # already reached at least as directly
+        if known is None:
+            order.append(method)
+        guarded[id(method)] = under_guard
         self_name = first_parameter(method)
-        for call in calls_in(units(method)):
+        for call, inside in guarded_calls(units(method), under_guard):
             parts = attribute(call.func)
             if parts is not None and self_name is not None and name_of(parts[0]) == self_name:
                 called = find_method(view, cls, parts[1])
                 if called is not None and not isinstance(called, Unseen):
-                    todo.append(called)
-    return found
+                    todo.append((called, inside))
+    return [(method, guarded[id(method)]) for method in order]
+
+
+def guarded_calls(body: Sequence[Unit], guarded: bool = False) -> Iterator[tuple[Call, bool]]:
+    """Each call in `body` (not in nested scopes), with whether an `if` or a `while` holds it."""
+    for unit in body:
+        inner = blocks(unit)
+        if inner:
+            inside = guarded or type(unit).__name__ in _GUARDS
+            for block in inner:
+                yield from guarded_calls(block, inside)
+            # The test or iterable of the statement itself runs where it stands.
+            head = getattr(unit, "test", None) or getattr(unit, "iter", None)
+            if head is not None:
+                yield from ((call, guarded) for call in calls_in([head]))
+        elif not is_scope(unit):
+            yield from ((call, guarded) for call in calls_in([unit]))

@@ -35,7 +35,7 @@ from nncheck.syntax.nodes import (
 )
 
 _FILLING_METHODS = ("append", "extend", "insert")
-_REGISTERING_METHODS = ("add_module", "register_module")
+_REGISTERING_METHODS = ("add_module", "register_module", "register_parameter", "register_buffer")
 
 
 class ModulesInPlainContainer(Rule):
@@ -47,11 +47,11 @@ class ModulesInPlainContainer(Rule):
     like) or `nn.Parameter`s, or an empty list or dict that `__init__` then fills with such calls
     (`.append`, `.extend`, `+=`, `self.x = self.x + [...]`, item assignment, and the same on an inner
     list, `self.x[i].append(...)`); and the class never wraps the attribute (`nn.ModuleList(self.x)`,
-    `nn.Sequential(*self.x)`, ...), registers its items (`self.add_module(name, layer)`,
+    `nn.Sequential(*self.x)`, ...), registers its items (`self.add_module(name, layer)`, `register_parameter`,
     `register_module`, `setattr(self, name, layer)`, for the appended `layer`, an item `self.x[-1]`
     or in a loop over it) or assigns it again. Modules that have nothing to lose are not reported:
-    activations, pooling, `nn.Identity`, `nn.Flatten`, `nn.Upsample` and the like (no parameters, no
-    buffers, no train/eval behaviour).
+    activations, pooling, `nn.Identity`, `nn.Flatten`, `nn.Upsample`, losses given no weights and the
+    like (no parameters, no buffers, no train/eval behaviour).
 
     **Why is this a bug.** nn.Module only registers submodules assigned directly or held in its own
     containers. Modules in a plain container are invisible to `parameters()`, `state_dict()`,
@@ -120,6 +120,7 @@ class Registered(nn.Module):
             self.add_module(str(index), part)
 """,
         """
+import torch
 from torch import nn
 
 class SemSegHead(nn.Module):
@@ -138,6 +139,10 @@ class SemSegHead(nn.Module):
 class Stateless(nn.Module):
     def __init__(self):
         super().__init__()
+        self.losses = {"l2": nn.SmoothL1Loss(reduction="none"), "ce": nn.CrossEntropyLoss()}
+        self.sigma = [nn.Parameter(torch.ones(1)) for _ in range(2)]
+        for index, parameter in enumerate(self.sigma):
+            self.register_parameter(f"sigma_{index}", parameter)
         self.acts = [nn.ReLU(), nn.GELU()]
         self.pools = []
         for _ in range(3):
@@ -350,12 +355,19 @@ def _holding(view: FileView[C], items: list[Expr], every: bool) -> Holding | Non
     modules = [i for i in items if view.is_module_call(i)]
     if not modules or (every and len(modules) != len(items)):
         return None
-    layers = [view.torch_layer(m) for m in modules]
+    layers = ["Identity" if _unweighted_loss(view, m) else view.torch_layer(m) for m in modules]
     if all(layer in STATELESS_LAYERS for layer in layers):
         return None  # nothing to lose: no parameters, no buffers, no train/eval behaviour
     if all(layer in STATELESS_LAYERS or layer in DROPOUT_LAYERS for layer in layers):
         return "dropout"
     return "modules"
+
+
+def _unweighted_loss(view: FileView[C], expr: Expr) -> bool:
+    """A torch loss given no weights (`nn.CrossEntropyLoss(reduction="none")`): nothing to lose."""
+    layer, call = view.torch_layer(expr), view.construction(expr)
+    return bool(layer and layer.endswith(("Loss", "Loss2d")) and call is not None and not call.positional
+                and not any(keyword in ("weight", "pos_weight", None) for keyword, _ in call.keywords))
 
 
 def _is_parameter(view: FileView[C], expr: Expr) -> bool:

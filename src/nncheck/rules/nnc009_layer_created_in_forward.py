@@ -4,7 +4,7 @@ from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
-from nncheck.model.methods import reached_from
+from nncheck.model.methods import reached_with_guards
 from nncheck.model.views import C, FileModel, FileView, Screen
 from nncheck.rule import FixAvailability, Report, Rule
 from nncheck.syntax.nodes import (
@@ -119,6 +119,15 @@ class Explainer(nn.Module):
 class Other(nn.Module):
     def forward(self, x):
         return Helper(4)(x)
+
+class Sinusoidal(nn.Module):
+    def forward(self, x):
+        if x.shape[0] > self.weight.shape[0]:
+            self.make_weight(x.shape[0])
+        return x + self.weight
+
+    def make_weight(self, size):
+        self.weight = nn.Parameter(torch.zeros(size))
 """,
         """
 from torch import nn
@@ -172,10 +181,10 @@ Created = tuple[Function, Node, str, str]  # the method, the layer's constructio
 
 def _created(view: FileView[C], cls: C) -> Iterator[Created]:
     """Each layer with parameters that forward (or what it reaches) makes anew (the screen asks this too)."""
-    methods = reached_from(view, cls)
-    if any(_builds_optimizer(view, method) for method in methods):
+    reached = reached_with_guards(view, cls)
+    if any(_builds_optimizer(view, method) for method, _ in reached):
         return
-    for method in methods:
+    for method, reached_under_guard in reached:
         self_name = first_parameter(method)
         body = units(method)
         called = _called_names(body)
@@ -185,7 +194,7 @@ def _created(view: FileView[C], cls: C) -> Iterator[Created]:
                 construction = view.construction(call.func)
                 if construction is not None:
                     yield method, construction.node, layer, ""
-        for unit, guarded in _assignments(body, False):
+        for unit, guarded in _assignments(body, reached_under_guard):
             assigned = assignment(unit)
             if assigned is None or len(assigned[0]) != 1:
                 continue

@@ -38,27 +38,18 @@ API_CALLS: dict[str, tuple[ApiCall, ...]] = {
         ApiCall("_apply(fn)", ".to(), .cuda() and .float() call it", 1),
         ApiCall("_apply(fn, recurse=...)", "to_empty() calls it", 1, ("recurse",)),
     ),
-    "parameters": (
-        ApiCall("parameters()", "torch.optim and model.zero_grad() call it", 0),
-        ApiCall("parameters(recurse=...)", "torch's helpers call it", 0, ("recurse",)),
-    ),
+    "parameters": (ApiCall("parameters()", "torch.optim, model.zero_grad() and requires_grad_() call it", 0),),
     "named_parameters": (
-        ApiCall("named_parameters()", "torch's helpers call it", 0),
-        ApiCall("named_parameters(prefix=..., recurse=..., remove_duplicate=...)", "torch's helpers call it", 0,
-                ("prefix", "recurse", "remove_duplicate")),
+        ApiCall("named_parameters(recurse=...)", "model.parameters() calls it", 0, ("recurse",)),
     ),
-    "buffers": (ApiCall("buffers(recurse=...)", "torch's helpers call it", 0, ("recurse",)),),
-    "named_buffers": (
-        ApiCall("named_buffers(prefix=..., recurse=..., remove_duplicate=...)", "torch's helpers call it", 0,
-                ("prefix", "recurse", "remove_duplicate")),
-    ),
+    "buffers": (ApiCall("buffers()", "torch's helpers call it", 0),),
+    "named_buffers": (ApiCall("named_buffers(recurse=...)", "model.buffers() calls it", 0, ("recurse",)),),
     "children": (ApiCall("children()", "a parent's train(), _apply() and apply() call it", 0),),
     "named_children": (ApiCall("named_children()", "a parent's children() calls it", 0),),
     "modules": (ApiCall("modules()", "torch's helpers call it", 0),),
     "named_modules": (
         ApiCall("named_modules(memo, prefix, remove_duplicate)", "a parent's named_modules() calls it", 3),
-        ApiCall("named_modules(prefix=..., remove_duplicate=...)", "modules() calls it", 0,
-                ("prefix", "remove_duplicate")),
+        ApiCall("named_modules(remove_duplicate=...)", "model.modules() calls it", 0, ("remove_duplicate",)),
     ),
     # Users' calls: `assign=` (torch 2.1) and `set_to_none=` are left out, since overrides older than them
     # are common and work for every caller that does not pass them.

@@ -16,6 +16,7 @@ from nncheck.syntax.nodes import (
     attribute,
     dotted,
     first_parameter,
+    function_name,
     is_function,
     scope_values,
     scopes,
@@ -33,7 +34,8 @@ class RequiresGradAssigned(Rule):
     """`requires_grad` is assigned on a module, which freezes nothing.
 
     **What it finds.** `<module>.requires_grad = <value>` where the receiver is certainly an
-    nn.Module: `self` in a method of an nn.Module subclass, `self.<attr>` that the class only ever
+    nn.Module: `self` in a method of an nn.Module subclass (but `__init__`, where
+    `self.requires_grad = requires_grad` keeps an option), `self.<attr>` that the class only ever
     assigns modules, or a name whose only assignment in its scope is a call of a module class
     (`model = Net()`), of `<module class>.from_pretrained(...)`, of `timm.create_model(...)` or of a
     torchvision model builder (`torchvision.models.resnet50(...)`). Tensors and parameters are never
@@ -70,6 +72,11 @@ from torch import nn
 class Config:
     def __init__(self, flag):
         self.requires_grad = flag
+
+class AGNNConv(nn.Module):
+    def __init__(self, requires_grad=True):
+        super().__init__()
+        self.requires_grad = requires_grad
 
 class Net(nn.Module):
     def __init__(self):
@@ -167,8 +174,9 @@ def _assignments(view: FileView[C]) -> Iterator[tuple[Node, Expr]]:
         values = scope_values((owner, body))
         names = {name for name, found in values.items() if found is not None and len(found) == 1
                  and _is_model(view, found[0])}
-        cls = methods.get(id(owner)) if owner is not None else None
-        self_name = first_parameter(owner) if is_function(owner) else None
+        function = owner if is_function(owner) else None
+        cls = methods.get(id(function)) if function is not None else None
+        self_name = first_parameter(function) if function is not None else None
         for unit in simple_units(body):
             assigned = assignment(unit, annotated=False)
             if assigned is None or len(assigned[0]) != 1:
@@ -182,9 +190,12 @@ def _assignments(view: FileView[C]) -> Iterator[tuple[Node, Expr]]:
                 continue
             if len(path) == 1 and path[0] in names:
                 yield unit, receiver
-            elif cls is not None and self_name is not None and path[0] == self_name and (
-                len(path) == 1 or (len(path) == 2 and path[1] in attributes[id(cls)])
-            ):
+            elif function is None or cls is None or self_name is None or path[0] != self_name:
+                continue
+            elif len(path) == 2 and path[1] in attributes[id(cls)]:
+                yield unit, receiver
+            elif len(path) == 1 and function_name(function) != "__init__":
+                # In __init__, `self.requires_grad = requires_grad` keeps an option (PyG's AGNNConv).
                 yield unit, receiver
 
 
