@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CACHE, ROOT, flake8, nncheck, unprivileged
+from conftest import CACHE, ROOT, flake8, nncheck, nncheck_here, unprivileged
 from test_cli import BAD, BAD_LINE, write
 
 COULD_NOT_PARSE = "NNC900 nncheck could not parse this file:"
@@ -81,7 +81,7 @@ def test_content(tmp_cwd: Path, case: str) -> None:
     content, line = CONTENT_CASES[case]
     write(tmp_cwd / "a.py", content)
     write(tmp_cwd / "z.py", BAD)
-    result = nncheck("--no-cache", cwd=tmp_cwd)
+    result = nncheck_here("--no-cache", cwd=tmp_cwd)
     assert result.stdout.splitlines() == expect(line)
     assert result.returncode == status_for(expect(line))
     assert "Traceback" not in result.stderr
@@ -124,8 +124,8 @@ def test_directory_named_like_a_source_file_is_walked(tmp_cwd: Path) -> None:
     write(tmp_cwd / "a.py" / "inner.py", BAD)
     write(tmp_cwd / "z.py", BAD)
     lines = [f"a.py/inner.py:{BAD_LINE}", OTHER]
-    assert nncheck("--no-cache", cwd=tmp_cwd).stdout.splitlines() == lines
-    assert nncheck("--no-cache", "a.py", "z.py", cwd=tmp_cwd).stdout.splitlines() == lines
+    assert nncheck_here("--no-cache", cwd=tmp_cwd).stdout.splitlines() == lines
+    assert nncheck_here("--no-cache", "a.py", "z.py", cwd=tmp_cwd).stdout.splitlines() == lines
 
 
 @pytest.mark.parametrize(
@@ -186,9 +186,9 @@ def test_file_deleted_between_discovery_and_reading(
 def test_paths_with_spaces_and_non_ascii(tmp_cwd: Path, name: str) -> None:
     write(tmp_cwd / name, BAD)
     write(tmp_cwd / "z.py", BAD)
-    result = nncheck("--no-cache", cwd=tmp_cwd)
+    result = nncheck_here("--no-cache", cwd=tmp_cwd)
     assert result.stdout.splitlines() == sorted([f"{name}:{BAD_LINE}", OTHER])  # sorted by path
-    assert nncheck("--no-cache", name, cwd=tmp_cwd).stdout == f"{name}:{BAD_LINE}\n"
+    assert nncheck_here("--no-cache", name, cwd=tmp_cwd).stdout == f"{name}:{BAD_LINE}\n"
     assert flake8("--select", "NNC", name, cwd=tmp_cwd).stdout == f"{name}:{BAD_LINE.replace(' [*]', '')}\n"
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import nncheck.files.cache
-from conftest import run
+from conftest import nncheck_here, run
 from nncheck import __version__
 from nncheck.files.cache import ResultCache
 from test_cli import BAD, GOOD, write
@@ -24,7 +24,8 @@ from test_fix_safety import SEED, end_group, unprivileged
 
 
 def nncheck_with(cache: Path, *args: str, cwd: Path) -> tuple[int, str]:
-    result = run(sys.executable, "-m", "nncheck", "--cache-dir", str(cache), *args, cwd=cwd)
+    # In this process: the cache is all files, and a run answered from it is still a fresh main().
+    result = nncheck_here("--cache-dir", str(cache), *args, cwd=cwd)
     return result.returncode, result.stdout
 
 
