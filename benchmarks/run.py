@@ -2,6 +2,7 @@
 
     python benchmarks/run.py                      # transformers==5.23.0 and timm==1.0.31, 5 runs each
     python benchmarks/run.py --corpus timm --runs 5 --skip-torchfix
+    python benchmarks/run.py --baseline ea6a0cd   # also an older commit of nncheck, side by side
 
 It prepares everything itself in a work folder (default ~/.cache/nncheck-bench): the corpora (the
 Python sources of the wheels, via `pip download --no-deps`), and three virtualenvs: flake8 alone,
@@ -70,6 +71,29 @@ def measure(
     return statistics.median(times), peak
 
 
+def measure_alternating(first: list[str], second: list[str], runs: int) -> tuple[float, float]:
+    """Median wall seconds of two commands run in turn (after a warm-up of each), so that a machine
+    whose speed drifts slows both alike."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for attempt in range(runs + 1):
+        for index, command in enumerate((first, second)):
+            start = time.perf_counter()
+            subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if attempt:
+                times[index].append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
+def prepare_baseline(work: Path, commit: str) -> Path:
+    """A virtualenv with nncheck (and flake8) at an older commit of this repository."""
+    source = work / "baselines" / commit
+    if not source.exists():
+        source.mkdir(parents=True)
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", commit], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
+    return prepare_venv(work, f"baseline-{commit}", [str(source), "flake8"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", choices=sorted(CORPORA), action="append")
@@ -77,6 +101,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path.home() / ".cache" / "nncheck-bench")
     parser.add_argument("--skip-torchfix", action="store_true")
     parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument("--baseline", metavar="COMMIT", help="also measure nncheck at this commit, alternating")
     args = parser.parse_args()
     work: Path = args.work
     work.mkdir(parents=True, exist_ok=True)
@@ -84,6 +109,7 @@ def main() -> None:
     with_nncheck = prepare_venv(work, "flake8-nncheck", [str(REPO)])
     sh(with_nncheck / "pip", "install", "-q", "--force-reinstall", "--no-deps", str(REPO))  # this checkout
     torchfix = None if args.skip_torchfix else prepare_venv(work, "torchfix", [TORCHFIX])
+    baseline = None if args.baseline is None else prepare_baseline(work, args.baseline)
     rows: list[tuple[str, str, str]] = []
 
     def row(what: str, seconds: str, ratio: str) -> None:
@@ -101,6 +127,17 @@ def main() -> None:
         row(f"{name}: flake8 -j2 with nncheck", f"{flake8_with:.2f} s", f"{flake8_with / flake8_alone:.2f} x flake8")
         cold, peak = measure([*nncheck, "--no-cache", "--jobs", "2", str(corpus)], args.runs)
         row(f"{name}: nncheck cold (--no-cache)", f"{cold:.2f} s", f"{cold / flake8_alone:.2f} x flake8")
+        if baseline is not None:
+            pairs = {
+                "flake8 -j2 with nncheck": ([str(with_nncheck / "flake8"), "-j2", str(corpus)],
+                                            [str(baseline / "flake8"), "-j2", str(corpus)]),
+                "nncheck cold (--no-cache)": ([*nncheck, "--no-cache", "--jobs", "2", str(corpus)],
+                                              [str(baseline / "nncheck"), "--no-cache", "--jobs", "2", str(corpus)]),
+            }
+            for what, (this, other) in pairs.items():
+                this_time, other_time = measure_alternating(this, other, args.runs)
+                row(f"{name}: {what}, this checkout vs {args.baseline}", f"{this_time:.2f} s vs {other_time:.2f} s",
+                    f"{this_time / other_time:.3f} x {args.baseline}")
         row(f"{name}: nncheck peak RSS", f"{peak / 1024:.0f} MB", "")
         subprocess.run([*nncheck, str(corpus)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fill it
         warm, _ = measure([*nncheck, str(corpus)], args.runs)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 from conftest import ROOT
 from nncheck.findings import FILE_CODES
@@ -49,3 +51,18 @@ def test_rule_pages_are_up_to_date() -> None:
             f"{page} is out of date: run python scripts/generate_rule_docs.py"
         )
     assert sorted(p.stem for p in pages.glob("*.md")) == [rule.code for rule in all_rules()]
+
+
+def _shown(command: str) -> list[str]:
+    block = README.split(f"$ {command}\n", 1)[1].split("```", 1)[0]
+    return block.splitlines()
+
+
+def test_the_readmes_example_output_is_what_the_command_prints(tmp_path: Path) -> None:
+    from conftest import nncheck_here
+
+    result = nncheck_here("--no-cache", "examples/", cwd=ROOT)
+    assert (result.stdout + result.stderr).splitlines() == _shown("nncheck examples/")
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    fixed = nncheck_here("--no-cache", "--fix", "examples/", cwd=tmp_path)
+    assert (fixed.stdout + fixed.stderr).splitlines() == _shown("nncheck --fix examples/")
