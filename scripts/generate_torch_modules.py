@@ -26,6 +26,18 @@ import torch
 REPO_ROOT: Path = Path(__file__).resolve().parent.parent
 OUTPUT_PATH: Path = REPO_ROOT / "src" / "nncheck" / "model" / "data" / "torch_nn_modules.txt"
 METHODS_PATH: Path = REPO_ROOT / "src" / "nncheck" / "model" / "data" / "torch_module_methods.txt"
+PURE_PATH: Path = REPO_ROOT / "src" / "nncheck" / "model" / "data" / "torch_pure_functions.txt"
+TENSOR_METHODS_PATH: Path = REPO_ROOT / "src" / "nncheck" / "model" / "data" / "torch_tensor_methods.txt"
+
+# Tensor methods that only return a view or a copy (NNC015), besides those with an in-place twin.
+VIEW_OR_COPY: tuple[str, ...] = (
+    "squeeze", "unsqueeze", "permute", "transpose", "reshape", "view", "flatten", "contiguous", "detach",
+    "clone", "type_as", "nan_to_num", "float", "half", "double", "long", "int", "bool", "to", "cuda", "cpu",
+)
+# Native functions that draw random numbers: as a statement they still move the generator on.
+RANDOM_WORDS: tuple[str, ...] = ("rand", "normal", "bernoulli", "multinomial", "poisson", "seed")
+# Functions that exist to check their arguments: called for the exception they may raise.
+CHECKS: frozenset[str] = frozenset({"torch.nn.functional.assert_int_or_pair"})
 SCRIPT_NAME: str = "scripts/generate_torch_modules.py"
 
 
@@ -102,6 +114,40 @@ def collect_module_methods() -> list[str]:
     )
 
 
+def collect_tensor_methods() -> list[str]:
+    """Tensor methods that return a new tensor and leave their input alone: those with an in-place
+    twin (`add` beside `add_`), and those that only return a view or a copy; and the in-place twins
+    themselves, which the messages suggest."""
+    names = {
+        name for name in dir(torch.Tensor)
+        if not name.startswith("_") and not name.endswith("_") and callable(getattr(torch.Tensor, name, None))
+        and callable(getattr(torch.Tensor, name + "_", None)) and not any(word in name for word in RANDOM_WORDS)
+    }
+    names |= set(VIEW_OR_COPY)
+    return sorted(names | {name + "_" for name in names if callable(getattr(torch.Tensor, name + "_", None))})
+
+
+def collect_pure_functions() -> list[str]:
+    """Functions of torch, torch.nn.functional and torch.linalg that return a new tensor and change
+    nothing: torch's native operators (not in-place, not random), and the public functions of the
+    two others (not in-place)."""
+    found: set[str] = set()
+    native = set(dir(torch._C._VariableFunctions))
+    for name in dir(torch):
+        if name in native and not name.startswith("_") and not name.endswith("_") and callable(getattr(torch, name)):
+            if not any(word in name for word in RANDOM_WORDS):
+                found.add(f"torch.{name}")
+    for module in (torch.nn.functional, torch.linalg):
+        for name in dir(module):
+            value = getattr(module, name)
+            if name.startswith("_") or name.endswith("_") or inspect.isclass(value) or inspect.ismodule(value):
+                continue
+            home = getattr(value, "__module__", None) or ""
+            if callable(value) and (home == module.__name__ or home.startswith("torch._C")):
+                found.add(f"{module.__name__}.{name}")
+    return sorted(found - CHECKS)
+
+
 def main() -> int:
     names: list[str] = collect_module_names(iter_public_nn_modules())
     OUTPUT_PATH.parent.mkdir(parents=True, exist_ok=True)
@@ -113,6 +159,14 @@ def main() -> int:
     with METHODS_PATH.open("w", encoding="utf-8", newline="\n") as fh:
         fh.write(render(methods, "The methods of torch.nn.Module itself."))
     print(f"wrote {len(methods)} names to {METHODS_PATH.relative_to(REPO_ROOT)}")
+    for path, names, what in (
+        (PURE_PATH, collect_pure_functions(), "Functions of torch, torch.nn.functional and torch.linalg that only "
+         "return new values."),
+        (TENSOR_METHODS_PATH, collect_tensor_methods(), "Tensor methods that only return a new tensor."),
+    ):
+        with path.open("w", encoding="utf-8", newline="\n") as fh:
+            fh.write(render(names, what))
+        print(f"wrote {len(names)} names to {path.relative_to(REPO_ROOT)}")
     return 0
 
 

@@ -53,6 +53,7 @@ class Case:
     code: str | None = None  # None: the sample must lint clean
     marker: str = ""  # text on the line where the finding must be reported
     occurrence: int = 1  # which line carrying ``marker`` (for duplicates)
+    every: tuple[str, ...] = ()  # when the code fires on several lines: a marker for each
 
     @property
     def line(self) -> int:
@@ -256,23 +257,6 @@ def test_duplicate_class_silently_replaces_first() -> None:
     assert namespace["M"]()(torch.zeros(1)) == 2
 
 
-# --- the linter's verdict on the same samples -------------------------------
-
-
-@pytest.mark.parametrize("case", list(LINT_CASES.values()), ids=list(LINT_CASES))
-def test_linter_findings(case: Case) -> None:
-    # Imported here so the runtime facts above stay checkable on their own.
-    from nncheck import check_source
-
-    findings = check_source(case.source)
-    assert all(isinstance(f.line, int) and isinstance(f.col, int) and f.col >= 0 for f in findings)
-    if case.code is None:
-        assert [(f.code, f.line) for f in findings] == []
-    else:
-        # Other rules may legitimately fire too; this code must fire exactly here.
-        assert [f.line for f in findings if f.code == case.code] == [case.line]
-
-
 # --- NNC009-NNC014, and the new cases of NNC002 and NNC005 --------------------------------------
 
 LAYER_IN_FORWARD = Case(
@@ -357,6 +341,7 @@ STATE_DICT_OVERRIDE = Case(
     ),
     code="NNC010",
     marker="def state_dict",
+    every=("def state_dict", "def _apply", "def extra_repr"),
 )
 
 REQUIRES_GRAD_ASSIGNED = Case(
@@ -463,6 +448,7 @@ DROPOUTS_IN_A_LIST = Case(
     ),
     code="NNC005",
     marker="self.drops",
+    every=("self.drops", "self.weights"),
 )
 
 CONTAINER_CALLS: dict[str, str] = {
@@ -557,7 +543,8 @@ def test_the_dropout_layers_drop_only_in_training() -> None:
     from nncheck.model.known_modules import DROPOUT_LAYERS
 
     for layer in sorted(DROPOUT_LAYERS):
-        x = torch.ones(1, 8, 16) if layer == "Dropout1d" else torch.ones(1, 8, 16, 16, 16)
+        shapes = {"Dropout1d": (1, 8, 16), "Dropout2d": (1, 8, 16, 16)}
+        x = torch.ones(*shapes.get(layer, (1, 8, 16, 16, 16)))
         module = getattr(torch.nn, layer)(0.5)
         assert not torch.equal(module(x), x), layer
         module.eval()
@@ -641,3 +628,48 @@ def test_dropouts_and_parameters_in_a_plain_list_are_lost() -> None:
 def test_container_calls_raise(call: str, message: str) -> None:
     with pytest.raises(TypeError, match=re.escape(message)):
         run(sample(f"x = {call}\n"))
+
+
+RESULTS_DISCARDED = Case(
+    sample(
+        """
+        x = torch.ones(4)
+        mask = torch.tensor([True, False, True, False])
+        x.masked_fill(mask, 0.0)
+        x.to(torch.float64)
+        nn.functional.dropout(x, 0.5)
+        weight = nn.Parameter(torch.ones(2))
+        weight.grad = torch.ones(2)
+        weight.data.sub(weight.grad.data * 0.1)
+        """
+    ),
+    code="NNC015",
+    marker="x.masked_fill",
+    every=("x.masked_fill", "x.to(", "dropout(x", "weight.data.sub"),
+)
+LINT_CASES["result-discarded"] = RESULTS_DISCARDED
+
+
+def test_a_discarded_tensor_result_changes_nothing() -> None:
+    namespace = run(RESULTS_DISCARDED.source)
+    assert torch.equal(namespace["x"], torch.ones(4))  # no mask, no cast, no dropout
+    assert namespace["x"].dtype == torch.float32
+    assert torch.equal(namespace["weight"].data, torch.ones(2))  # the "SGD step" moved nothing
+
+
+# --- the linter's verdict on the same samples -------------------------------
+
+
+@pytest.mark.parametrize("case", list(LINT_CASES.values()), ids=list(LINT_CASES))
+def test_linter_findings(case: Case) -> None:
+    # Imported here so the runtime facts above stay checkable on their own.
+    from nncheck import check_source
+
+    findings = check_source(case.source)
+    assert all(isinstance(f.line, int) and isinstance(f.col, int) and f.col >= 0 for f in findings)
+    if case.code is None:
+        assert [(f.code, f.line) for f in findings] == []
+    else:
+        # Other rules may legitimately fire too; this code must fire exactly here.
+        lines = [line_of(case.source, marker) for marker in case.every] if case.every else [case.line]
+        assert [f.line for f in findings if f.code == case.code] == lines

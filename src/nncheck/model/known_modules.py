@@ -119,3 +119,15 @@ def torch_layer(qualified_name: str) -> str | None:
     if qualified_name in torch_module_classes() and qualified_name.startswith("torch.nn."):
         return qualified_name.rsplit(".", 1)[-1]
     return None
+
+
+@functools.cache
+def pure_functions() -> frozenset[str]:
+    """Functions of torch, torch.nn.functional and torch.linalg that only return new values."""
+    return _names("torch_pure_functions.txt")
+
+
+@functools.cache
+def tensor_methods() -> frozenset[str]:
+    """Tensor methods that only return a new tensor (`add`, `view`, ...), and their in-place twins (`add_`)."""
+    return _names("torch_tensor_methods.txt")

@@ -22,6 +22,7 @@ from nncheck.syntax.nodes import (
     Function,
     Unit,
     as_call,
+    attribute,
     blocks,
     boolean,
     class_bases,
@@ -86,6 +87,10 @@ class CstClass(ClassView):
         return [b for b in class_bases(self.node) if isinstance(b, cst.BaseExpression)]
 
 
+# Calls that certainly return a model: torchvision's builders (but its weight and listing helpers) and timm's.
+_MODEL_BUILDERS = ("torchvision.models.", "timm.create_model")
+_NOT_MODEL_BUILDERS = frozenset({"get_model_weights", "get_weight", "list_models", "get_model_builder"})
+
 C = TypeVar("C", bound=ClassView)
 Resolved = Union[str, list[C], None]
 
@@ -140,6 +145,20 @@ class FileView(Generic[C]):
         after it keep the module)."""
         call = self.construction(expr)
         return call is not None and self.is_module_expr(call.func)
+
+    def builds_model(self, expr: Expr) -> bool:
+        """`expr` certainly makes an nn.Module: a module class's call (`Net()`, `nn.Linear(2, 2).cuda()`), its
+        `from_pretrained(...)`, `timm.create_model(...)` or a torchvision model builder."""
+        if self.is_module_call(expr):
+            return True
+        call = as_call(expr)
+        if call is None:
+            return False
+        target = self.resolve(call.func)
+        if isinstance(target, str) and target.startswith(_MODEL_BUILDERS):
+            return target.rsplit(".", 1)[-1] not in _NOT_MODEL_BUILDERS
+        owner = attribute(call.func)
+        return owner is not None and owner[1] == "from_pretrained" and self.is_module_expr(owner[0])
 
     def torch_layer(self, expr: Expr) -> str | None:
         """`Linear` when `expr` builds a torch.nn.Linear (through any import form), and so on."""

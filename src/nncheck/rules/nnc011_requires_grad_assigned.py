@@ -11,7 +11,6 @@ from nncheck.rule import FixAvailability, Report, Rule, Sample
 from nncheck.syntax.nodes import (
     Expr,
     Node,
-    as_call,
     assignment,
     attribute,
     dotted,
@@ -25,9 +24,6 @@ from nncheck.syntax.nodes import (
 )
 
 _ASSIGNED = re.compile(r"\.requires_grad\s*=[^=]")
-# Calls that certainly return a model: torchvision's builders (but its weight and listing helpers) and timm's.
-_BUILDERS = ("torchvision.models.", "timm.create_model")
-_NOT_BUILDERS = frozenset({"get_model_weights", "get_weight", "list_models", "get_model_builder"})
 
 
 class RequiresGradAssigned(Rule):
@@ -173,7 +169,7 @@ def _assignments(view: FileView[C]) -> Iterator[tuple[Node, Expr]]:
             continue  # a class body
         values = scope_values((owner, body))
         names = {name for name, found in values.items() if found is not None and len(found) == 1
-                 and _is_model(view, found[0])}
+                 and view.builds_model(found[0])}
         function = owner if is_function(owner) else None
         cls = methods.get(id(function)) if function is not None else None
         self_name = first_parameter(function) if function is not None else None
@@ -197,19 +193,6 @@ def _assignments(view: FileView[C]) -> Iterator[tuple[Node, Expr]]:
             elif len(path) == 1 and function_name(function) != "__init__":
                 # In __init__, `self.requires_grad = requires_grad` keeps an option (PyG's AGNNConv).
                 yield unit, receiver
-
-
-def _is_model(view: FileView[C], value: Expr) -> bool:
-    if view.is_module_call(value):
-        return True
-    call = as_call(value)
-    if call is None:
-        return False
-    target = view.resolve(call.func)
-    if isinstance(target, str) and target.startswith(_BUILDERS):
-        return target.rsplit(".", 1)[-1] not in _NOT_BUILDERS
-    owner = attribute(call.func)
-    return owner is not None and owner[1] == "from_pretrained" and view.is_module_expr(owner[0])
 
 
 def _module_attributes(view: FileView[C], cls: C) -> set[str]:
