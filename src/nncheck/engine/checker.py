@@ -103,7 +103,7 @@ def analyse(
                 return Analysis(None, [])
             check_size(text, tree)
             module = parse(text)
-            reports, errors = _run_rules(table, module, path, settings)
+            reports, errors = _run_rules(table, module, text, path, settings)
             items = [Item(e, (e.code, e.message), None) for e in errors] + _place(module, path, reports)
         except Unsupported as error:
             return Analysis(None, [_item(_unsupported(path, str(error)))])
@@ -138,9 +138,11 @@ def forget_other_files() -> None:
     _projects.clear()
 
 
-def _run_rules(table: Table, module: cst.Module, path: str, settings: Settings) -> tuple[list[Report], list[Finding]]:
+def _run_rules(
+    table: Table, module: cst.Module, text: str, path: str, settings: Settings
+) -> tuple[list[Report], list[Finding]]:
     try:
-        model = FileModel(table, module)
+        model = FileModel(table, module, text)
     except RecursionError:
         raise
     except Exception as error:  # a bug in nncheck must not stop the other files

@@ -97,6 +97,7 @@ Resolved = Union[str, list[C], None]
 
 class FileView(Generic[C]):
     tree: ast.Module | cst.Module
+    text: str  # the source
 
     def __init__(self, table: Table, classes: list[C]) -> None:
         self.table = table
@@ -216,7 +217,8 @@ class FileModel(FileView[CstClass]):
 
     tree: cst.Module
 
-    def __init__(self, table: Table, module: cst.Module) -> None:
+    def __init__(self, table: Table, module: cst.Module, text: str = "") -> None:
+        self.text = text
         nodes: list[cst.ClassDef] = []
         _class_defs(units(module), nodes)
         # The table's walker and this one take the statements in the same order (both through

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -38,6 +39,7 @@ _RANDOM_FACTORIES = frozenset({"rand", "randn", "randint", "rand_like", "randn_l
                                "normal", "bernoulli", "multinomial", "poisson"})
 # Methods that only a module has (a name asked for them is not a tensor).
 _MODULE_ONLY = frozenset(module_methods()) - tensor_methods() - {"type", "apply", "requires_grad_", "register_hook"}
+_CELL = re.compile(r"^# ?%%", re.MULTILINE)
 _ITERATES_PARAMETERS = ("parameters", "named_parameters", "buffers", "named_buffers")
 _ARITHMETIC_AST = (ast.BinOp,)
 _ARITHMETIC_CST = (cst.BinaryOperation,)
@@ -57,7 +59,8 @@ class ResultDiscarded(Rule):
     code passes to a module it built and never treats as a module. A receiver that may be a module
     (`model.to(device)` moves the model in place) or another library's object (`ax.scatter`,
     `data.contiguous()` in PyG) is never reported, nor are calls in a `try` block or under
-    `pytest.raises`, which may be there to raise.
+    `pytest.raises`, which may be there to raise, nor the top-level statements of a percent-format
+    notebook (`# %%` cells), whose last expressions are displayed.
 
     **Why is this a bug.** These operations leave their input alone and return the result: as a
     statement they do nothing. The mask is never applied, the dropout never happens, the batch stays
@@ -219,11 +222,15 @@ class _Knowledge:
 def _discarded(view: FileView[C]) -> Iterator[Discarded]:
     """Each statement that throws a new tensor away (the screen asks this too)."""
     module_classes = {id(cls.node): cls for cls in view.module_classes()}
+    # A percent-format notebook (`# %%` cells): a cell's last expression is displayed, not lost.
+    cells = _CELL.search(view.text) is not None
     forwards = {id(m) for cls in view.module_classes() for m in cls.methods("forward")}
     for scope in scopes(view.tree):
         owner, body = scope
         if owner is not None and id(owner) in module_classes:
             continue  # a class body: class attributes, not statements that run each call
+        if owner is None and cells:
+            continue
         candidates = list(_expression_calls(body))
         if not candidates:
             continue
