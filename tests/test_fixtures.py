@@ -3,6 +3,7 @@ must equal the `# NNCxxx` comments written in the files."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -35,6 +36,18 @@ def _expected(folder: Path) -> Found:
             continue
         relative = path.relative_to(ROOT).as_posix()
         found |= {(relative, line, col, code) for line, col, code in expected_findings(path.read_text("utf-8"))}
+    return found | _expected_in_notebooks(folder)
+
+
+def _expected_in_notebooks(folder: Path) -> Found:
+    # In a notebook the expectations are in the cells, and findings are printed as `path:cell N`.
+    found: Found = set()
+    for path in sorted(folder.rglob("*.ipynb")):
+        relative = path.relative_to(ROOT).as_posix()
+        for number, cell in enumerate(json.loads(path.read_text("utf-8"))["cells"], start=1):
+            if cell["cell_type"] == "code":
+                found |= {(f"{relative}:cell {number}", line, col, code)
+                          for line, col, code in expected_findings("".join(cell["source"]))}
     return found
 
 
@@ -52,14 +65,14 @@ def test_nncheck_command(folder: Path) -> None:
 
 
 @pytest.mark.parametrize("folder", FOLDERS)
-def test_flake8_plugin(folder: Path) -> None:
+def test_flake8_plugin(folder: Path) -> None:  # flake8 reads no notebooks
     result = flake8(
         "--select", "NNC", "--extend-select", "NNC007", "--nncheck-module-bases", MODULE_BASES,
         "--extend-exclude", "tests/fixtures/fix",
         folder.relative_to(ROOT).as_posix(),
     )
     assert result.returncode == 1, result.stderr
-    assert _parse(result.stdout) == _expected(folder)
+    assert _parse(result.stdout) == _expected(folder) - _expected_in_notebooks(folder)
 
 
 def test_fixtures_cover_every_rule() -> None:

@@ -20,7 +20,7 @@ def test_json(tmp_cwd: Path) -> None:
     assert result.returncode == 1
     records = json.loads(result.stdout)
     assert records[0] == {
-        "path": "m.py", "line": 5, "column": 5, "end_line": 5, "end_column": 17, "code": "NNC001",
+        "path": "m.py", "cell": None, "line": 5, "column": 5, "end_line": 5, "end_column": 17, "code": "NNC001",
         "message": "Net.__call__ bypasses forward hooks; rename it to forward", "fixable": True, "fix_safety": "safe",
     }
     assert (records[1]["code"], records[1]["fix_safety"]) == ("NNC002", "unsafe")

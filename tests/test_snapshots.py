@@ -23,7 +23,8 @@ def _checked_files() -> list[str]:
     return sorted(
         path.relative_to(ROOT).as_posix()
         for folder in CHECKED
-        for path in (ROOT / folder).rglob("*.py")
+        for suffix in ("*.py", "*.ipynb")
+        for path in (ROOT / folder).rglob(suffix)
         if FIX_GOLDEN not in path.parents
     )
 

@@ -25,6 +25,13 @@ class Finding:
     # statement; None for findings about the whole file.
     span: tuple[int, int, int, int] | None = None
     fix_title: str | None = None  # what the fix does, for an editor's menu ("Rename __call__ to forward")
+    # In a notebook, the cell (1-based, counting every cell); line, col and span are then cell-relative.
+    cell: int | None = None
+
+    @property
+    def place(self) -> tuple[int, int, int]:
+        """Where it is, for sorting: (cell, line, col), cell 0 outside notebooks."""
+        return (self.cell or 0, self.line, self.col)
 
 
 # Codes that report on the file itself rather than on a rule; never deselected.

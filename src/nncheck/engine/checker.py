@@ -13,6 +13,8 @@ from nncheck.engine.noqa import is_silenced, split_lines
 from nncheck.engine.parsing import TOO_DEEP, check_size, parse, python_parse
 from nncheck.engine.recursion import deep_recursion
 from nncheck.engine.screen import cannot_report
+from nncheck.files import notebook
+from nncheck.files.notebook import is_notebook
 from nncheck.files.source import SourceError, Unsupported, decode, read_bytes
 from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, UNSUPPORTED, Finding
 from nncheck.fixes.fix import Fix
@@ -55,7 +57,21 @@ def check_source(
         text = decode(source) if isinstance(source, bytes) else source
     except SourceError as error:
         return [_unparsable(path, f"nncheck could not parse this file: {error}")]
+    if is_notebook(path):
+        return check_notebook(text, path, settings, honour_noqa=honour_noqa)
     return analyse(text, path, settings, honour_noqa=honour_noqa, tree=tree).findings
+
+
+def check_notebook(
+    text: str, path: str, settings: Settings = DEFAULT_SETTINGS, *, honour_noqa: bool = True
+) -> list[Finding]:
+    """Findings for a notebook's JSON text, at cell positions."""
+    try:
+        book = notebook.read(text)
+    except SourceError as error:
+        return [_unparsable(path, f"nncheck could not parse this file: {error}")]
+    findings = analyse(book.python, path, settings, honour_noqa=honour_noqa).findings
+    return sorted((book.to_cells(f) for f in findings), key=lambda f: f.place)
 
 
 @dataclass

@@ -133,7 +133,7 @@ def _record(finding: Finding) -> dict[str, Any]:
     return {
         "line": finding.line, "col": finding.col, "code": finding.code, "message": finding.message,
         "fix": finding.fix.value if finding.fix else None, "span": list(finding.span) if finding.span else None,
-        "fix_title": finding.fix_title,
+        "fix_title": finding.fix_title, "cell": finding.cell,
     }
 
 
@@ -141,5 +141,5 @@ def _finding(record: dict[str, Any], path: str) -> Finding:
     span, fix = record["span"], record["fix"]
     return Finding(
         path, record["line"], record["col"], record["code"], record["message"], FixSafety(fix) if fix else None,
-        (span[0], span[1], span[2], span[3]) if span else None, record["fix_title"],
+        (span[0], span[1], span[2], span[3]) if span else None, record["fix_title"], record.get("cell"),
     )

@@ -1,4 +1,4 @@
-"""Find the Python files to check under the paths given on the command line."""
+"""Find the Python files and Jupyter notebooks to check under the paths given on the command line."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import fnmatch
 import os
 from collections.abc import Iterable, Iterator
 
+SUFFIXES = (".py", ".ipynb")
 DEFAULT_EXCLUDES = (
     ".git", ".hg", ".svn", ".bzr", "__pycache__", ".venv", "venv", ".tox", ".nox", ".eggs", "*.egg-info",
     ".mypy_cache", ".pytest_cache", ".ruff_cache", "build", "dist", "node_modules", "site-packages",
+    ".ipynb_checkpoints",
 )
 
 
@@ -30,7 +32,7 @@ def find_python_files(
     base: str | None = None,
 ) -> Iterator[str]:
     """Files named on the command line are always taken unless the user excludes them; folders are
-    walked for *.py files. `defaults` are skipped too (a configuration's `exclude` replaces them);
+    walked for *.py and *.ipynb files. `defaults` are skipped too (a configuration's `exclude` replaces them);
     patterns match a name, the path, or the path relative to `base` (the configuration's folder).
     Symlinked folders are not followed (no loops); virtualenvs are recognised by their pyvenv.cfg."""
     user = tuple(excludes)
@@ -49,5 +51,5 @@ def find_python_files(
             )
             for name in sorted(files):
                 full = os.path.normpath(os.path.join(root, name))
-                if name.endswith(".py") and not _excluded(full, patterns, base):
+                if name.endswith(SUFFIXES) and not _excluded(full, patterns, base):
                     yield full

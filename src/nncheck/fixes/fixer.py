@@ -11,7 +11,9 @@ from nncheck.engine.recursion import deep_recursion
 from nncheck.files.atomic import WriteError, replace_file
 from nncheck.files.source import SourceError, decode_with_encoding, read_bytes
 from nncheck.findings import FILE_CODES, UNPARSABLE, Finding
+from nncheck.files.notebook import is_notebook
 from nncheck.fixes.fix import apply_fixes
+from nncheck.fixes.notebook_fix import fix_notebook
 from nncheck.fixes.outcome import FileFix, FixResult
 from nncheck.settings import Settings
 
@@ -39,6 +41,14 @@ def fix_source(
             return FixResult("", "", None, remaining=[failed])
     else:
         text, encoding = source, None
+    if is_notebook(path):
+        return fix_notebook(text, encoding, path, settings, unsafe, only, _fix_python)
+    return _fix_python(text, path, settings, unsafe, only, encoding)
+
+
+def _fix_python(
+    text: str, path: str, settings: Settings, unsafe: bool, only: Finding | None, encoding: str | None = None
+) -> FixResult:
     result = FixResult(text, text, encoding)
     analysis = analyse(text, path, settings)
     tail = ""

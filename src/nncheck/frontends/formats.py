@@ -29,6 +29,7 @@ def to_json(findings: list[Finding]) -> str:
         end_line, end_column = _end(finding)
         records.append({
             "path": finding.path,
+            "cell": finding.cell,  # in a notebook: the cell (from 1, every cell counted); positions are in it
             "line": finding.line,
             "column": finding.col + 1,
             "end_line": end_line,
@@ -73,7 +74,7 @@ def to_sarif(findings: list[Finding]) -> str:
     results = []
     for finding in findings:
         end_line, end_column = _end(finding)
-        results.append({
+        result: dict[str, Any] = {
             "ruleId": finding.code,
             "ruleIndex": index[finding.code],
             "level": "error" if finding.code in FILE_CODES else "warning",
@@ -89,7 +90,10 @@ def to_sarif(findings: list[Finding]) -> str:
                     },
                 }
             }],
-        })
+        }
+        if finding.cell is not None:  # SARIF has no cells: the region is in the cell's source
+            result["properties"] = {"cell": finding.cell}
+        results.append(result)
     log = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -119,9 +123,11 @@ def to_github(findings: list[Finding]) -> str:
     for finding in findings:
         end_line, end_column = _end(finding)
         level = "error" if finding.code in FILE_CODES else "warning"
-        properties = (
-            f"file={_escape_property(finding.path)},line={finding.line},col={finding.col + 1},"
-            f"endLine={end_line},endColumn={end_column},title={_escape_property(f'nncheck ({finding.code})')}"
-        )
-        lines.append(f"::{level} {properties}::{_escape_data(finding.message)}\n")
+        place = f"line={finding.line},col={finding.col + 1},endLine={end_line},endColumn={end_column},"
+        cell = ""
+        if finding.cell is not None:  # lines of a notebook's JSON mean nothing: the cell is in the text
+            place, cell = "", f"cell {finding.cell}, line {finding.line}: "
+        title = _escape_property(f"nncheck ({finding.code})")
+        properties = f"file={_escape_property(finding.path)},{place}title={title}"
+        lines.append(f"::{level} {properties}::{_escape_data(cell + finding.message)}\n")
     return "".join(lines)

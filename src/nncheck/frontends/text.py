@@ -5,6 +5,8 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING
 
+from nncheck.files import notebook
+from nncheck.files.notebook import is_notebook
 from nncheck.findings import Finding, FixSafety
 from nncheck.frontends.job import Mode
 
@@ -18,12 +20,35 @@ _MARKERS = {FixSafety.SAFE: " [*]", FixSafety.UNSAFE: " [~]"}
 def format_finding(finding: Finding, markers: bool = True) -> str:
     # Columns are shown 1-based, as flake8 and editors show them.
     marker = _MARKERS[finding.fix] if markers and finding.fix else ""
-    return f"{finding.path}:{finding.line}:{finding.col + 1}: {finding.code}{marker} {finding.message}"
+    cell = f"cell {finding.cell}:" if finding.cell is not None else ""
+    return f"{finding.path}:{cell}{finding.line}:{finding.col + 1}: {finding.code}{marker} {finding.message}"
 
 
 def unified_diff(path: str, before: str, after: str) -> str:
+    if is_notebook(path):
+        return _notebook_diff(path, before, after)
+    return _diff(f"a/{path}", f"b/{path}", before, after)
+
+
+def _notebook_diff(path: str, before: str, after: str) -> str:
+    # A diff of the JSON would be unreadable: one diff per changed cell, of its source.
+    old, new = notebook.read(before), notebook.read(after)
+    sources = {cell.number: cell.source for cell in new.cells}
+    return "".join(
+        _diff(f"a/{path}:cell {cell.number}", f"b/{path}:cell {cell.number}", _ended(cell.source),
+              _ended(sources[cell.number]))
+        for cell in old.cells if sources.get(cell.number, cell.source) != cell.source
+    )
+
+
+def _ended(source: str) -> str:
+    # A cell's last line has no line break: that is how notebooks store it, not worth a diff line.
+    return source if not source or source.endswith(("\n", "\r")) else source + "\n"
+
+
+def _diff(before_name: str, after_name: str, before: str, after: str) -> str:
     lines = difflib.unified_diff(
-        before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{path}", f"b/{path}"
+        before.splitlines(keepends=True), after.splitlines(keepends=True), before_name, after_name
     )
     return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n" for line in lines)
 

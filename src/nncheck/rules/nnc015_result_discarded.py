@@ -59,8 +59,8 @@ class ResultDiscarded(Rule):
     code passes to a module it built and never treats as a module. A receiver that may be a module
     (`model.to(device)` moves the model in place) or another library's object (`ax.scatter`,
     `data.contiguous()` in PyG) is never reported, nor are calls in a `try` block or under
-    `pytest.raises`, which may be there to raise, nor the top-level statements of a percent-format
-    notebook (`# %%` cells), whose last expressions are displayed.
+    `pytest.raises`, which may be there to raise, nor the last statement of a notebook cell (in a
+    notebook, or a percent-format script's `# %%` cells), whose value is displayed.
 
     **Why is this a bug.** These operations leave their input alone and return the result: as a
     statement they do nothing. The mask is never applied, the dropout never happens, the batch stays
@@ -222,21 +222,21 @@ class _Knowledge:
 def _discarded(view: FileView[C]) -> Iterator[Discarded]:
     """Each statement that throws a new tensor away (the screen asks this too)."""
     module_classes = {id(cls.node): cls for cls in view.module_classes()}
-    # A percent-format notebook (`# %%` cells): a cell's last expression is displayed, not lost.
-    cells = _CELL.search(view.text) is not None
+    # A notebook (or its percent format, `# %%` cells): a cell's last expression is displayed, not lost.
+    displayed = _displayed(view.tree, view.text) if _CELL.search(view.text) else set()
     forwards = {id(m) for cls in view.module_classes() for m in cls.methods("forward")}
     for scope in scopes(view.tree):
         owner, body = scope
         if owner is not None and id(owner) in module_classes:
             continue  # a class body: class attributes, not statements that run each call
-        if owner is None and cells:
-            continue
         candidates = list(_expression_calls(body))
         if not candidates:
             continue
         knowledge = _Knowledge(scope_values(scope))
         _learn(view, knowledge, body, owner, id(owner) in forwards)
         for statement, call in candidates:
+            if id(statement) in displayed:
+                continue
             if any(k == "out" for k, _ in call.keywords) or any(
                 k == "inplace" and boolean(v) for k, v in call.keywords
             ):
@@ -252,6 +252,25 @@ def _discarded(view: FileView[C]) -> Iterator[Discarded]:
                 continue
             if _is_tensor(view, parts[0], knowledge):
                 yield statement, call, parts[1]
+
+
+def _displayed(tree: ast.Module | cst.Module, text: str) -> set[int]:
+    """The module-level statements that end a cell: a notebook shows their value."""
+    if isinstance(tree, ast.Module):
+        markers = [text.count("\n", 0, m.start()) + 1 for m in _CELL.finditer(text)]
+        body = tree.body
+        ends: list[Node] = [
+            unit for unit, following in zip(body, body[1:])
+            if any(getattr(unit, "end_lineno", unit.lineno) < line < following.lineno for line in markers)
+        ]
+        return {id(unit) for unit in ends + body[-1:]}
+    statements = list(tree.body)
+    last = [
+        statement for statement, following in zip(statements, statements[1:])
+        if any(line.comment is not None and _CELL.match(line.comment.value) for line in following.leading_lines)
+    ] + statements[-1:]
+    # `a; b` ends a cell with b.
+    return {id(s.body[-1]) if isinstance(s, cst.SimpleStatementLine) else id(s) for s in last}
 
 
 def _changes_something(call: Node) -> bool:
