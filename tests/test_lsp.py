@@ -139,8 +139,10 @@ class Client:
         params: Message = message["params"]
         return params
 
-    def initialize(self, encodings: list[str] | None = None) -> Message:
+    def initialize(self, encodings: list[str] | None = None, notebooks: bool = False) -> Message:
         capabilities: Message = {"general": {"positionEncodings": encodings}} if encodings else {}
+        if notebooks:  # as VS Code says it syncs notebook documents
+            capabilities["notebookDocument"] = {"synchronization": {"dynamicRegistration": False}}
         response = self.request("initialize", {"processId": None, "rootUri": None, "capabilities": capabilities})
         self.notify("initialized", {})
         result: Message = response["result"]
@@ -522,3 +524,52 @@ def test_command_line_selection_overrides_the_configuration(tmp_path: Path) -> N
         finally:
             client.process.kill()
             client.process.wait()
+
+
+def test_notebook_documents_get_diagnostics_per_cell(client: Client, tmp_path: Path) -> None:
+    capabilities = client.initialize(notebooks=True)["capabilities"]
+    assert capabilities["notebookDocumentSync"] == {"notebookSelector": [{"cells": [{"language": "python"}]}]}
+    notebook = uri_of(tmp_path / "nb.ipynb")
+    cells = [
+        ("markdown", 1, "# Title"),
+        ("python", 2, "from torch import nn"),
+        ("python", 2, "class Net(nn.Module):\n    def __call__(self, x):\n        return x"),
+    ]
+    cell_uris = [f"{notebook}#cell{i}" for i in range(len(cells))]
+    client.notify("notebookDocument/didOpen", {
+        "notebookDocument": {
+            "uri": notebook, "notebookType": "jupyter-notebook", "version": 1,
+            "cells": [{"kind": kind, "document": uri} for uri, (_, kind, _) in zip(cell_uris, cells)],
+        },
+        "cellTextDocuments": [
+            {"uri": uri, "languageId": language, "version": 1, "text": text}
+            for uri, (language, _, text) in zip(cell_uris, cells)
+        ],
+    })
+    published = client.diagnostics(cell_uris[2])
+    assert published["diagnostics"] == [{**CALL_DIAGNOSTIC, "range": {
+        "start": {"line": 1, "character": 8}, "end": {"line": 1, "character": 16}}}]
+
+    # The mistake fixed in the cell: its diagnostics are cleared after the debounce.
+    client.notify("notebookDocument/didChange", {
+        "notebookDocument": {"uri": notebook, "version": 2},
+        "change": {"cells": {"textContent": [{
+            "document": {"uri": cell_uris[2], "version": 2},
+            "changes": [{"text": cells[2][2].replace("__call__", "forward")}],
+        }]}},
+    })
+    assert client.diagnostics(cell_uris[2])["diagnostics"] == []
+
+    # Back again, then closed: the cell's diagnostics are cleared.
+    client.notify("notebookDocument/didChange", {
+        "notebookDocument": {"uri": notebook, "version": 3},
+        "change": {"cells": {"textContent": [{
+            "document": {"uri": cell_uris[2], "version": 3}, "changes": [{"text": cells[2][2]}],
+        }]}},
+    })
+    assert len(client.diagnostics(cell_uris[2])["diagnostics"]) == 1
+    client.notify("notebookDocument/didClose", {
+        "notebookDocument": {"uri": notebook}, "cellTextDocuments": [{"uri": uri} for uri in cell_uris],
+    })
+    assert client.diagnostics(cell_uris[2])["diagnostics"] == []
+    assert client.errors_reported() == []

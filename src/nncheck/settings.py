@@ -42,6 +42,8 @@ class Settings:
     module_bases: frozenset[str] = field(default_factory=frozenset)
     # Folders that absolute imports are looked up in, besides the one holding the checked file's top package.
     src_roots: tuple[str, ...] = ()
+    # The Python interpreter whose installed libraries imports are looked up in; None: nncheck's own.
+    python: str | None = None
     # Follow imports into other files of the project to tell which base classes are nn.Modules.
     cross_file: bool = True
     # Skip files that Python's ast shows cannot have findings (see engine/screen.py); off only to test that.

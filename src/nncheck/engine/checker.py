@@ -107,9 +107,11 @@ def analyse(
     with deep_recursion():
         try:
             # The file's table is built once, from ast: the screen and the rules share its answers.
-            resolver = _project(settings).resolver_for(path) if settings.cross_file else None
+            project = _project(settings) if settings.cross_file else None
+            resolver = project.resolver_for(path) if project else None
             try:
-                table, class_nodes = build(tree, settings.module_bases, resolver)
+                star_resolver = project.star_resolver_for(path) if project else None
+                table, class_nodes = build(tree, settings.module_bases, resolver, star_resolver=star_resolver)
                 screened_out = settings.prescreen and cannot_report(Screen(table, tree, class_nodes, text), settings)
             except RecursionError:
                 raise
@@ -140,13 +142,13 @@ def _item(finding: Finding) -> Item:
 
 def _project(settings: Settings) -> Project:
     # One per process and settings: other files' tables are read once, whatever is checked after.
-    key = (settings.module_bases, settings.src_roots)
+    key = (settings.module_bases, settings.src_roots, settings.python)
     if key not in _projects:
-        _projects[key] = Project(settings.module_bases, settings.src_roots)
+        _projects[key] = Project(settings.module_bases, settings.src_roots, settings.python)
     return _projects[key]
 
 
-_projects: dict[tuple[frozenset[str], tuple[str, ...]], Project] = {}
+_projects: dict[tuple[frozenset[str], tuple[str, ...], str | None], Project] = {}
 
 
 def forget_other_files() -> None:

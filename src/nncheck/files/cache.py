@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from typing import Any
 
@@ -22,6 +23,7 @@ from nncheck.settings import Settings
 from nncheck.files.source import SourceError, read_bytes
 
 MAX_ENTRIES = 100_000
+_INSTALLED = re.compile(r"[/\\](?:site|dist)-packages[/\\]")
 _MISSING = "-"
 
 
@@ -47,7 +49,14 @@ class ResultCache:
         return os.path.join(self.folder, key[:2], key + ".json")
 
     def digest(self, path: str) -> str:
-        """A file's content hash, or a mark that it is missing; once per file and run."""
+        """A file's content hash, or a mark that it is missing; once per file and run. An installed
+        library's file is known by its size and modification time instead: a warm run reads none of them."""
+        if path not in self._digests and _INSTALLED.search(path):
+            try:
+                info = os.stat(path)
+                self._digests[path] = f"stat:{info.st_size}:{info.st_mtime_ns}"
+            except OSError:
+                self._digests[path] = _MISSING
         if path not in self._digests:
             try:
                 self._digests[path] = hashlib.sha256(read_bytes(path)).hexdigest()

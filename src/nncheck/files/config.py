@@ -42,6 +42,7 @@ class Overrides:
     ignore: tuple[str, ...] | None = None
     module_bases: tuple[str, ...] | None = None
     src: tuple[str, ...] | None = None
+    python: str | None = None
     config_file: str | None = None
     isolated: bool = False
 
@@ -57,6 +58,7 @@ class Config:
     extend_exclude: tuple[str, ...] = ()
     module_bases: tuple[str, ...] = ()
     src: tuple[str, ...] | None = None  # None: the default, DEFAULT_SRC
+    python: str | None = None  # relative to the configuration's folder when it has a slash
 
     @property
     def root(self) -> str:
@@ -107,6 +109,10 @@ def load(path: str) -> Config:
             values[key.replace("-", "_")] = check_codes(_strings(value, where), where)
         elif key in ("exclude", "extend-exclude", "module-bases", "src"):
             values[key.replace("-", "_")] = _strings(value, where)
+        elif key == "python":
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"{where}: expected the path or name of a Python interpreter, got {value!r}")
+            values["python"] = value
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: expected a table of glob = [codes]")
@@ -192,12 +198,16 @@ def settings_for(path: str, overrides: Overrides = Overrides()) -> Settings:
     src = overrides.src if overrides.src is not None else tuple(
         os.path.normpath(os.path.join(config.root, s)) for s in src_setting)
     bases = overrides.module_bases if overrides.module_bases is not None else config.module_bases
+    python = overrides.python
+    if python is None and config.python is not None:
+        python = os.path.join(config.root, config.python) if os.sep in config.python else config.python
     return Settings(
         select=(config.select if config.select is not None else DEFAULT_SELECT) + config.extend_select,
         ignore=config.ignore,
         layers=tuple(layers),
         module_bases=frozenset(bases),
         src_roots=src,
+        python=python,
     )
 
 

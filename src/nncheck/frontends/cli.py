@@ -151,8 +151,17 @@ def _once_each(files: list[str]) -> list[str]:
 def _validate_configuration(files: Iterable[str], overrides: Overrides) -> None:
     # Every configuration file that will be used is read once here, so a bad one stops the run with
     # one line before any checking, rather than in a worker.
+    from nncheck.model.environment import InterpreterError, library_roots
+
+    pythons = set()
     for folder in sorted({os.path.dirname(os.path.abspath(f)) for f in files}):
         config_for(os.path.join(folder, "x.py"), overrides)
+        pythons.add(settings_for(os.path.join(folder, "x.py"), overrides).python)
+    for python in sorted(p for p in pythons if p is not None):
+        try:
+            library_roots(python)
+        except InterpreterError as error:
+            raise ConfigError(f"--python: {error}") from None
 
 
 def _report(outcomes: list[FileFix], job: Job, output_format: str, read_stdin: bool) -> bool:

@@ -43,6 +43,13 @@ class Plugin:
             help="Folders to look up absolute imports in, besides the one holding the top package "
             "(default: the current folder and its src/).",
         )
+        parser.add_option(
+            "--nncheck-python",
+            default="",
+            parse_from_config=True,
+            help="The Python interpreter whose installed libraries imported base classes are read from "
+            "(default: the one flake8 runs under).",
+        )
         parser.extend_default_ignore([rule.code for rule in all_rules() if not rule.default_enabled])
 
     @classmethod
@@ -55,6 +62,7 @@ class Plugin:
             module_bases=frozenset(options.nncheck_module_bases or ()),
             # As the command: the current folder and its src/ unless folders are named.
             src_roots=tuple(options.nncheck_src or (os.getcwd(), os.path.join(os.getcwd(), "src"))),
+            python=options.nncheck_python or None,
         )
 
     def run(self) -> Iterator[tuple[int, int, str, type[Plugin]]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import re
 import sys
 import traceback
@@ -143,10 +144,16 @@ class Session:
 
         self.overrides = overrides
         # Full sync: pygls splits lines for incremental edits on form feeds too, which Python and LSP do not.
-        self.server = LanguageServer("nncheck", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
+        # Notebooks: any notebook's Python cells (pygls keeps the notebook and its cells in step).
+        notebooks = types.NotebookDocumentSyncOptions(notebook_selector=[
+            types.NotebookDocumentFilterWithCells(cells=[types.NotebookCellLanguage(language="python")])
+        ])
+        self.server = LanguageServer("nncheck", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full,
+                                     notebook_document_sync=notebooks)
         self.open: set[str] = set()
         self.pending: dict[str, asyncio.TimerHandle] = {}
         self.checked: dict[str, Checked] = {}
+        self.notebook_cells: dict[str, set[str]] = {}  # per notebook, the cells given diagnostics
         self.shut_down = False
         self._shown_errors: set[str] = set()
         self._register()
@@ -184,6 +191,32 @@ class Session:
                 # Only a document that was given diagnostics has any to clear.
                 if self.checked.pop(uri, None) is not None:
                     server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+        @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+        def notebook_open(params: types.DidOpenNotebookDocumentParams) -> None:
+            with self.guard("checking an opened notebook"):
+                self.publish_notebook(params.notebook_document.uri)
+
+        @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+        def notebook_change(params: types.DidChangeNotebookDocumentParams) -> None:
+            with self.guard("scheduling a check"):
+                uri = params.notebook_document.uri
+                self.cancel(uri)
+                self.pending[uri] = asyncio.get_running_loop().call_later(
+                    DEBOUNCE_SECONDS, self._publish_notebook_later, uri)
+
+        @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
+        def notebook_save(params: types.DidSaveNotebookDocumentParams) -> None:
+            with self.guard("checking a saved notebook"):
+                self.publish_notebook(params.notebook_document.uri)
+
+        @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+        def notebook_close(params: types.DidCloseNotebookDocumentParams) -> None:
+            with self.guard("clearing a closed notebook"):
+                uri = params.notebook_document.uri
+                self.cancel(uri)
+                for cell in sorted(self.notebook_cells.pop(uri, set())):
+                    server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell, diagnostics=[]))
 
         options = types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND])
 
@@ -264,6 +297,54 @@ class Session:
         version = self.server.workspace.get_text_document(uri).version
         self.server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=checked.diagnostics, version=version))
+
+    def publish_notebook(self, uri: str) -> None:
+        """Check a notebook document as nncheck checks an .ipynb file, and give each cell its diagnostics."""
+        from lsprotocol import types
+
+        self.cancel(uri)
+        notebook = self.server.workspace.get_notebook_document(notebook_uri=uri)
+        if notebook is None or urlparse(uri).scheme != "file":
+            return
+        from pygls.uris import to_fs_path
+
+        path = to_fs_path(uri) or ""
+        if not path.endswith(".ipynb"):
+            path += ".ipynb"  # checked as a notebook whatever the file is called
+        cells: list[tuple[str, str]] = []  # (cell document uri, its text), in order
+        raw: list[dict[str, object]] = []  # the same cells, as nbformat has them
+        for cell in notebook.cells:
+            document = self.server.workspace.get_text_document(cell.document)
+            python = cell.kind == types.NotebookCellKind.Code and (document.language_id or "").lower() == "python"
+            cells.append((cell.document, document.source))
+            raw.append({"cell_type": "code" if python else "markdown", "metadata": {}, "source": document.source,
+                        **({"outputs": [], "execution_count": None} if python else {})})
+        book = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": raw}
+        findings = check_source(json.dumps(book), path, settings_for(path, self.overrides))
+        first_code = next((i + 1 for i, c in enumerate(raw) if c["cell_type"] == "code"), 1)
+        by_cell: dict[str, list[types.Diagnostic]] = {}
+        for finding in findings:
+            # A finding about the whole notebook (a cell that does not parse) is shown on its first code cell.
+            number = finding.cell or first_code
+            if not 1 <= number <= len(cells):
+                continue
+            cell_uri, text = cells[number - 1]
+            lines = split_lines(text)
+            by_cell.setdefault(cell_uri, []).append(types.Diagnostic(
+                range=_range(lines, span_of(finding, lines), self.encoding),
+                severity=types.DiagnosticSeverity.Warning, source="nncheck", code=finding.code,
+                code_description=types.CodeDescription(href=rule_url(finding.code)), message=finding.message,
+            ))
+        stale = self.notebook_cells.get(uri, set()) - set(by_cell)
+        for cell_uri in sorted(stale) + sorted(by_cell):
+            self.server.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=cell_uri, diagnostics=by_cell.get(cell_uri, [])))
+        self.notebook_cells[uri] = set(by_cell)
+
+    def _publish_notebook_later(self, uri: str) -> None:
+        self.pending.pop(uri, None)
+        with self.guard("checking a changed notebook"):
+            self.publish_notebook(uri)
 
     def schedule(self, uri: str) -> None:
         self.cancel(uri)

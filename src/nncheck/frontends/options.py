@@ -31,6 +31,9 @@ def add_configuration_options(parser: argparse.ArgumentParser) -> None:
         help="comma-separated qualified names of extra base classes that are nn.Modules, e.g. mypkg.layers.Base")
     add("--src", type=names, default=None, metavar="FOLDERS",
         help="comma-separated folders to look up absolute imports in (besides the one holding the top package)")
+    add("--python", default=None, metavar="PATH",
+        help="the Python interpreter whose installed libraries imported base classes are read from "
+        "(default: the one nncheck runs under)")
     add("--config", default=None, metavar="FILE", help="read [tool.nncheck] from this file, not the nearest one")
     add("--isolated", action="store_true", help="ignore all configuration files")
 
@@ -42,6 +45,7 @@ def overrides_from(args: argparse.Namespace) -> Overrides:
         ignore=args.ignore,
         module_bases=args.module_bases,
         src=args.src,
+        python=args.python,
         config_file=args.config,
         isolated=args.isolated,
     )

@@ -11,7 +11,7 @@ import ast
 import warnings
 
 from nncheck.engine.recursion import python_parser_limit
-from nncheck.model.table import Resolver, Table, TableBuilder, imported_name
+from nncheck.model.table import Resolver, StarResolver, Table, TableBuilder, imported_name
 from nncheck.syntax.nodes import blocks, dotted, is_none, parameters
 
 
@@ -23,6 +23,18 @@ def _names(target: ast.expr) -> list[str]:
     if isinstance(target, ast.Starred):
         return _names(target.value)
     return []
+
+
+def _literal_names(value: ast.expr) -> list[str] | None:
+    """The strings of a list or tuple literal (`[...] + [...]` too); None for anything else."""
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
+        left, right = _literal_names(value.left), _literal_names(value.right)
+        return None if left is None or right is None else left + right
+    if isinstance(value, (ast.List, ast.Tuple)) and all(
+        isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts
+    ):
+        return [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    return None
 
 
 class _Walker:
@@ -42,7 +54,9 @@ class _Walker:
                         builder.bind_import(top, top)
             elif isinstance(node, ast.ImportFrom):
                 for alias in node.names:
-                    if alias.name != "*":
+                    if alias.name == "*":
+                        builder.star_import("." * node.level + (node.module or ""))
+                    else:
                         qualname = imported_name("." * node.level, node.module or "", alias.name)
                         builder.bind_import(alias.asname or alias.name, qualname)
             elif isinstance(node, ast.ClassDef):
@@ -59,10 +73,14 @@ class _Walker:
             elif isinstance(node, ast.Assign):
                 for target in node.targets:
                     self._assignment(target, node.value)
+                    if isinstance(target, ast.Name) and target.id == "__all__":
+                        builder.bind_exports(_literal_names(node.value), extend=False)
             elif isinstance(node, ast.AnnAssign) and node.value is not None:
                 self._assignment(node.target, node.value)
             elif isinstance(node, ast.AugAssign):
                 builder.bind_other(_names(node.target))
+                if isinstance(node.target, ast.Name) and node.target.id == "__all__":
+                    builder.bind_exports(_literal_names(node.value), extend=True)
             else:
                 self._compound(node)
 
@@ -91,17 +109,21 @@ def build(
     extra_bases: frozenset[str] = frozenset(),
     resolver: Resolver | None = None,
     keep_nodes: bool = True,
+    star_resolver: StarResolver | None = None,
 ) -> tuple[Table, list[ast.ClassDef]]:
     """The table of a parsed file, and (with keep_nodes) each class's ast node, in the table's order."""
     walker = _Walker(keep_nodes)
     walker.statements(tree.body)
-    return walker.builder.table(extra_bases, resolver), walker.class_nodes or []
+    return walker.builder.table(extra_bases, resolver, star_resolver), walker.class_nodes or []
 
 
-def read_table(text: str, extra_bases: frozenset[str] = frozenset(), resolver: Resolver | None = None) -> Table:
+def read_table(
+    text: str, extra_bases: frozenset[str] = frozenset(), resolver: Resolver | None = None,
+    star_resolver: StarResolver | None = None,
+) -> Table:
     """The table of another file's text; raises SyntaxError, ValueError or RecursionError if Python
     cannot parse it."""
     with warnings.catch_warnings(), python_parser_limit():
         warnings.simplefilter("ignore")  # invalid escape sequences and the like are not ours to report
         tree = ast.parse(text)
-    return build(tree, extra_bases, resolver, keep_nodes=False)[0]
+    return build(tree, extra_bases, resolver, keep_nodes=False, star_resolver=star_resolver)[0]

@@ -1,30 +1,46 @@
-"""Cross-file resolution: is a base class imported from another file of the project an nn.Module?
+"""Cross-file resolution: is a base class imported from another file, of the project or of an
+installed library, an nn.Module?
 
 The imported module's file is found on disk relative to the importing file (relative imports by
-package folders; absolute imports from the folder holding the top package, its `src/`, and configured
-source roots). Only that file's table is read (with ast; see build.py), never its rules, once per
-process, and names are followed transitively through re-exports, with cycles cut.
+package folders; absolute imports from the folder holding the top package, its `src/`, configured
+source roots, and then the import path of the environment the code runs in: see environment.py).
+Only that file's table is read (with ast; see build.py), never its rules, once per process, and names
+are followed transitively through re-exports, `from x import *` (with or without `__all__`) and
+imports under `if TYPE_CHECKING:`, with cycles cut. A library that is not installed is looked up in
+the index shipped with nncheck (see library_index.py). torch itself is known from data and never read.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 from collections.abc import Iterator
 
 from nncheck.files.source import SourceError, decode, read_bytes
+from nncheck.model import library_index
 from nncheck.model.build import read_table
-from nncheck.model.table import Resolver, Table
+from nncheck.model.environment import library_roots
+from nncheck.model.known_modules import is_known_module
+from nncheck.model.table import Resolver, StarResolver, Table
 
+_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 # Packages whose module classes are known from data; their files are never looked for.
-_KNOWN_ROOTS = frozenset({"torch", "lightning", "pytorch_lightning", "transformers", "diffusers"})
+_KNOWN_ROOTS = frozenset({"torch"})
 
 
 class Project:
-    def __init__(self, extra_bases: frozenset[str] = frozenset(), src_roots: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, extra_bases: frozenset[str] = frozenset(), src_roots: tuple[str, ...] = (), python: str | None = None,
+    ) -> None:
         self._extra_bases = extra_bases
         self._src_roots = tuple(os.path.abspath(root) for root in src_roots)
+        self._python = python
+        self._libraries: tuple[str, ...] | None = None
         self._tables: dict[tuple[str, int, int], Table | None] = {}
         self._in_progress: set[tuple[str, str]] = set()
+        self._root_lists: dict[str, list[str]] = {}
+        self._words: dict[tuple[str, int, int], tuple[frozenset[bytes], bool]] = {}
         # Which paths each file's resolution looked at (found or not): a result cache must see edits,
         # creations and deletions of any of them.
         self._probed: dict[str, set[str]] = {}
@@ -32,7 +48,7 @@ class Project:
     def dependencies(self, path: str) -> list[str]:
         """Every path that resolving `path`'s imports has looked at so far, transitively."""
         seen: set[str] = set()
-        todo = [os.path.realpath(path)]
+        todo = [_realpath(path)]
         while todo:
             for probed in self._probed.get(todo.pop(), ()):
                 if probed not in seen:
@@ -43,12 +59,17 @@ class Project:
     def resolver_for(self, path: str) -> Resolver:
         return lambda qualified_name: self.is_module(path, qualified_name)
 
+    def star_resolver_for(self, path: str) -> StarResolver:
+        return lambda module, parts: self.is_exported_module(path, module, parts)
+
     def is_module(self, importer: str, qualified_name: str) -> bool:
-        probed = self._probed.setdefault(os.path.realpath(importer), set())
+        probed = self._probed.setdefault(_realpath(importer), set())
+        found_any = False
         for file, attributes in self._candidates(importer, qualified_name):
-            probed.add(os.path.realpath(file))
+            probed.add(_realpath(file))
             if not os.path.isfile(file):
                 continue
+            found_any = True
             table = self._table(file)
             if table is None:
                 continue
@@ -60,10 +81,68 @@ class Project:
                 return table.is_module_path(attributes)
             finally:
                 self._in_progress.discard(key)
-        return False
+        # A library that is not installed here: the index of the common ones knows its public names.
+        return not found_any and not qualified_name.startswith(".") and library_index.is_module(qualified_name)
+
+    def is_exported_module(self, importer: str, module: str, parts: list[str]) -> bool:
+        """`from <module> import *` in `importer` binds parts[0], and the name path is an nn.Module there."""
+        qualified = f"{module}.{'.'.join(parts)}" if not module.endswith(".") else module + ".".join(parts)
+        if is_known_module(qualified, self._extra_bases):
+            return True
+        probed = self._probed.setdefault(_realpath(importer), set())
+        dots = len(module) - len(module.lstrip("."))
+        for file in self._module_files_of(importer, module):
+            probed.add(_realpath(file))
+            if not os.path.isfile(file):
+                continue
+            if not self._may_bind(file, parts[0]):
+                return False
+            table = self._table(file)
+            if table is None or not table.exports_name(parts[0]):
+                return False
+            key = (file, "*" + ".".join(parts))
+            if key in self._in_progress:
+                return False
+            self._in_progress.add(key)
+            try:
+                return table.is_module_path(parts)
+            finally:
+                self._in_progress.discard(key)
+        return not dots and library_index.is_module(qualified)
+
+    def _may_bind(self, file: str, name: str) -> bool:
+        # A package's `from .x import *` fans out to hundreds of files (transformers has one per model):
+        # a file that never spells the name and has no star import of its own cannot provide it, and is
+        # not parsed to find that out.
+        real = _realpath(file)
+        try:
+            info = os.stat(real)
+        except OSError:
+            return False
+        key = (real, info.st_mtime_ns, info.st_size)
+        if key not in self._words:
+            try:
+                data = read_bytes(real)
+            except SourceError:
+                return False
+            self._words[key] = (frozenset(_WORD.findall(data)), b"import *" in data)
+        words, has_star = self._words[key]
+        return has_star or name.encode() in words
+
+    def _module_files_of(self, importer: str, module: str) -> list[str]:
+        dots = len(module) - len(module.lstrip("."))
+        parts = [p for p in module[dots:].split(".") if p]
+        if dots:
+            folder = os.path.dirname(os.path.abspath(importer))
+            for _ in range(dots - 1):
+                folder = os.path.dirname(folder)
+            return _module_files(folder, parts)
+        if not parts or parts[0] in _KNOWN_ROOTS:
+            return []
+        return [file for root in self._roots(importer) for file in _module_files(root, parts)]
 
     def _table(self, path: str) -> Table | None:
-        real = os.path.realpath(path)
+        real = _realpath(path)
         try:
             info = os.stat(real)
         except OSError:
@@ -73,7 +152,9 @@ class Project:
         if key not in self._tables:
             self._tables[key] = None  # also guards against re-entry while it is being built
             try:
-                self._tables[key] = read_table(decode(read_bytes(real)), self._extra_bases, self.resolver_for(real))
+                self._tables[key] = read_table(
+                    decode(read_bytes(real)), self._extra_bases, self.resolver_for(real), self.star_resolver_for(real)
+                )
             except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
                 pass  # a file that cannot be read or parsed leaves its names unresolved
         return self._tables[key]
@@ -102,14 +183,27 @@ class Project:
                     yield file, attributes
 
     def _roots(self, importer: str) -> list[str]:
-        folder = os.path.dirname(os.path.abspath(importer))
+        start = os.path.dirname(os.path.abspath(importer))
+        if start not in self._root_lists:
+            self._root_lists[start] = self._find_roots(start)
+        return self._root_lists[start]
+
+    def _find_roots(self, folder: str) -> list[str]:
         while os.path.isfile(os.path.join(folder, "__init__.py")):
             parent = os.path.dirname(folder)
             if parent == folder:
                 break
             folder = parent
-        roots = [folder, os.path.join(folder, "src"), *self._src_roots]
+        if self._libraries is None:
+            self._libraries = library_roots(self._python)
+        roots = [folder, os.path.join(folder, "src"), *self._src_roots, *self._libraries]
         return [root for index, root in enumerate(roots) if os.path.isdir(root) and root not in roots[:index]]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _realpath(path: str) -> str:
+    # Asked for the same files over and over (each star import of a library's __init__.py).
+    return os.path.realpath(path)
 
 
 def _module_files(root: str, module: list[str]) -> list[str]:

@@ -49,6 +49,9 @@ class Binding:
 
 
 Resolver = Callable[[str], bool]  # is this qualified name an nn.Module class in another file?
+# Does the module `from <module> import *` names (qualified, relative ones with their dots) export the
+# name path, and is it an nn.Module there?
+StarResolver = Callable[[str, list[str]], bool]
 
 
 class Table:
@@ -61,12 +64,32 @@ class Table:
         bindings: dict[str, list[Binding]],
         extra_bases: frozenset[str] = frozenset(),
         resolver: Resolver | None = None,
+        stars: tuple[str, ...] = (),
+        exports: frozenset[str] | None = None,
+        star_resolver: StarResolver | None = None,
     ) -> None:
         self.classes = classes
         self.bindings = bindings
         self.extra_bases = extra_bases
         self._resolver = resolver
+        self.stars = stars  # the modules of `from <module> import *`, in order
+        self.exports = exports  # the names of a literal `__all__`; None if there is none
+        self._star_resolver = star_resolver
         self._is_module: dict[int, bool] = {}
+        self._paths: dict[tuple[str, ...], bool] = {}
+
+    def exports_name(self, name: str) -> bool:
+        """Would `from <this module> import *` bind the name (as far as the table shows)?"""
+        if self.exports is not None:
+            return name in self.exports
+        return not name.startswith("_") and (name in self.bindings or bool(self.stars))
+
+    def _through_stars(self, parts: list[str]) -> bool:
+        # A name bound nowhere in the file may come from one of its star imports.
+        return (
+            self._star_resolver is not None and parts[0] not in self.bindings
+            and any(self._star_resolver(module, parts) for module in self.stars)
+        )
 
     def resolve_parts(self, parts: list[str]) -> Target:
         return self._resolve_parts(parts, frozenset())
@@ -115,7 +138,8 @@ class Table:
         if key not in self._is_module:
             self._is_module[key] = False  # a cycle of bases proves nothing
             self._is_module[key] = any(
-                self.is_module_target(self._resolve_parts(parts, frozenset())) for parts in cls.base_names if parts
+                self.is_module_target(self._resolve_parts(parts, frozenset())) or self._through_stars(parts)
+                for parts in cls.base_names if parts
             )
         return self._is_module[key]
 
@@ -128,7 +152,13 @@ class Table:
 
     def is_module_path(self, parts: list[str]) -> bool:
         """Is the name `parts` (such as ["Outer", "Inner"]) here an nn.Module? (another file asking)"""
-        return bool(parts) and self.is_module_target(self._resolve_parts(parts, frozenset()))
+        key = tuple(parts)
+        if key not in self._paths:
+            # Kept: other files ask the same of a library's __init__.py again and again.
+            self._paths[key] = bool(parts) and (
+                self.is_module_target(self._resolve_parts(parts, frozenset())) or self._through_stars(parts)
+            )
+        return self._paths[key]
 
     def is_module_itself(self, parts: list[str] | None) -> bool:
         """The dotted name names torch.nn.Module itself, not a subclass."""
@@ -161,9 +191,29 @@ class TableBuilder:
         self.classes: list[ClassInfo] = []
         self.bindings: dict[str, list[Binding]] = {}
         self._class_stack: list[ClassInfo | None] = []  # None marks a function body
+        self.stars: list[str] = []
+        self.exports: set[str] | None = None
+        self._exports_known = True
 
-    def table(self, extra_bases: frozenset[str] = frozenset(), resolver: Resolver | None = None) -> Table:
-        return Table(self.classes, self.bindings, extra_bases, resolver)
+    def table(
+        self, extra_bases: frozenset[str] = frozenset(), resolver: Resolver | None = None,
+        star_resolver: StarResolver | None = None,
+    ) -> Table:
+        exports = frozenset(self.exports) if self.exports is not None and self._exports_known else None
+        return Table(self.classes, self.bindings, extra_bases, resolver, tuple(self.stars), exports, star_resolver)
+
+    def star_import(self, module: str) -> None:
+        if not self._class_stack:
+            self.stars.append(module)
+
+    def bind_exports(self, names: list[str] | None, extend: bool) -> None:
+        """`__all__ = [...]` (or `+=`) at module level; None: a value that is not a literal list of names."""
+        if self._class_stack:
+            return
+        if names is None:
+            self._exports_known = False
+            return
+        self.exports = (self.exports or set()) | set(names) if extend else set(names)
 
     def _bind(self, name: str, binding: Binding) -> None:
         self.bindings.setdefault(name, []).append(binding)
