@@ -232,3 +232,36 @@ def test_broken_notebooks_get_one_clear_line_and_are_never_written(tmp_cwd: Path
 def test_notebooks_in_other_languages_have_nothing_to_check() -> None:
     book = notebook(code("class Net(nn.Module):\n    def __call__(self, x):\n        pass\n"), language="R")
     assert check_source(json.dumps(book), "nb.ipynb") == []
+
+
+def test_only_lines_that_start_a_statement_are_masked() -> None:
+    # Found on real notebooks: a magic elsewhere in the cell must not mask `% 3` continuing an expression.
+    book = notebook(
+        code('%matplotlib inline\nimport torch\ns = ("a %d"\n     % 3)\nc = (1\n     != 2)\nx = torch.ones(1)\n'
+             'x.add(1)\ny = 2'),
+    )
+    findings = check_source(json.dumps(book), "nb.ipynb")
+    assert [(f.cell, f.line, f.code) for f in findings] == [(1, 8, "NNC015")]
+
+
+def test_a_fix_leaves_other_cells_with_several_lines_in_one_element_alone(tmp_cwd: Path) -> None:
+    # Sphinx-gallery writes a cell's source as one string in a list: that cell is not touched.
+    book = notebook(code(IMPORTS), code(["a = 1\nb = 2"]), code(CALL_OVERRIDDEN))
+    before = write(tmp_cwd / "nb.ipynb", book)
+    result = here("--fix", "nb.ipynb")
+    assert result.returncode == 0, result.stderr
+    after = (tmp_cwd / "nb.ipynb").read_bytes()
+    assert after == before.replace(b'"    def __call__(self, x):\\n"', b'"    def forward(self, x):\\n"') != before
+
+
+def test_a_last_statement_ending_in_a_semicolon_is_not_displayed() -> None:
+    book = notebook(code("import torch\nx = torch.ones(4)\nx.add(1);"), language="ipython")
+    findings = check_source(json.dumps(book), "nb.ipynb")
+    assert [(f.cell, f.line, f.code) for f in findings] == [(1, 3, "NNC015")]
+
+
+def test_functions_returning_a_value_are_named_so() -> None:
+    findings = check_source("import torch\nx = torch.ones(2)\n\ndef f():\n    torch.allclose(x, x)\n", "m.py")
+    assert [f.message for f in findings] == [
+        "torch.allclose(...) returns a value and this line throws it away; assign it"
+    ]

@@ -130,7 +130,8 @@ def _language(data: dict[str, Any]) -> str | None:
     for key, field in (("kernelspec", "language"), ("language_info", "name")):
         value = metadata.get(key)
         if isinstance(value, dict) and isinstance(value.get(field), str):
-            return str(value[field]).lower()
+            language = str(value[field]).lower()
+            return "python" if language.startswith(("python", "ipython")) else language
     return None
 
 
@@ -155,7 +156,11 @@ def _as_python(source: str, number: int) -> tuple[str | None, tuple[str, ...]]:
         lines[0] = _mask_of(lines[0])
     text = "".join(lines)
     if _parses(text) is not None:
-        lines = [_mask(line, masked) for line in lines]
+        for index, line in enumerate(lines):
+            # Only a line that starts a statement can be a magic: `% 3` may continue an expression.
+            if _MAGIC_LINE.match(line) and _at_statement_start("".join(lines[:index])):
+                masked.append(line)
+                lines[index] = _mask_of(line)
         text = "".join(lines)
         error = _parses(text)
         if error is not None:
@@ -167,11 +172,14 @@ def _as_python(source: str, number: int) -> tuple[str | None, tuple[str, ...]]:
     return text, tuple(masked)
 
 
-def _mask(line: str, masked: list[str]) -> str:
-    if not _MAGIC_LINE.match(line):
-        return line
-    masked.append(line)
-    return _mask_of(line)
+def _at_statement_start(before: str) -> bool:
+    """Whether a line after `before` starts a statement (not inside brackets, a string or after `\\`)."""
+    if before.rstrip("\r\n").endswith("\\"):
+        return False
+    error = _parses(before)
+    return error is None or not any(
+        sign in error for sign in ("was never closed", "unterminated", "unexpected EOF", "EOF while")
+    )
 
 
 def _mask_of(line: str) -> str:

@@ -55,9 +55,10 @@ def _rewritten(book: notebook.Notebook, python: str) -> str | None:
     except SourceError:
         return None
     expected = json.loads(book.text)
+    old_sources = {cell.number: cell.source for cell in book.cells}
     for index, cell in enumerate(expected["cells"]):
-        if index + 1 in sources and cell.get("source") is not None:
-            new_source = sources[index + 1]
+        new_source = sources.get(index + 1)
+        if new_source is not None and new_source != old_sources.get(index + 1):
             cell["source"] = new_source.splitlines(keepends=True) if isinstance(cell["source"], list) else new_source
     if new_book.python != python or json.loads(new_text) != expected:
         return None

@@ -163,12 +163,14 @@ class Head(nn.Module):
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        return screen.any_module(lambda node: any(True for _ in _created(screen, node)))
+        methods: _Found = {}
+        return screen.any_module(lambda node: any(True for _ in _created(screen, node, methods)))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         seen: set[int] = set()  # a subclass reaches its base's forward too: each layer is reported once
+        methods: _Found = {}
         for cls in model.module_classes():
-            for method, node, layer, target in _created(model, cls):
+            for method, node, layer, target in _created(model, cls, methods):
                 if not isinstance(node, cst.CSTNode) or id(node) in seen:
                     continue
                 seen.add(id(node))
@@ -179,16 +181,31 @@ class Head(nn.Module):
 Created = tuple[Function, Node, str, str]  # the method, the layer's construction, the layer, self.x or ""
 
 
-def _created(view: FileView[C], cls: C) -> Iterator[Created]:
-    """Each layer with parameters that forward (or what it reaches) makes anew (the screen asks this too)."""
+_Found = dict[tuple[int, bool], list[Created]]  # per method reached (and whether under a guard)
+
+
+def _created(view: FileView[C], cls: C, methods: _Found) -> Iterator[Created]:
+    """Each layer with parameters that forward (or what it reaches) makes anew (the screen asks this too).
+    `methods` keeps what each method was found to create: subclasses reach their bases' methods too."""
     reached = reached_with_guards(view, cls)
-    if any(_builds_optimizer(view, method) for method, _ in reached):
-        return
+    found = []
+    for method, guarded in reached:
+        key = (id(method), guarded)
+        if key not in methods:
+            methods[key] = list(_constructions(view, [(method, guarded)]))
+        found.extend(methods[key])
+    # Asked only when there is something to report: most classes create nothing in forward.
+    if found and not any(_builds_optimizer(view, method) for method, _ in reached):
+        yield from found
+
+
+def _constructions(view: FileView[C], reached: list[tuple[Function, bool]]) -> Iterator[Created]:
     for method, reached_under_guard in reached:
         self_name = first_parameter(method)
         body = units(method)
-        called = _called_names(body)
-        for call in calls_in(body):
+        calls = calls_in(body)
+        called = {name for call in calls if (name := name_of(call.func)) is not None}
+        for call in calls:
             layer = view.owns_parameters(call.func)
             if layer is not None:  # nn.Linear(d, d)(x)
                 construction = view.construction(call.func)

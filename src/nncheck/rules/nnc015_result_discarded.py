@@ -86,7 +86,7 @@ class ResultDiscarded(Rule):
     code = "NNC015"
     name = "result-discarded"
     fix_availability = FixAvailability.UNSAFE
-    message = "{call} returns a new tensor and this line throws it away; assign it{instead}"
+    message = "{call} returns {result} and this line throws it away; assign it{instead}"
 
     valid = (
         """
@@ -183,7 +183,10 @@ for p in model.parameters():
                 continue  # never: libcst's tree has libcst nodes
             shown = cst.Module([]).code_for_node(call.node.func) + "(...)"
             if method is None:
-                yield self.report(statement, call=shown, instead="")
+                # torch.allclose, torch.is_floating_point, ...: a bool or a number, not a tensor.
+                name = shown[:-5].rsplit(".", 1)[-1]
+                plain = name in ("allclose", "equal", "numel") or name.startswith("is_")
+                yield self.report(statement, call=shown, instead="", result="a value" if plain else "a new tensor")
                 continue
             owner = attribute(call.func)
             receiver = cst.Module([]).code_for_node(owner[0]) if owner is not None and isinstance(
@@ -193,7 +196,7 @@ for p in model.parameters():
             fix = None
             if owner is not None and dotted(owner[0]) is not None:
                 fix = Fix(safe=False, title=f"Assign it to {receiver}", edits=((statement, _assign_back),))
-            yield self.report(statement, fix=fix, call=shown, instead=instead)
+            yield self.report(statement, fix=fix, call=shown, instead=instead, result="a new tensor")
 
 
 def _assign_back(statement: cst.Expr) -> cst.Assign:
@@ -229,27 +232,28 @@ def _discarded(view: FileView[C]) -> Iterator[Discarded]:
         owner, body = scope
         if owner is not None and id(owner) in module_classes:
             continue  # a class body: class attributes, not statements that run each call
-        candidates = list(_expression_calls(body))
-        if not candidates:
-            continue
-        knowledge = _Knowledge(scope_values(scope))
-        _learn(view, knowledge, body, owner, id(owner) in forwards)
-        for statement, call in candidates:
+        knowledge: _Knowledge | None = None  # what the scope's names are: learnt only when needed
+        for statement, call in _expression_calls(body):
             if id(statement) in displayed:
                 continue
             if any(k == "out" for k, _ in call.keywords) or any(
                 k == "inplace" and boolean(v) for k, v in call.keywords
             ):
                 continue
+            target = view.resolve(call.func)
+            pure = isinstance(target, str) and target in pure_functions()
+            parts = attribute(call.func)
+            if not pure and (parts is None or parts[1].endswith("_") or parts[1] not in tensor_methods()):
+                continue
             if _changes_something(call.node):
                 continue  # `w.add_(b).to(dtype)`: the line does something, whatever it returns
-            target = view.resolve(call.func)
-            if isinstance(target, str) and target in pure_functions():
+            if pure:
                 yield statement, call, None
                 continue
-            parts = attribute(call.func)
-            if parts is None or parts[1].endswith("_") or parts[1] not in tensor_methods():
-                continue
+            assert parts is not None
+            if knowledge is None:
+                knowledge = _Knowledge(scope_values(scope))
+                _learn(view, knowledge, body, owner, id(owner) in forwards)
             if _is_tensor(view, parts[0], knowledge):
                 yield statement, call, parts[1]
 
@@ -263,14 +267,24 @@ def _displayed(tree: ast.Module | cst.Module, text: str) -> set[int]:
             unit for unit, following in zip(body, body[1:])
             if any(getattr(unit, "end_lineno", unit.lineno) < line < following.lineno for line in markers)
         ]
-        return {id(unit) for unit in ends + body[-1:]}
+        lines = text.splitlines()
+
+        def hidden(unit: ast.stmt) -> bool:
+            # `x.add(1);` ends a cell without displaying anything: IPython hides a value before a `;`.
+            end, col = unit.end_lineno or unit.lineno, unit.end_col_offset or 0
+            return end <= len(lines) and lines[end - 1][col:].lstrip().startswith(";")
+
+        return {id(unit) for unit in ends + body[-1:] if not (isinstance(unit, ast.stmt) and hidden(unit))}
     statements = list(tree.body)
     last = [
         statement for statement, following in zip(statements, statements[1:])
         if any(line.comment is not None and _CELL.match(line.comment.value) for line in following.leading_lines)
     ] + statements[-1:]
-    # `a; b` ends a cell with b.
-    return {id(s.body[-1]) if isinstance(s, cst.SimpleStatementLine) else id(s) for s in last}
+    # `a; b` ends a cell with b; `b;` displays nothing.
+    return {
+        id(s.body[-1]) if isinstance(s, cst.SimpleStatementLine) else id(s) for s in last
+        if not (isinstance(s, cst.SimpleStatementLine) and isinstance(s.body[-1].semicolon, cst.Semicolon))
+    }
 
 
 def _changes_something(call: Node) -> bool:
