@@ -52,7 +52,6 @@ class Cell:
 @dataclass(frozen=True)
 class Notebook:
     text: str  # the JSON text
-    data: dict[str, Any]
     cells: tuple[Cell, ...]  # the code cells that are Python
     python: str  # the module the rules check
 
@@ -120,7 +119,7 @@ def read(text: str) -> Notebook:
             cells.append(Cell(index + 1, source, python, line + 1, masked, spans[index]))
             chunks.append(python)
             line += 1 + python.count("\n")
-    return Notebook(text, data, tuple(cells), "".join(chunks))
+    return Notebook(text, tuple(cells), "".join(chunks))
 
 
 def _language(data: dict[str, Any]) -> str | None:

@@ -200,10 +200,7 @@ class Session:
         @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
         def notebook_change(params: types.DidChangeNotebookDocumentParams) -> None:
             with self.guard("scheduling a check"):
-                uri = params.notebook_document.uri
-                self.cancel(uri)
-                self.pending[uri] = asyncio.get_running_loop().call_later(
-                    DEBOUNCE_SECONDS, self._publish_notebook_later, uri)
+                self.schedule(params.notebook_document.uri, notebook=True)
 
         @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
         def notebook_save(params: types.DidSaveNotebookDocumentParams) -> None:
@@ -262,8 +259,6 @@ class Session:
 
     def check(self, uri: str) -> Checked | None:
         """The findings for an open file:// document's current text (checked again only if it changed)."""
-        from lsprotocol import types
-
         if uri not in self.open or urlparse(uri).scheme != "file":
             return None
         document = self.server.workspace.get_text_document(uri)
@@ -273,19 +268,22 @@ class Session:
             return previous
         findings = check_source(document.source, document.path, settings)
         lines = split_lines(document.source)
-        diagnostics = [
-            types.Diagnostic(
-                range=_range(lines, span_of(f, lines), self.encoding),
-                severity=types.DiagnosticSeverity.Warning,
-                source="nncheck",
-                code=f.code,
-                code_description=types.CodeDescription(href=rule_url(f.code)),
-                message=f.message,
-            )
-            for f in findings
-        ]
+        diagnostics = [self.diagnostic(f, lines) for f in findings]
         self.checked[uri] = Checked(document.path, document.source, settings, findings, diagnostics)
         return self.checked[uri]
+
+    def diagnostic(self, finding: Finding, lines: Sequence[str]) -> types.Diagnostic:
+        """A finding as the editor shows it, on the lines of its document (or notebook cell)."""
+        from lsprotocol import types
+
+        return types.Diagnostic(
+            range=_range(lines, span_of(finding, lines), self.encoding),
+            severity=types.DiagnosticSeverity.Warning,
+            source="nncheck",
+            code=finding.code,
+            code_description=types.CodeDescription(href=rule_url(finding.code)),
+            message=finding.message,
+        )
 
     def publish(self, uri: str) -> None:
         from lsprotocol import types
@@ -329,31 +327,24 @@ class Session:
             if not 1 <= number <= len(cells):
                 continue
             cell_uri, text = cells[number - 1]
-            lines = split_lines(text)
-            by_cell.setdefault(cell_uri, []).append(types.Diagnostic(
-                range=_range(lines, span_of(finding, lines), self.encoding),
-                severity=types.DiagnosticSeverity.Warning, source="nncheck", code=finding.code,
-                code_description=types.CodeDescription(href=rule_url(finding.code)), message=finding.message,
-            ))
+            by_cell.setdefault(cell_uri, []).append(self.diagnostic(finding, split_lines(text)))
         stale = self.notebook_cells.get(uri, set()) - set(by_cell)
         for cell_uri in sorted(stale) + sorted(by_cell):
             self.server.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=cell_uri, diagnostics=by_cell.get(cell_uri, [])))
         self.notebook_cells[uri] = set(by_cell)
 
-    def _publish_notebook_later(self, uri: str) -> None:
-        self.pending.pop(uri, None)
-        with self.guard("checking a changed notebook"):
-            self.publish_notebook(uri)
-
-    def schedule(self, uri: str) -> None:
+    def schedule(self, uri: str, notebook: bool = False) -> None:
         self.cancel(uri)
-        self.pending[uri] = asyncio.get_running_loop().call_later(DEBOUNCE_SECONDS, self._publish_later, uri)
+        self.pending[uri] = asyncio.get_running_loop().call_later(DEBOUNCE_SECONDS, self._publish_later, uri, notebook)
 
-    def _publish_later(self, uri: str) -> None:
+    def _publish_later(self, uri: str, notebook: bool) -> None:
         self.pending.pop(uri, None)
-        with self.guard("checking a changed document"):
-            self.publish(uri)
+        with self.guard(f"checking a changed {'notebook' if notebook else 'document'}"):
+            if notebook:
+                self.publish_notebook(uri)
+            else:
+                self.publish(uri)
 
     def cancel(self, uri: str) -> None:
         handle = self.pending.pop(uri, None)

@@ -114,12 +114,10 @@ class Project:
         # A package's `from .x import *` fans out to hundreds of files (transformers has one per model):
         # a file that never spells the name and has no star import of its own cannot provide it, and is
         # not parsed to find that out.
-        real = _realpath(file)
-        try:
-            info = os.stat(real)
-        except OSError:
+        key = _stamp(file)
+        if key is None:
             return False
-        key = (real, info.st_mtime_ns, info.st_size)
+        real = key[0]
         if key not in self._words:
             try:
                 data = read_bytes(real)
@@ -133,22 +131,16 @@ class Project:
         dots = len(module) - len(module.lstrip("."))
         parts = [p for p in module[dots:].split(".") if p]
         if dots:
-            folder = os.path.dirname(os.path.abspath(importer))
-            for _ in range(dots - 1):
-                folder = os.path.dirname(folder)
-            return _module_files(folder, parts)
+            return _module_files(_relative_folder(importer, dots), parts)
         if not parts or parts[0] in _KNOWN_ROOTS:
             return []
         return [file for root in self._roots(importer) for file in _module_files(root, parts)]
 
     def _table(self, path: str) -> Table | None:
-        real = _realpath(path)
-        try:
-            info = os.stat(real)
-        except OSError:
+        key = _stamp(path)
+        if key is None:
             return None
-        # Keyed on what an edit changes, so a long-lived process (the language server) sees base edits.
-        key = (real, info.st_mtime_ns, info.st_size)
+        real = key[0]
         if key not in self._tables:
             self._tables[key] = None  # also guards against re-entry while it is being built
             try:
@@ -166,10 +158,7 @@ class Project:
         if not parts:
             return
         if dots:
-            folder = os.path.dirname(os.path.abspath(importer))
-            for _ in range(dots - 1):
-                folder = os.path.dirname(folder)
-            roots = [folder]
+            roots = [_relative_folder(importer, dots)]
             shortest = 0  # `from . import Base` reads the package's __init__.py
         else:
             if parts[0] in _KNOWN_ROOTS:
@@ -198,6 +187,25 @@ class Project:
             self._libraries = library_roots(self._python)
         roots = [folder, os.path.join(folder, "src"), *self._src_roots, *self._libraries]
         return [root for index, root in enumerate(roots) if os.path.isdir(root) and root not in roots[:index]]
+
+
+def _relative_folder(importer: str, dots: int) -> str:
+    """The package folder `from .` (one dot), `from ..` (two), ... names in `importer`."""
+    folder = os.path.dirname(os.path.abspath(importer))
+    for _ in range(dots - 1):
+        folder = os.path.dirname(folder)
+    return folder
+
+
+def _stamp(path: str) -> tuple[str, int, int] | None:
+    """The file's real path and what an edit changes: caches key on it, so a long-lived process (the
+    language server) sees edits of other files."""
+    real = _realpath(path)
+    try:
+        info = os.stat(real)
+    except OSError:
+        return None
+    return real, info.st_mtime_ns, info.st_size
 
 
 @functools.lru_cache(maxsize=1 << 16)
