@@ -66,6 +66,9 @@ class Rule:
     name: ClassVar[str]  # a short kebab-case name
     message: ClassVar[str]  # a str.format template
     default_enabled: ClassVar[bool] = True  # False: reported only when selected by its full code
+    # True: what it reports on one class depends on the rest of the file (other classes' statements),
+    # so when it may report, libcst is given the whole file (see engine.focus).
+    whole_file: ClassVar[bool] = False
     fix_availability: ClassVar[FixAvailability]
     valid: ClassVar[tuple[str, ...]]
     invalid: ClassVar[tuple[SampleText, ...]]
@@ -87,7 +90,10 @@ class Rule:
     def might_report(cls, screen: Screen) -> bool:
         """The pre-screen: False only if this rule certainly reports nothing on the file, decided from
         Python's ast (flake8 already has it; it is four times cheaper than libcst's tree). A rule
-        without one answers True, so it always runs: a screen may only ever save work."""
+        without one answers True, so it always runs: a screen may only ever save work.
+
+        A screen that goes through `screen.any_module` or `screen.found` also tells where the rule may
+        report; one that answers True without them makes the whole file checked."""
         return True
 
     def check(self, model: FileModel) -> Iterator[Report]:

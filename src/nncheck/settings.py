@@ -46,7 +46,8 @@ class Settings:
     python: str | None = None
     # Follow imports into other files of the project to tell which base classes are nn.Modules.
     cross_file: bool = True
-    # Skip files that Python's ast shows cannot have findings (see engine/screen.py); off only to test that.
+    # Skip files (and, for findings alone, classes) that Python's ast shows cannot have findings (see
+    # engine/focus.py); off only to test that.
     prescreen: bool = True
 
     def is_selected(self, code: str, default_enabled: bool = True) -> bool:

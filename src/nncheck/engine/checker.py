@@ -7,12 +7,12 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from nncheck.engine.noqa import is_silenced, split_lines
+from nncheck.engine.positions import positions_of
 from nncheck.engine.parsing import TOO_DEEP, check_size, parse, python_parse
 from nncheck.engine.recursion import deep_recursion
-from nncheck.engine.screen import cannot_report
+from nncheck.engine.focus import NeedsWholeFile, Reduced, focus, reduce
 from nncheck.files import notebook
 from nncheck.files.notebook import is_notebook
 from nncheck.files.source import SourceError, Unsupported, decode, read_bytes
@@ -59,7 +59,7 @@ def check_source(
         return [_unparsable(path, f"nncheck could not parse this file: {error}")]
     if is_notebook(path):
         return check_notebook(text, path, settings, honour_noqa=honour_noqa)
-    return analyse(text, path, settings, honour_noqa=honour_noqa, tree=tree).findings
+    return analyse(text, path, settings, honour_noqa=honour_noqa, tree=tree, partial=True).findings
 
 
 def check_notebook(
@@ -70,7 +70,7 @@ def check_notebook(
         book = notebook.read(text)
     except SourceError as error:
         return [_unparsable(path, f"nncheck could not parse this file: {error}")]
-    findings = analyse(book.python, path, settings, honour_noqa=honour_noqa).findings
+    findings = analyse(book.python, path, settings, honour_noqa=honour_noqa, partial=True).findings
     return sorted((book.to_cells(f) for f in findings), key=lambda f: f.place)
 
 
@@ -98,7 +98,10 @@ def analyse(
     *,
     honour_noqa: bool = True,
     tree: ast.Module | None = None,
+    partial: bool = False,
 ) -> Analysis:
+    """The file's findings, with its libcst tree for fixing them. `partial`: findings only (no tree);
+    libcst is then given only the classes where a finding is possible, which is faster."""
     try:
         # Before the recursion limit is raised: Python's parser scales its own limit from it.
         tree = python_parse(text) if tree is None else tree
@@ -109,20 +112,38 @@ def analyse(
             # The file's table is built once, from ast: the screen and the rules share its answers.
             project = _project(settings) if settings.cross_file else None
             resolver = project.resolver_for(path) if project else None
+            reduced: Reduced | None = None
             try:
                 star_resolver = project.star_resolver_for(path) if project else None
                 table, class_nodes = build(tree, settings.module_bases, resolver, star_resolver=star_resolver)
-                screened_out = settings.prescreen and cannot_report(Screen(table, tree, class_nodes, text), settings)
+                if settings.prescreen:
+                    where = focus(Screen(table, tree, class_nodes, text), settings)
+                    if where is None:
+                        return Analysis(None, [])
+                    reduced = reduce(text, tree, table, class_nodes, where) if partial else None
             except RecursionError:
                 raise
             except Exception as error:  # a bug in nncheck must not stop the other files
                 return Analysis(None, [_item(_internal_error(path, "model", error))])
-            if screened_out:
-                return Analysis(None, [])
             check_size(text, tree)
-            module = parse(text)
-            reports, errors = _run_rules(table, module, text, path, settings)
-            items = [Item(e, (e.code, e.message), None) for e in errors] + _place(module, path, reports)
+            module: cst.Module | None = None
+            reports: list[Report] = []
+            errors: list[Finding] = []
+            stubs: frozenset[int] = frozenset()
+            if reduced is not None:
+                try:
+                    module = parse(reduced.text)
+                    reports, errors = _run_rules(table, module, text, path, settings, reduced.kept)
+                    stubs = reduced.stubs
+                except (NeedsWholeFile, Unsupported):
+                    module = None  # a rule needs more of the file than libcst was given
+            if module is None:
+                module = parse(text)
+                reports, errors = _run_rules(table, module, text, path, settings)
+            placed = _place(module, tree, text, path, reports, stubs)
+            items = [Item(e, (e.code, e.message), None) for e in errors] + placed
+            if partial:
+                module = None  # findings alone: the tree may be a reduced one, which nothing may fix
         except Unsupported as error:
             return Analysis(None, [_item(_unsupported(path, str(error)))])
         except RecursionError:  # should not happen below Python's own limits (see deep_recursion)
@@ -157,13 +178,15 @@ def forget_other_files() -> None:
 
 
 def _run_rules(
-    table: Table, module: cst.Module, text: str, path: str, settings: Settings
+    table: Table, module: cst.Module, text: str, path: str, settings: Settings, kept: frozenset[int] | None = None
 ) -> tuple[list[Report], list[Finding]]:
     try:
-        model = FileModel(table, module, text)
+        model = FileModel(table, module, text, kept)
     except RecursionError:
         raise
     except Exception as error:  # a bug in nncheck must not stop the other files
+        if kept is not None:
+            raise NeedsWholeFile("the reduced tree") from error  # the whole file may still be checked
         return [], [_internal_error(path, "model", error)]
     reports: list[Report] = []
     errors: list[Finding] = []
@@ -172,26 +195,30 @@ def _run_rules(
             continue
         try:
             reports.extend(rule().check(model))
-        except RecursionError:
+        except (RecursionError, NeedsWholeFile):
             raise
         except Exception as error:  # one broken rule must not hide the others
             errors.append(_internal_error(path, rule.code, error))
     return reports, errors
 
 
-def _place(module: cst.Module, path: str, reports: list[Report]) -> list[Item]:
+def _place(
+    module: cst.Module, tree: ast.Module, text: str, path: str, reports: list[Report], stubs: frozenset[int]
+) -> list[Item]:
     if not reports:
         return []
-    # Positions are computed only for files with something to report; no copy of the tree is made.
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    # Positions are computed only for files with something to report, and only where the reports are.
+    nodes = [node for report in reports for node in (report.node, _highlighted(report.node), *report.values.values())
+             if isinstance(node, cst.CSTNode)]
+    places = positions_of(module, tree, split_lines(text), nodes, stubs)
     items = []
     for report in reports:
-        start = positions[report.node].start
-        values = {k: positions[v].start.line if isinstance(v, cst.CSTNode) else v for k, v in report.values.items()}
+        start = places[id(report.node)].start
+        values = {k: places[id(v)].start.line if isinstance(v, cst.CSTNode) else v for k, v in report.values.items()}
         message = report.template.format(**values)
         safety = report.fix.safety if report.fix else None
         title = report.fix.title if report.fix else None
-        shown = positions[_highlighted(report.node)]
+        shown = places[id(_highlighted(report.node))]
         span = (shown.start.line, shown.start.column, shown.end.line, shown.end.column)
         finding = Finding(path, start.line, start.column, report.code, message, safety, span, title)
         key = (report.code, report.template, tuple(sorted((k, str(v)) for k, v in report.values.items()

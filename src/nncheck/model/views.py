@@ -8,7 +8,7 @@ table's answers, such as which classes are nn.Modules, are worked out once and s
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Generic, TypeVar, Union
 
 import libcst as cst
@@ -20,6 +20,7 @@ from nncheck.syntax.nodes import (
     ClassNode,
     Expr,
     Function,
+    Node,
     Unit,
     as_call,
     attribute,
@@ -95,6 +96,10 @@ C = TypeVar("C", bound=ClassView)
 Resolved = Union[str, list[C], None]
 
 
+class NeedsWholeFile(Exception):
+    """A rule asked about a class that libcst was not given (see engine.focus): check the whole file."""
+
+
 class FileView(Generic[C]):
     tree: ast.Module | cst.Module
     text: str  # the source
@@ -116,14 +121,20 @@ class FileView(Generic[C]):
         parts = dotted(expr)
         target = self.table.resolve_parts(parts) if parts else None
         if isinstance(target, list):
-            return [self._views[id(info)] for info in target]
+            return [self._view(info) for info in target]
         return target
 
     def resolve_parts(self, parts: list[str]) -> str | list[C] | None:
         target = self.table.resolve_parts(parts)
         if isinstance(target, list):
-            return [self._views[id(info)] for info in target]
+            return [self._view(info) for info in target]
         return target
+
+    def _view(self, info: ClassInfo) -> C:
+        view = self._views.get(id(info))
+        if view is None:
+            raise NeedsWholeFile(info.qualname)
+        return view
 
     def is_module_class(self, cls: C) -> bool:
         return self.table.is_module_class(cls.info)
@@ -205,11 +216,24 @@ class Screen(FileView[AstClass]):
         super().__init__(table, [AstClass(info, node) for info, node in zip(table.classes, class_nodes)])
         self.tree = tree
         self.text = text  # the source, for a cheap look before walking the tree
+        # While engine.focus asks where rules may report: the lines of what they may report on.
+        self.hits: list[int] | None = None
 
     def any_module(self, test: Callable[[AstClass], bool]) -> bool:
         """Some nn.Module class passes `test`, which is tried first: whether a class is a module may
         mean reading other files."""
-        return any(test(cls) and self.is_module_class(cls) for cls in self.classes)
+        if self.hits is None:
+            return any(test(cls) and self.is_module_class(cls) for cls in self.classes)
+        return self.found(cls.node for cls in self.classes if test(cls) and self.is_module_class(cls))
+
+    def found(self, nodes: Iterable[Node]) -> bool:
+        """There is one of `nodes`, each something a rule may report on (or the class or statement
+        holding it): all of them are noted while engine.focus asks where."""
+        if self.hits is None:
+            return any(True for _ in nodes)
+        before = len(self.hits)
+        self.hits.extend(getattr(node, "lineno", 0) for node in nodes)
+        return len(self.hits) > before
 
 
 class FileModel(FileView[CstClass]):
@@ -217,16 +241,29 @@ class FileModel(FileView[CstClass]):
 
     tree: cst.Module
 
-    def __init__(self, table: Table, module: cst.Module, text: str = "") -> None:
+    def __init__(self, table: Table, module: cst.Module, text: str = "", kept: frozenset[int] | None = None) -> None:
+        """`kept`: when libcst was given only some classes in full (engine.focus), their places in the
+        table; the others are stubs in `module`, and no view of them is given."""
         self.text = text
         nodes: list[cst.ClassDef] = []
         _class_defs(units(module), nodes)
+        infos = table.classes if kept is None else [info for i, info in enumerate(table.classes) if i in kept]
+        if kept is not None:
+            # A stub holds no classes: the n-th kept class is the n-th class that is not a stub.
+            stubs = {info.name for i, info in enumerate(table.classes) if i not in kept and info.parent is None}
+            nodes = [node for node in nodes if not _is_stub(node, stubs)]
         # The table's walker and this one take the statements in the same order (both through
         # nodes.blocks), so the n-th class is the n-th class statement in both trees.
-        if [class_name(node) for node in nodes] != [info.name for info in table.classes]:
+        if [class_name(node) for node in nodes] != [info.name for info in infos]:
             raise ValueError("libcst's tree and Python's ast disagree on the file's classes")
-        super().__init__(table, [CstClass(info, node) for info, node in zip(table.classes, nodes)])
+        super().__init__(table, [CstClass(info, node) for info, node in zip(infos, nodes)])
         self.tree = module
+
+
+def _is_stub(node: cst.ClassDef, names: set[str]) -> bool:
+    # engine.focus writes `class Name: pass` on one line; a kept class of the same name has a real body.
+    return node.name.value in names and isinstance(node.body, cst.SimpleStatementSuite) and not node.bases \
+        and not node.decorators and len(node.body.body) == 1 and isinstance(node.body.body[0], cst.Pass)
 
 
 def _class_defs(body: list[Unit], found: list[cst.ClassDef]) -> None:

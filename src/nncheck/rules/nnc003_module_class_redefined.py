@@ -41,6 +41,7 @@ class ModuleClassRedefined(Rule):
 
     code = "NNC003"
     name = "module-class-redefined"
+    whole_file = True  # the statements between the two definitions matter
     fix_availability = FixAvailability.NONE
     message = "class {cls} redefines {cls} from line {line}, which is silently lost; rename or delete one"
 

@@ -42,6 +42,7 @@ class MisspelledForward(Rule):
 
     code = "NNC006"
     name = "misspelled-forward"
+    whole_file = True  # whether the fix is offered depends on every use of the name in the file
     fix_availability = FixAvailability.SAFE
     message = "{cls}.{method} looks like a misspelled forward, and {cls} has no forward: rename it to forward"
 

@@ -141,7 +141,7 @@ def build():
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        return _ASSIGNED.search(screen.text) is not None and any(True for _ in _assignments(screen))
+        return _ASSIGNED.search(screen.text) is not None and screen.found(unit for unit, _ in _assignments(screen))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for unit, owner in _assignments(model):

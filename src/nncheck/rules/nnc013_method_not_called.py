@@ -92,7 +92,7 @@ def run(model, optimizer, loss, scheduler):
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        return _LINE.search(screen.text) is not None and any(True for _ in _references(screen))
+        return _LINE.search(screen.text) is not None and screen.found(_references(screen))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for statement in _references(model):

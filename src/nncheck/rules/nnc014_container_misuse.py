@@ -111,7 +111,8 @@ f = nn.ParameterList(nn.Parameter(torch.zeros(2)), nn.Parameter(torch.ones(2))) 
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        return _CONTAINERS.search(screen.text) is not None and any(True for _ in _misuses(screen))
+        found = (call.node for call, _, _ in _misuses(screen))
+        return _CONTAINERS.search(screen.text) is not None and screen.found(found)
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for call, kind, unpack in _misuses(model):

@@ -175,7 +175,7 @@ for p in model.parameters():
             b.qualname == "torch" or b.qualname.startswith("torch.")
             for bindings in screen.table.bindings.values() for b in bindings
         )
-        return imports_torch and any(True for _ in _discarded(screen))
+        return imports_torch and screen.found(statement for statement, _, _ in _discarded(screen))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for statement, call, method in _discarded(model):

@@ -1,0 +1,118 @@
+"""Where a finding is possible: the pre-screen's answer per top-level class, and the source libcst is
+given when only some classes can report.
+
+libcst costs about 70 µs a line to parse and as much again for the rules and positions; Python's ast,
+which the screen reads, about a tenth of that. So a class statement that no rule can report on (and
+that no class which can report inherits from) is replaced, before libcst sees the file, by a stub of
+the same name on the same line, and blank lines for the rest: every other statement keeps its place,
+so positions need no shifting. A rule that asks about a class that was stubbed makes the whole file
+checked instead (`NeedsWholeFile`); so does any surprise in building the reduced source.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import re
+from dataclasses import dataclass
+
+from nncheck.engine.rule_set import all_rules
+from nncheck.model.table import ClassInfo, Table
+from nncheck.model.views import NeedsWholeFile, Screen
+from nncheck.settings import Settings
+
+__all__ = ["Focus", "NeedsWholeFile", "Reduced", "focus", "reduce"]
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")  # a line with its break: Python's tokenizer's breaks
+
+
+@dataclass(frozen=True)
+class Focus:
+    """The lines on which some rule may report, or None for anywhere in the file."""
+
+    lines: frozenset[int] | None
+
+
+def focus(screen: Screen, settings: Settings) -> Focus | None:
+    """None when no rule can report on the file; otherwise where they may."""
+    hits: list[int] = []
+    screen.hits = hits
+    anywhere = False
+    try:
+        for rule in all_rules():
+            if not settings.is_selected(rule.code, rule.default_enabled):
+                continue
+            before = len(hits)
+            if rule.might_report(screen) and (rule.whole_file or len(hits) == before):
+                # A rule that cannot say where (or whose findings depend on the whole file).
+                anywhere = True
+                break
+    finally:
+        screen.hits = None
+    if anywhere:
+        return Focus(None)
+    return Focus(frozenset(hits)) if hits else None
+
+
+@dataclass(frozen=True)
+class Reduced:
+    """The source libcst is given, and the classes (by their place in the table) it holds in full."""
+
+    text: str
+    kept: frozenset[int]
+    stubs: frozenset[int]  # the lines the stubs are on
+
+
+def reduce(text: str, tree: ast.Module, table: Table, class_nodes: list[ast.ClassDef], where: Focus) -> Reduced | None:
+    """The text with each top-level class that cannot matter replaced by a stub; None to check it whole."""
+    if where.lines is None or len(class_nodes) != len(table.classes):
+        return None
+    body = tree.body
+    starts = [_first_line(statement) for statement in body]
+    owner = [bisect.bisect_right(starts, node.lineno) - 1 for node in class_nodes]  # top-level statement
+    wanted = {bisect.bisect_right(starts, line) - 1 for line in where.lines}
+    index_of = {id(info): i for i, info in enumerate(table.classes)}
+    # The classes of a wanted statement need their bases from this file in full too (methods are inherited).
+    pending = [i for i, statement in enumerate(owner) if statement in wanted]
+    while pending:
+        for base in _local_bases(table, table.classes[pending.pop()]):
+            statement = owner[index_of[id(base)]]
+            if statement not in wanted:
+                wanted.add(statement)
+                pending.extend(i for i, s in enumerate(owner) if s == statement)
+    stubbed = [i for i, statement in enumerate(body) if isinstance(statement, ast.ClassDef) and i not in wanted]
+    if not stubbed:
+        return None
+    lines = _LINE.findall(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    for index in stubbed:
+        stub = body[index]
+        assert isinstance(stub, ast.ClassDef)
+        first, last = starts[index], stub.end_lineno or stub.lineno
+        if not (1 <= first <= last <= len(lines)) or lines[first - 1][:1] not in ("@", "c"):
+            return None  # not where Python says: a decorator spread over lines, say
+        # The same name keeps the module's bindings as they were, for the rules that read them.
+        lines[first - 1] = f"class {stub.name}: pass" + _break(lines[first - 1])
+        for number in range(first, last):
+            lines[number] = _break(lines[number])
+    kept = frozenset(i for i, statement in enumerate(owner) if statement in wanted)
+    return Reduced("".join(lines), kept, frozenset(starts[index] for index in stubbed))
+
+
+def _first_line(statement: ast.stmt) -> int:
+    decorators: list[ast.expr] = getattr(statement, "decorator_list", None) or []
+    return min([statement.lineno, *(d.lineno for d in decorators)])
+
+
+def _break(line: str) -> str:
+    return line[len(line.rstrip("\r\n")):]
+
+
+def _local_bases(table: Table, info: ClassInfo) -> list[ClassInfo]:
+    found: list[ClassInfo] = []
+    for parts in info.base_names:
+        target = table.resolve_parts(parts) if parts else None
+        if isinstance(target, list):
+            found.extend(target)
+    return found

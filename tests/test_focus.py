@@ -1,0 +1,130 @@
+"""Findings alone are worked out on a reduced source: the classes that cannot be reported on become
+stubs before libcst sees the file (engine/focus.py). Whatever is stubbed, the findings must be those of
+the whole file, at the same places."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+
+import pytest
+
+from nncheck import Settings, check_source
+from nncheck.engine.checker import analyse
+from nncheck.engine.focus import focus, reduce
+from nncheck.engine.rule_set import all_rules
+from nncheck.model.build import build
+from nncheck.model.views import Screen
+
+EVERY_RULE = Settings(select=tuple(rule.code for rule in all_rules()))
+WHOLE = dataclasses.replace(EVERY_RULE, prescreen=False)
+
+CLEAN = '''
+
+@decorated
+class Clean{n}(nn.Module):
+    """Nothing to report."""
+
+    def __init__(self, dim=4):
+        super().__init__()
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        return self.proj(x)
+'''
+
+
+def _padded(sample: str, count: int = 3) -> tuple[str, int]:
+    """The sample between clean module classes, and how many lines come before it."""
+    head = "from torch import nn\nimport torch\n" + "".join(CLEAN.format(n=n) for n in range(count)) + "\n\n"
+    tail = "".join(CLEAN.format(n=n) for n in range(count, 2 * count))
+    return head + sample + "\n" + tail, head.count("\n")
+
+
+SAMPLES = [
+    pytest.param(text, id=f"{rule.code}-{kind}{index}")
+    for rule in all_rules()
+    for kind, texts in (("valid", rule.valid), ("invalid", [s.source for s in rule.invalid_samples()]))
+    for index, text in enumerate(texts)
+]
+
+
+@pytest.mark.parametrize("sample", SAMPLES)
+def test_every_sample_between_clean_classes_gives_the_whole_file_s_findings(sample: str) -> None:
+    text, offset = _padded(sample)
+    alone = check_source(sample, "x.py", EVERY_RULE)
+    padded = check_source(text, "x.py", EVERY_RULE)
+    assert padded == check_source(text, "x.py", WHOLE)
+    # The sample's findings, moved down by the padding (messages may name lines, which move too).
+    assert [(f.line - offset, f.col, f.code) for f in padded] == [(f.line, f.col, f.code) for f in alone]
+
+
+def _reduced(text: str) -> str | None:
+    tree = ast.parse(text)
+    table, nodes = build(tree, EVERY_RULE.module_bases, None)
+    where = focus(Screen(table, tree, nodes, text), EVERY_RULE)
+    assert where is not None
+    reduced = reduce(text, tree, table, nodes, where)
+    return None if reduced is None else reduced.text
+
+
+CALL = "\n\nclass Net(nn.Module):\n    def __call__(self, x):\n        return x\n"
+
+
+def test_clean_classes_become_stubs_on_the_same_lines() -> None:
+    text, _ = _padded(CALL, count=1)
+    reduced = _reduced(text)
+    assert reduced is not None
+    lines, kept = text.splitlines(), reduced.splitlines()
+    assert len(kept) == len(lines)
+    stubs = [i for i, line in enumerate(lines) if line == "@decorated"]
+    assert [kept[i] for i in stubs] == ["class Clean0: pass", "class Clean1: pass"]
+    net = lines.index("class Net(nn.Module):")
+    # Each clean class (10 lines from its decorator) is a stub and blank lines; the rest is as it was.
+    blanked = {i for stub in stubs for i in range(stub + 1, stub + 10)}
+    assert [kept[i] for i in blanked] == [""] * len(blanked)
+    assert [k for i, k in enumerate(kept) if i not in blanked and i not in stubs] == [
+        line for i, line in enumerate(lines) if i not in blanked and i not in stubs]
+    assert kept[net:net + 3] == ["class Net(nn.Module):", "    def __call__(self, x):", "        return x"]
+
+
+def test_a_reported_class_keeps_its_bases_from_the_file() -> None:
+    # The layer is made in Base.forward, reached from Sub: Base is kept though only Sub is a module here.
+    text = ("from torch import nn\n\n\nclass Base:\n    def forward(self, x):\n        return nn.Linear(2, 2)(x)\n"
+            "\n\nclass Sub(Base, nn.Module):\n    pass\n" + CLEAN.format(n=0))
+    reduced = _reduced(text)
+    assert reduced is not None and "class Base:\n    def forward" in reduced and "class Clean0: pass" in reduced
+    findings = check_source(text, "x.py", EVERY_RULE)
+    assert [(f.line, f.code) for f in findings] == [(6, "NNC009")]
+    assert findings == check_source(text, "x.py", WHOLE)
+
+
+def test_a_rule_that_asks_about_a_stub_gets_the_whole_file() -> None:
+    # super(Clean0, self): NNC002 asks what Clean0 is, and Clean0 was stubbed.
+    text = ("from torch import nn\n" + CLEAN.format(n=0) + "\n\nclass Net(nn.Module):\n    def __init__(self):\n"
+            "        super(Clean0, self).__init__()\n")
+    findings = check_source(text, "x.py", EVERY_RULE)
+    assert [f.code for f in findings] == ["NNC002"]
+    assert findings == check_source(text, "x.py", WHOLE)
+
+
+def test_a_decorator_over_several_lines_is_checked_whole() -> None:
+    text = "from torch import nn\n\n\n@(\n    decorated\n)\nclass Clean(nn.Module):\n    pass\n" + CALL
+    assert _reduced(text) is None
+    assert [f.code for f in check_source(text, "x.py", EVERY_RULE)] == ["NNC001"]
+
+
+def test_cells_keep_their_last_statements_when_classes_are_stubbed() -> None:
+    # A percent-format cell that ends with a class: the statement before it is not displayed.
+    text = ("import torch\nfrom torch import nn\n\n# %%\nx = torch.ones(2)\nx.add(1)\n" + CLEAN.format(n=0)
+            + "\n# %%\nx.add(2)\n")
+    findings = check_source(text, "x.py", EVERY_RULE)
+    assert [(f.line, f.code) for f in findings] == [(6, "NNC015")]
+    assert findings == check_source(text, "x.py", WHOLE)
+
+
+def test_findings_alone_never_keep_a_reduced_tree() -> None:
+    text, _ = _padded(CALL)
+    assert analyse(text, "x.py", EVERY_RULE, partial=True).module is None
+    module = analyse(text, "x.py", EVERY_RULE).module
+    assert module is not None and module.code == text  # the fixer's tree is the whole file
