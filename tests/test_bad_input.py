@@ -39,7 +39,7 @@ CONTENT_CASES = {
     "nul": (b"x = 1\n\x00\n", f"1:1: {COULD_NOT_PARSE} line 2 contains a NUL byte"),
     "python2": (b"print 'hello'\n", f"1:1: {COULD_NOT_PARSE} Missing parentheses in call to 'print'. "
                 "Did you mean print(...)? (line 1, column 1)"),
-    "syntax-error": (b"def f(:\n", f"1:1: {COULD_NOT_PARSE} invalid syntax (line 1, column 7)"),
+    "syntax-error": (b"def f(:\n", f"1:7: {COULD_NOT_PARSE} invalid syntax (line 1, column 7)"),
     "empty": (b"", None),
     "whitespace-only": (b"  \n\t\n\n   ", None),
     "comment-only": (b"# nothing here\n", None),

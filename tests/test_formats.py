@@ -43,7 +43,7 @@ def test_sarif_is_valid_and_complete(tmp_cwd: Path) -> None:
          r["locations"][0]["physicalLocation"]["region"]["startColumn"])
         for r in run["results"]
     ]
-    assert located == [("NNC900", "pkg/broken.py", 1, 1), ("NNC001", "pkg/m.py", 5, 5), ("NNC002", "pkg/m.py", 10, 5)]
+    assert located == [("NNC900", "pkg/broken.py", 1, 7), ("NNC001", "pkg/m.py", 5, 5), ("NNC002", "pkg/m.py", 10, 5)]
 
 
 def test_github_annotations(tmp_cwd: Path) -> None:

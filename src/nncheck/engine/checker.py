@@ -106,7 +106,9 @@ def analyse(
         # Before the recursion limit is raised: Python's parser scales its own limit from it.
         tree = python_parse(text) if tree is None else tree
     except SourceError as error:
-        return Analysis(None, [_item(_unparsable(path, f"nncheck could not parse this file: {error}"))])
+        # At the error's own place, as Python reports it: an editor shows it where the typing is.
+        finding = _unparsable(path, f"nncheck could not parse this file: {error}", error.line, error.col)
+        return Analysis(None, [_item(finding)])
     with deep_recursion():
         try:
             # The file's table is built once, from ast: the screen and the rules share its answers.
@@ -236,8 +238,8 @@ def _internal_error(path: str, where: str, error: Exception) -> Finding:
     return Finding(path, 1, 0, INTERNAL_ERROR, f"internal error in nncheck ({where}): {type(error).__name__}: {error}")
 
 
-def _unparsable(path: str, message: str) -> Finding:
-    return Finding(path, 1, 0, UNPARSABLE, message)
+def _unparsable(path: str, message: str, line: int = 1, col: int = 0) -> Finding:
+    return Finding(path, line, col, UNPARSABLE, message)
 
 
 def _unsupported(path: str, reason: str) -> Finding:

@@ -30,7 +30,7 @@ def python_parse(text: str) -> ast.Module:
         place = f"line {error.lineno}, column {error.offset}" if error.offset else f"line {error.lineno}"
         if str(error.msg).startswith(_DEPTH_ERRORS):
             raise SourceError(f"{TOO_DEEP} ({error.msg}, {place})") from None
-        raise SourceError(f"{error.msg} ({place})") from None
+        raise SourceError(f"{error.msg} ({place})", error.lineno or 1, max((error.offset or 1) - 1, 0)) from None
     except (RecursionError, MemoryError):
         raise SourceError(TOO_DEEP) from None
     except ValueError as error:  # NUL bytes in a str

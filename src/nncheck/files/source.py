@@ -10,7 +10,13 @@ import tokenize
 
 
 class SourceError(Exception):
-    """The file cannot be checked; the text is a one-line reason for the user."""
+    """The file cannot be checked; the text is a one-line reason for the user, `line` and `col`
+    (1-based, 0-based) where the problem is when it is at one place."""
+
+    def __init__(self, reason: str, line: int = 1, col: int = 0) -> None:
+        super().__init__(reason)
+        self.line = line
+        self.col = col
 
 
 class Unsupported(SourceError):

@@ -8,21 +8,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
+import os
 import re
 import sys
+import time
 import traceback
-from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from nncheck import __version__
-from nncheck.engine.checker import check_source
+from nncheck.engine.checker import check_source, dependencies, forget_other_files
 from nncheck.engine.noqa import noqa_edit, split_lines
 from nncheck.files.config import ConfigError, Overrides, settings_for
-from nncheck.findings import FILE_CODES, Finding, FixSafety, rule_url
+from nncheck.findings import FILE_CODES, UNPARSABLE, Finding, FixSafety, rule_url
+from nncheck.frontends.lsp_documents import Document, apply_change, carried_over
 from nncheck.fixes.fixer import fix_source
 from nncheck.fixes.outcome import FixResult
 from nncheck.frontends.options import add_configuration_options, overrides_from
@@ -32,8 +37,12 @@ if TYPE_CHECKING:
     from lsprotocol import types
 
 MISSING_EXTRA = "nncheck lsp needs the lsp extra: from a checkout of nncheck, pip install '.[lsp]'"
-# Editors send a change per keystroke; checking waits until typing pauses this long.
+# Editors send a change per keystroke; checking waits until typing pauses for as long as the last check
+# of the document took, within these bounds: checking more often would only queue work up.
 DEBOUNCE_SECONDS = 0.3
+MIN_DEBOUNCE_SECONDS = 0.02
+# What to watch so that a document is checked again when a file its findings depend on changes.
+WATCHED = ("**/*.py", "**/pyproject.toml")
 FIX_ALL_KIND = "source.fixAll.nncheck"
 FIX_ALL_TITLE = "Fix all nncheck findings in this file"
 
@@ -59,9 +68,10 @@ def width(text: str, encoding: str) -> int:
 def span_of(finding: Finding, lines: Sequence[str]) -> tuple[int, int, int, int]:
     """What to underline as 0-based (line, col, end_line, end_col), columns in code points."""
     if finding.span is None:
-        # Whole-file findings (NNC900, NNC901) are shown on their line, which is line 1.
+        # Whole-file findings (NNC900, NNC901) are shown from their column (a syntax error's) to the line's end.
         line = min(max(finding.line - 1, 0), len(lines) - 1)
-        return line, 0, line, len(lines[line])
+        col = min(finding.col, len(lines[line]))
+        return line, col, line, max(len(lines[line]), col)
     line, col, end_line, end_col = finding.span
     return line - 1, col, end_line - 1, end_col
 
@@ -135,24 +145,60 @@ class Checked:
         return self.silenced[finding]
 
 
+def _protocol_class() -> type:
+    """pygls's protocol, but text documents are kept by the session (see lsp_documents)."""
+    from lsprotocol import types
+    from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
+
+    class Protocol(LanguageServerProtocol):
+        def _user(self, method: str, params: object) -> Iterator[tuple[object, tuple[object], None]]:
+            handler = self.fm.features.get(method)
+            if handler is not None:
+                yield handler, (params,), None
+
+        @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+        def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Iterator[object]:
+            yield from self._user(types.TEXT_DOCUMENT_DID_OPEN, params)
+
+        @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+        def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Iterator[object]:
+            yield from self._user(types.TEXT_DOCUMENT_DID_CHANGE, params)
+
+        @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+        def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> Iterator[object]:
+            yield from self._user(types.TEXT_DOCUMENT_DID_CLOSE, params)
+
+    return Protocol
+
+
 class Session:
-    """The server and what it remembers between messages: open documents, pending checks, last checks."""
+    """The server and what it remembers between messages: open documents, pending checks, last checks.
+
+    Every check runs on one worker thread, one at a time, so the server keeps reading messages while
+    it checks; a document changed while it was being checked is checked again afterwards, once, with
+    its latest text (a burst of changes leaves no backlog)."""
 
     def __init__(self, overrides: Overrides = Overrides()) -> None:
         from lsprotocol import types
         from pygls.lsp.server import LanguageServer
 
         self.overrides = overrides
-        # Full sync: pygls splits lines for incremental edits on form feeds too, which Python and LSP do not.
         # Notebooks: any notebook's Python cells (pygls keeps the notebook and its cells in step).
         notebooks = types.NotebookDocumentSyncOptions(notebook_selector=[
             types.NotebookDocumentFilterWithCells(cells=[types.NotebookCellLanguage(language="python")])
         ])
-        self.server = LanguageServer("nncheck", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full,
-                                     notebook_document_sync=notebooks)
-        self.open: set[str] = set()
+        self.server = LanguageServer(
+            "nncheck", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            notebook_document_sync=notebooks, protocol_cls=_protocol_class())
+        self.documents: dict[str, Document] = {}
         self.pending: dict[str, asyncio.TimerHandle] = {}
+        self.wanted: dict[str, bool] = {}  # documents waiting for the worker (True: a notebook), in order
+        self.running = False
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nncheck-check")
         self.checked: dict[str, Checked] = {}
+        self.good: dict[str, Checked] = {}  # the last check of each document whose text parsed
+        self.cost: dict[str, float] = {}  # seconds the last check of each document took
+        self.depends: dict[str, set[str]] = {}  # per document, the other files its findings depend on
         self.notebook_cells: dict[str, set[str]] = {}  # per notebook, the cells given diagnostics
         self.shut_down = False
         self._shown_errors: set[str] = set()
@@ -163,31 +209,57 @@ class Session:
 
         server = self.server
 
+        @server.feature(types.INITIALIZED)
+        def initialized(params: types.InitializedParams) -> None:
+            with self.guard("registering for file changes"):
+                self.watch_files()
+
         @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
         def did_open(params: types.DidOpenTextDocumentParams) -> None:
             with self.guard("checking an opened document"):
+                item = params.text_document
                 # A client that sends every buffer it opens must not get NNC900 for its Markdown.
-                if params.text_document.language_id.lower() in ("python", ""):
-                    self.open.add(params.text_document.uri)
-                    self.publish(params.text_document.uri)
+                if item.language_id.lower() in ("python", ""):
+                    from pygls.uris import to_fs_path
+
+                    self.documents[item.uri] = Document(item.uri, to_fs_path(item.uri) or "", item.version, item.text)
+                    self.request(item.uri)
 
         @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
         def did_change(params: types.DidChangeTextDocumentParams) -> None:
-            with self.guard("scheduling a check"):
-                self.schedule(params.text_document.uri)
+            with self.guard("applying a change"):
+                document = self.documents.get(params.text_document.uri)
+                if document is None:
+                    return
+                for change in params.content_changes:
+                    where = getattr(change, "range", None)
+                    start = (where.start.line, where.start.character) if where else None
+                    end = (where.end.line, where.end.character) if where else None
+                    document.text = apply_change(document.text, start, end, change.text, self.encoding)
+                document.version = params.text_document.version
+                self.schedule(document.uri)
 
         @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
         def did_save(params: types.DidSaveTextDocumentParams) -> None:
-            # The configuration may have changed with the file; saving also skips the debounce.
+            # The configuration may have changed with the file; saving also skips the debounce. Other
+            # open documents whose findings depend on the saved file are checked again.
             with self.guard("checking a saved document"):
-                self.publish(params.text_document.uri)
+                self.files_changed([params.text_document.uri])
+
+        @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+        def watched_files(params: types.DidChangeWatchedFilesParams) -> None:
+            with self.guard("checking documents again after files changed"):
+                self.files_changed([change.uri for change in params.changes])
 
         @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
         def did_close(params: types.DidCloseTextDocumentParams) -> None:
             with self.guard("clearing a closed document"):
                 uri = params.text_document.uri
                 self.cancel(uri)
-                self.open.discard(uri)
+                self.documents.pop(uri, None)
+                self.wanted.pop(uri, None)
+                self.good.pop(uri, None)
+                self.depends.pop(uri, None)
                 # Only a document that was given diagnostics has any to clear.
                 if self.checked.pop(uri, None) is not None:
                     server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
@@ -195,7 +267,7 @@ class Session:
         @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
         def notebook_open(params: types.DidOpenNotebookDocumentParams) -> None:
             with self.guard("checking an opened notebook"):
-                self.publish_notebook(params.notebook_document.uri)
+                self.request(params.notebook_document.uri, notebook=True)
 
         @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
         def notebook_change(params: types.DidChangeNotebookDocumentParams) -> None:
@@ -205,30 +277,36 @@ class Session:
         @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
         def notebook_save(params: types.DidSaveNotebookDocumentParams) -> None:
             with self.guard("checking a saved notebook"):
-                self.publish_notebook(params.notebook_document.uri)
+                self.request(params.notebook_document.uri, notebook=True)
 
         @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
         def notebook_close(params: types.DidCloseNotebookDocumentParams) -> None:
             with self.guard("clearing a closed notebook"):
                 uri = params.notebook_document.uri
                 self.cancel(uri)
+                self.wanted.pop(uri, None)
                 for cell in sorted(self.notebook_cells.pop(uri, set())):
                     server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell, diagnostics=[]))
 
         options = types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND])
 
         @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)
-        def code_action(params: types.CodeActionParams) -> list[types.CodeAction] | None:
-            actions = None
-            with self.guard("computing code actions"):
-                actions = self.code_actions(params)
-            return actions
+        async def code_action(params: types.CodeActionParams) -> list[types.CodeAction] | None:
+            # On the worker, after any check running now: the engine is only ever used from one thread.
+            def work() -> list[types.CodeAction] | None:
+                actions = None
+                with self.guard("computing code actions"):
+                    actions = self.code_actions(params)
+                return actions
+
+            return await asyncio.get_running_loop().run_in_executor(self.worker, work)
 
         @server.feature(types.SHUTDOWN)
         def shutdown(params: None) -> None:
             self.shut_down = True
             for uri in list(self.pending):
                 self.cancel(uri)
+            self.wanted.clear()
 
     @contextmanager
     def guard(self, doing: str) -> Iterator[None]:
@@ -257,20 +335,123 @@ class Session:
     def encoding(self) -> str:
         return self.server.workspace.position_encoding or "utf-16"
 
+    def watch_files(self) -> None:
+        """Ask the client to tell of changes to Python files and configurations, if it can."""
+        from lsprotocol import types
+
+        capabilities = self.server.client_capabilities
+        workspace = capabilities.workspace if capabilities else None
+        watched = workspace.did_change_watched_files if workspace else None
+        if not (watched and watched.dynamic_registration):
+            return  # saving an open document still checks its dependents again
+        options = types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern=pattern) for pattern in WATCHED])
+        self.server.client_register_capability(types.RegistrationParams(registrations=[types.Registration(
+            id="nncheck-watched-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES, register_options=options)]))
+
+    def files_changed(self, uris: Sequence[str]) -> None:
+        """Files changed on disk: check again the open documents saved, and those whose findings depend
+        on a changed file (or all of them, for a configuration), with what other files say now."""
+        from pygls.uris import to_fs_path
+
+        paths = {os.path.realpath(to_fs_path(uri) or "") for uri in uris}
+        configuration = any(os.path.basename(path) == "pyproject.toml" for path in paths)
+        affected = [
+            uri for uri, document in self.documents.items()
+            if configuration or uri in uris or self.depends.get(uri, set()) & paths
+        ]
+        # Other files' tables are read again; on the worker, so no check in progress sees them change.
+        self.worker.submit(forget_other_files)
+        for uri in affected:
+            self.checked.pop(uri, None)
+            self.request(uri)
+
+    def schedule(self, uri: str, notebook: bool = False) -> None:
+        self.cancel(uri)
+        delay = min(DEBOUNCE_SECONDS, max(MIN_DEBOUNCE_SECONDS, self.cost.get(uri, DEBOUNCE_SECONDS)))
+        self.pending[uri] = asyncio.get_running_loop().call_later(delay, self.request, uri, notebook)
+
+    def cancel(self, uri: str) -> None:
+        handle = self.pending.pop(uri, None)
+        if handle is not None:
+            handle.cancel()
+
+    def request(self, uri: str, notebook: bool = False) -> None:
+        """Check the document as soon as the worker is free (at once, if it is)."""
+        self.cancel(uri)
+        self.wanted.pop(uri, None)
+        self.wanted[uri] = notebook
+        self._next()
+
+    def _next(self) -> None:
+        while self.wanted and not self.running and not self.shut_down:
+            uri = next(iter(self.wanted))
+            notebook = self.wanted.pop(uri)
+            with self.guard(f"checking a {'notebook' if notebook else 'document'}"):
+                if notebook:
+                    job = self.notebook_job(uri)
+                else:
+                    job = self.document_job(uri)
+                if job is None:
+                    continue
+                self.running = True
+                future = asyncio.get_running_loop().run_in_executor(self.worker, self._timed, uri, job[0])
+                future.add_done_callback(functools.partial(self._finished, uri, job[1]))
+
+    def _timed(self, uri: str, work: Callable[[], object]) -> object:
+        started = time.perf_counter()
+        try:
+            return work()
+        finally:
+            self.cost[uri] = time.perf_counter() - started
+
+    def _finished(self, uri: str, show: Callable[[object], None], done: asyncio.Future[object]) -> None:
+        self.running = False
+        with self.guard("checking a document"):
+            show(done.result())
+        self._next()
+
+    def document_job(self, uri: str) -> tuple[Callable[[], object], Callable[[object], None]] | None:
+        document = self.documents.get(uri)
+        if document is None or urlparse(uri).scheme != "file":
+            return None
+        text, version = document.text, document.version
+
+        def show(result: object) -> None:
+            current = self.documents.get(uri)
+            # Diagnostics of an older text would be wrong where it changed: the newer text is queued.
+            if isinstance(result, Checked) and current is not None and current.text == text:
+                self.publish(uri, result, version)
+
+        return (lambda: self.check_text(uri, document.path, text)), show
+
     def check(self, uri: str) -> Checked | None:
         """The findings for an open file:// document's current text (checked again only if it changed)."""
-        if uri not in self.open or urlparse(uri).scheme != "file":
+        document = self.documents.get(uri)
+        if document is None or urlparse(uri).scheme != "file":
             return None
-        document = self.server.workspace.get_text_document(uri)
-        settings = settings_for(document.path, self.overrides)
+        return self.check_text(uri, document.path, document.text)
+
+    def check_text(self, uri: str, path: str, text: str) -> Checked:
+        """On the worker: the findings for this text of the document."""
+        settings = settings_for(path, self.overrides)
         previous = self.checked.get(uri)
-        if previous and previous.text == document.source and previous.settings == settings:
+        if previous and previous.text == text and previous.settings == settings:
             return previous
-        findings = check_source(document.source, document.path, settings)
-        lines = split_lines(document.source)
-        diagnostics = [self.diagnostic(f, lines) for f in findings]
-        self.checked[uri] = Checked(document.path, document.source, settings, findings, diagnostics)
-        return self.checked[uri]
+        findings = check_source(text, path, settings)
+        lines = split_lines(text)
+        good = self.good.get(uri)
+        if any(f.code == UNPARSABLE for f in findings):
+            # While a line is being typed: the last findings stay where their lines still are.
+            if good is not None:
+                findings = sorted(carried_over(good.text, text, good.findings) + findings)
+        else:
+            self.depends[uri] = {os.path.realpath(p) for p in dependencies(path, settings)}
+        checked = Checked(path, text, settings, findings, [self.diagnostic(f, lines) for f in findings])
+        if not any(f.code == UNPARSABLE for f in findings):
+            self.good[uri] = checked
+        self.checked[uri] = checked
+        return checked
 
     def diagnostic(self, finding: Finding, lines: Sequence[str]) -> types.Diagnostic:
         """A finding as the editor shows it, on the lines of its document (or notebook cell)."""
@@ -285,25 +466,19 @@ class Session:
             message=finding.message,
         )
 
-    def publish(self, uri: str) -> None:
+    def publish(self, uri: str, checked: Checked, version: int) -> None:
         from lsprotocol import types
 
-        self.cancel(uri)
-        checked = self.check(uri)
-        if checked is None:
-            return
-        version = self.server.workspace.get_text_document(uri).version
         self.server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=checked.diagnostics, version=version))
 
-    def publish_notebook(self, uri: str) -> None:
+    def notebook_job(self, uri: str) -> tuple[Callable[[], object], Callable[[object], None]] | None:
         """Check a notebook document as nncheck checks an .ipynb file, and give each cell its diagnostics."""
         from lsprotocol import types
 
-        self.cancel(uri)
         notebook = self.server.workspace.get_notebook_document(notebook_uri=uri)
         if notebook is None or urlparse(uri).scheme != "file":
-            return
+            return None
         from pygls.uris import to_fs_path
 
         path = to_fs_path(uri) or ""
@@ -317,39 +492,26 @@ class Session:
             cells.append((cell.document, document.source))
             raw.append({"cell_type": "code" if python else "markdown", "metadata": {}, "source": document.source,
                         **({"outputs": [], "execution_count": None} if python else {})})
-        book = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": raw}
-        findings = check_source(json.dumps(book), path, settings_for(path, self.overrides))
+        book = json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": raw})
         first_code = next((i + 1 for i, c in enumerate(raw) if c["cell_type"] == "code"), 1)
-        by_cell: dict[str, list[types.Diagnostic]] = {}
-        for finding in findings:
-            # A finding about the whole notebook (a cell that does not parse) is shown on its first code cell.
-            number = finding.cell or first_code
-            if not 1 <= number <= len(cells):
-                continue
-            cell_uri, text = cells[number - 1]
-            by_cell.setdefault(cell_uri, []).append(self.diagnostic(finding, split_lines(text)))
-        stale = self.notebook_cells.get(uri, set()) - set(by_cell)
-        for cell_uri in sorted(stale) + sorted(by_cell):
-            self.server.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(uri=cell_uri, diagnostics=by_cell.get(cell_uri, [])))
-        self.notebook_cells[uri] = set(by_cell)
 
-    def schedule(self, uri: str, notebook: bool = False) -> None:
-        self.cancel(uri)
-        self.pending[uri] = asyncio.get_running_loop().call_later(DEBOUNCE_SECONDS, self._publish_later, uri, notebook)
+        def show(result: object) -> None:
+            assert isinstance(result, list)
+            by_cell: dict[str, list[types.Diagnostic]] = {}
+            for finding in result:
+                # A finding about the whole notebook (a cell that does not parse) is shown on its first code cell.
+                number = finding.cell or first_code
+                if not 1 <= number <= len(cells):
+                    continue
+                cell_uri, text = cells[number - 1]
+                by_cell.setdefault(cell_uri, []).append(self.diagnostic(finding, split_lines(text)))
+            stale = self.notebook_cells.get(uri, set()) - set(by_cell)
+            for cell_uri in sorted(stale) + sorted(by_cell):
+                self.server.text_document_publish_diagnostics(
+                    types.PublishDiagnosticsParams(uri=cell_uri, diagnostics=by_cell.get(cell_uri, [])))
+            self.notebook_cells[uri] = set(by_cell)
 
-    def _publish_later(self, uri: str, notebook: bool) -> None:
-        self.pending.pop(uri, None)
-        with self.guard(f"checking a changed {'notebook' if notebook else 'document'}"):
-            if notebook:
-                self.publish_notebook(uri)
-            else:
-                self.publish(uri)
-
-    def cancel(self, uri: str) -> None:
-        handle = self.pending.pop(uri, None)
-        if handle is not None:
-            handle.cancel()
+        return (lambda: check_source(book, path, settings_for(path, self.overrides))), show
 
     def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
         from lsprotocol import types
