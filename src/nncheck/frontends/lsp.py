@@ -37,10 +37,12 @@ if TYPE_CHECKING:
     from lsprotocol import types
 
 MISSING_EXTRA = "nncheck lsp needs the lsp extra: from a checkout of nncheck, pip install '.[lsp]'"
-# Editors send a change per keystroke; checking waits until typing pauses for as long as the last check
-# of the document took, within these bounds: checking more often would only queue work up.
+# Editors send a change per keystroke; checking waits until typing pauses for a quarter of what the last
+# check of the document took, within these bounds. No backlog can build up (see Session), so the pause
+# only saves work on checks whose text is replaced at once; a long one would only delay the answer.
 DEBOUNCE_SECONDS = 0.3
 MIN_DEBOUNCE_SECONDS = 0.02
+DEBOUNCE_SHARE = 0.25
 # What to watch so that a document is checked again when a file its findings depend on changes.
 WATCHED = ("**/*.py", "**/pyproject.toml")
 FIX_ALL_KIND = "source.fixAll.nncheck"
@@ -368,7 +370,7 @@ class Session:
 
     def schedule(self, uri: str, notebook: bool = False) -> None:
         self.cancel(uri)
-        delay = min(DEBOUNCE_SECONDS, max(MIN_DEBOUNCE_SECONDS, self.cost.get(uri, DEBOUNCE_SECONDS)))
+        delay = min(DEBOUNCE_SECONDS, max(MIN_DEBOUNCE_SECONDS, DEBOUNCE_SHARE * self.cost.get(uri, DEBOUNCE_SECONDS)))
         self.pending[uri] = asyncio.get_running_loop().call_later(delay, self.request, uri, notebook)
 
     def cancel(self, uri: str) -> None:
