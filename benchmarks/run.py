@@ -4,6 +4,8 @@
     python benchmarks/run.py --corpus timm --runs 5 --skip-torchfix
     python benchmarks/run.py --baseline ea6a0cd   # also an older commit of nncheck, side by side
 
+The language server's latency (benchmarks/lsp_latency.py) is the last part of the table.
+
 It prepares everything itself in a work folder (default ~/.cache/nncheck-bench): the corpora (the
 Python sources of the wheels, via `pip download --no-deps`), and three virtualenvs: flake8 alone,
 flake8 with this checkout of nncheck, and TorchFix 0.7.0. Every figure is the median wall time of
@@ -102,6 +104,7 @@ def main() -> None:
     parser.add_argument("--skip-torchfix", action="store_true")
     parser.add_argument("--skip-scaling", action="store_true")
     parser.add_argument("--baseline", metavar="COMMIT", help="also measure nncheck at this commit, alternating")
+    parser.add_argument("--skip-lsp", action="store_true", help="leave out the language server (lsp_latency.py)")
     args = parser.parse_args()
     work: Path = args.work
     work.mkdir(parents=True, exist_ok=True)
@@ -168,6 +171,15 @@ def main() -> None:
                     seconds, _ = measure([*nncheck, "--no-cache", "--jobs", "2", scaled], args.runs)
                     row(f"{name}: corpus x{copies}", f"{seconds:.2f} s", f"{seconds / cold:.2f} x the 1x time")
         shutil.rmtree(cache, ignore_errors=True)
+
+    if not args.skip_lsp:
+        # The language server's figures, from the same virtualenv (with the lsp extra's pygls).
+        sh(with_nncheck / "pip", "install", "-q", "pygls>=2,<3", "pytest")
+        latency = subprocess.run([str(with_nncheck / "python"), str(REPO / "benchmarks" / "lsp_latency.py")],
+                                 check=True, capture_output=True, text=True).stdout
+        for line in latency.splitlines()[2:]:
+            what, value = (cell.strip() for cell in line.strip("|").split("|"))
+            row(f"nncheck lsp: {what}", value, "")
 
     print("| measurement | median | ratio |\n| --- | --- | --- |")
     for what, seconds, ratio in rows:
