@@ -109,6 +109,7 @@ def analyse(
         # At the error's own place, as Python reports it: an editor shows it where the typing is.
         finding = _unparsable(path, f"nncheck could not parse this file: {error}", error.line, error.col)
         return Analysis(None, [_item(finding)])
+    lines = split_lines(text)
     with deep_recursion():
         try:
             # The file's table is built once, from ast: the screen and the rules share its answers.
@@ -142,7 +143,7 @@ def analyse(
             if module is None:
                 module = parse(text)
                 reports, errors = _run_rules(table, module, text, path, settings)
-            placed = _place(module, tree, text, path, reports, stubs)
+            placed = _place(module, tree, lines, path, reports, stubs)
             items = [Item(e, (e.code, e.message), None) for e in errors] + placed
             if partial:
                 module = None  # findings alone: the tree may be a reduced one, which nothing may fix
@@ -151,7 +152,6 @@ def analyse(
         except RecursionError:  # should not happen below Python's own limits (see deep_recursion)
             return Analysis(None, [_item(_unsupported(path, TOO_DEEP))])
     if honour_noqa:
-        lines = split_lines(text)
         items = [
             i for i in items
             if not (i.finding.line <= len(lines) and is_silenced(lines[i.finding.line - 1], i.finding.code))
@@ -205,14 +205,14 @@ def _run_rules(
 
 
 def _place(
-    module: cst.Module, tree: ast.Module, text: str, path: str, reports: list[Report], stubs: frozenset[int]
+    module: cst.Module, tree: ast.Module, lines: list[str], path: str, reports: list[Report], stubs: frozenset[int]
 ) -> list[Item]:
     if not reports:
         return []
     # Positions are computed only for files with something to report, and only where the reports are.
     nodes = [node for report in reports for node in (report.node, _highlighted(report.node), *report.values.values())
              if isinstance(node, cst.CSTNode)]
-    places = positions_of(module, tree, split_lines(text), nodes, stubs)
+    places = positions_of(module, tree, lines, nodes, stubs)
     items = []
     for report in reports:
         start = places[id(report.node)].start

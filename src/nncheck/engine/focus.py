@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import ast
 import bisect
-import re
 from dataclasses import dataclass
 
+from nncheck.engine.noqa import split_keeping_breaks
 from nncheck.engine.rule_set import all_rules
 from nncheck.model.table import ClassInfo, Table
 from nncheck.model.views import NeedsWholeFile, Screen
 from nncheck.settings import Settings
+from nncheck.syntax.nodes import first_line
 
 __all__ = ["Focus", "NeedsWholeFile", "Reduced", "focus", "reduce"]
-
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")  # a line with its break: Python's tokenizer's breaks
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ def reduce(text: str, tree: ast.Module, table: Table, class_nodes: list[ast.Clas
     if where.lines is None or len(class_nodes) != len(table.classes):
         return None
     body = tree.body
-    starts = [_first_line(statement) for statement in body]
+    starts = [first_line(statement) for statement in body]
     owner = [bisect.bisect_right(starts, node.lineno) - 1 for node in class_nodes]  # top-level statement
     wanted = {bisect.bisect_right(starts, line) - 1 for line in where.lines}
     index_of = {id(info): i for i, info in enumerate(table.classes)}
@@ -83,30 +82,19 @@ def reduce(text: str, tree: ast.Module, table: Table, class_nodes: list[ast.Clas
     stubbed = [i for i, statement in enumerate(body) if isinstance(statement, ast.ClassDef) and i not in wanted]
     if not stubbed:
         return None
-    lines = _LINE.findall(text)
-    if lines and lines[-1] == "":
-        lines.pop()
+    parts = split_keeping_breaks(text)  # line n is parts[2 * (n - 1)]
     for index in stubbed:
         stub = body[index]
         assert isinstance(stub, ast.ClassDef)
         first, last = starts[index], stub.end_lineno or stub.lineno
-        if not (1 <= first <= last <= len(lines)) or lines[first - 1][:1] not in ("@", "c"):
+        if not (1 <= first <= last <= (len(parts) + 1) // 2) or parts[2 * (first - 1)][:1] not in ("@", "c"):
             return None  # not where Python says: a decorator spread over lines, say
         # The same name keeps the module's bindings as they were, for the rules that read them.
-        lines[first - 1] = f"class {stub.name}: pass" + _break(lines[first - 1])
+        parts[2 * (first - 1)] = f"class {stub.name}: pass"
         for number in range(first, last):
-            lines[number] = _break(lines[number])
+            parts[2 * number] = ""
     kept = frozenset(i for i, statement in enumerate(owner) if statement in wanted)
-    return Reduced("".join(lines), kept, frozenset(starts[index] for index in stubbed))
-
-
-def _first_line(statement: ast.stmt) -> int:
-    decorators: list[ast.expr] = getattr(statement, "decorator_list", None) or []
-    return min([statement.lineno, *(d.lineno for d in decorators)])
-
-
-def _break(line: str) -> str:
-    return line[len(line.rstrip("\r\n")):]
+    return Reduced("".join(parts), kept, frozenset(starts[index] for index in stubbed))
 
 
 def _local_bases(table: Table, info: ClassInfo) -> list[ClassInfo]:

@@ -7,12 +7,18 @@ import re
 # Codes after the colon are matched as prefixes, like flake8; a bare `# noqa` silences everything.
 _NOQA = re.compile(r"#\s*noqa(?::\s?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 _CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the same line breaks as Python's tokenizer (and LSP)
+_KEPT_BREAK = re.compile(f"({LINE_BREAK.pattern})")
 
 
 def split_lines(text: str) -> list[str]:
-    # The same line breaks as Python's tokenizer; str.splitlines would also split on form feeds.
-    return _LINE_BREAK.split(text)
+    # str.splitlines would also split on form feeds.
+    return LINE_BREAK.split(text)
+
+
+def split_keeping_breaks(text: str) -> list[str]:
+    """Lines at even places, their line breaks at odd ones: joined, they give the text back exactly."""
+    return _KEPT_BREAK.split(text)
 
 
 def is_silenced(line_text: str, code: str) -> bool:

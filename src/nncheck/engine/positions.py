@@ -15,6 +15,8 @@ from typing import Union
 import libcst as cst
 from libcst.metadata import CodeRange, CodePosition, MetadataWrapper, PositionProvider
 
+from nncheck.syntax.nodes import first_line
+
 __all__ = ["positions_of"]
 
 Statement = Union[cst.SimpleStatementLine, cst.BaseCompoundStatement]
@@ -33,11 +35,11 @@ def positions_of(
     starts = _starts(module, tree, lines)
     if starts is None:  # the trees disagree: write the whole module out instead
         return {key: value for key, value in _resolve(module).items() if key in wanted}
-    for statement, first_line in starts:
-        if first_line in skip:
+    for statement, start_line in starts:
+        if start_line in skip:
             continue
         alone = statement.with_changes(leading_lines=())
-        shift = first_line - 1
+        shift = start_line - 1
         for node, place in _resolve(cst.Module(body=[alone], header=[], footer=[],
                                                default_indent=module.default_indent,
                                                default_newline=module.default_newline)).items():
@@ -70,7 +72,7 @@ def _starts(module: cst.Module, tree: ast.Module, lines: list[str]) -> list[tupl
         decorators = getattr(statement, "decorators", ())
         if decorators and decorators[0].leading_lines:
             return None  # lines between the statement's own start and its first decorator
-        line = min([first.lineno, *(d.lineno for d in getattr(first, "decorator_list", ()))])
+        line = first_line(first)
         if decorators and not (line <= len(lines) and lines[line - 1].startswith("@")):
             return None  # a decorator whose expression starts on a later line than its @
         found.append((statement, line))

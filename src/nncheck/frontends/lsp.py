@@ -12,7 +12,6 @@ import functools
 import gc
 import json
 import os
-import re
 import sys
 import time
 import traceback
@@ -25,7 +24,7 @@ from urllib.parse import urlparse
 
 from nncheck import __version__
 from nncheck.engine.checker import check_source, dependencies, forget_other_files
-from nncheck.engine.noqa import noqa_edit, split_lines
+from nncheck.engine.noqa import noqa_edit, split_keeping_breaks, split_lines
 from nncheck.files.config import ConfigError, Overrides, settings_for
 from nncheck.findings import FILE_CODES, UNPARSABLE, Finding, FixSafety, rule_url
 from nncheck.frontends.lsp_documents import Document, apply_change, carried_over
@@ -48,8 +47,6 @@ DEBOUNCE_SHARE = 0.25
 WATCHED = ("**/*.py", "**/pyproject.toml")
 FIX_ALL_KIND = "source.fixAll.nncheck"
 FIX_ALL_TITLE = "Fix all nncheck findings in this file"
-
-_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")  # as engine.noqa.split_lines, keeping the breaks
 
 
 def fix_title(finding: Finding) -> str:
@@ -133,8 +130,7 @@ class Checked:
         """The text with `finding` silenced by a noqa comment, or None if the comment would not do it (a
         line that continues with a backslash, or one that opens a multi-line string)."""
         if finding not in self.silenced:
-            # Lines at even places, their line breaks at odd ones: the text is rebuilt exactly.
-            parts = _LINE_BREAK.split(self.text)
+            parts = split_keeping_breaks(self.text)
             index = 2 * (finding.line - 1)
             if not 0 <= index < len(parts):
                 self.silenced[finding] = None
@@ -451,15 +447,15 @@ class Session:
             return previous
         findings = check_source(text, path, settings)
         lines = split_lines(text)
+        parsed = not any(f.code == UNPARSABLE for f in findings)
         good = self.good.get(uri)
-        if any(f.code == UNPARSABLE for f in findings):
-            # While a line is being typed: the last findings stay where their lines still are.
-            if good is not None:
-                findings = sorted(carried_over(good.text, text, good.findings) + findings)
-        else:
+        if parsed:
             self.depends[uri] = {os.path.realpath(p) for p in dependencies(path, settings)}
+        elif good is not None:
+            # While a line is being typed: the last findings stay where their lines still are.
+            findings = sorted(carried_over(good.text, text, good.findings) + findings)
         checked = Checked(path, text, settings, findings, [self.diagnostic(f, lines) for f in findings])
-        if not any(f.code == UNPARSABLE for f in findings):
+        if parsed:
             self.good[uri] = checked
         self.checked[uri] = checked
         return checked

@@ -8,12 +8,10 @@ Python do not; so the server keeps its text documents here. No pygls import: tes
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, replace
 
+from nncheck.engine.noqa import LINE_BREAK, split_lines
 from nncheck.findings import Finding
-
-_LINE_START = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass
@@ -27,7 +25,7 @@ class Document:
 def offset_of(text: str, line: int, character: int, encoding: str) -> int:
     """The index in `text` of an LSP position. Past the last line is the end of the text; past a
     line's end is that end (as LSP says); a column inside a character counts as that character's start."""
-    starts = [0] + [m.end() for m in _LINE_START.finditer(text)]
+    starts = [0] + [m.end() for m in LINE_BREAK.finditer(text)]
     if line < 0:
         return 0
     if line >= len(starts):
@@ -66,7 +64,7 @@ def apply_change(text: str, start: tuple[int, int] | None, end: tuple[int, int] 
 def carried_over(old_text: str, new_text: str, findings: list[Finding]) -> list[Finding]:
     """The findings of `old_text` whose lines are unchanged in `new_text`, moved to where those lines
     are now (a finding on an edited line is dropped)."""
-    old_lines, new_lines = _LINE_START.split(old_text), _LINE_START.split(new_text)
+    old_lines, new_lines = split_lines(old_text), split_lines(new_text)
     moved: dict[int, int] = {}
     matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
     for tag, old_start, old_end, new_start, _ in matcher.get_opcodes():

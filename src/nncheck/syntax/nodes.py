@@ -315,6 +315,14 @@ def methods(node: ClassNode, name: str | None = None) -> list[Function]:
 
 # -- statements ------------------------------------------------------------------------------------
 
+
+def first_line(statement: ast.stmt) -> int:
+    """The line an ast statement starts on: its first decorator's, if it has any (ast's own lineno
+    is the `def` or `class` line)."""
+    decorators: list[ast.expr] = getattr(statement, "decorator_list", None) or []
+    return min([statement.lineno, *(d.lineno for d in decorators)])
+
+
 Unit = Union[ast.stmt, cst.BaseSmallStatement, cst.BaseCompoundStatement]
 
 
