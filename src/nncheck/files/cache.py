@@ -15,7 +15,8 @@ import json
 import os
 import re
 import tempfile
-from typing import Any
+import time
+from typing import Any, Literal
 
 from nncheck import __version__
 from nncheck.findings import Finding, FixSafety
@@ -23,8 +24,12 @@ from nncheck.settings import Settings
 from nncheck.files.source import SourceError, read_bytes
 
 MAX_ENTRIES = 100_000
+PRUNE_INTERVAL = 24 * 3600  # seconds; for hosts such as flake8 that give no end of a run to prune at
+_STAMP = "pruned"
 _INSTALLED = re.compile(r"[/\\](?:site|dist)-packages[/\\]")
 _MISSING = "-"
+
+Reader = Literal["nncheck", "flake8"]
 
 
 def default_folder() -> str:
@@ -40,8 +45,10 @@ class ResultCache:
         self.folder = folder
         self._digests: dict[str, str] = {}
 
-    def key(self, path: str, data: bytes, settings: Settings) -> str:
-        digest = hashlib.sha256(f"{__version__}\0{settings!r}\0{os.path.abspath(path)}\0".encode())
+    def key(self, path: str, data: bytes, settings: Settings, reader: Reader = "nncheck") -> str:
+        """`reader`: who shows the findings; flake8 applies noqa comments itself, so its entries keep
+        the findings those comments silence."""
+        digest = hashlib.sha256(f"{__version__}\0{reader}\0{settings!r}\0{os.path.abspath(path)}\0".encode())
         digest.update(data)
         return digest.hexdigest()
 
@@ -109,6 +116,22 @@ class ResultCache:
         entries.sort(key=_modified)
         for entry in entries[: len(entries) - limit]:
             _discard(entry.path)
+
+    def prune_now_and_then(self, interval: float = PRUNE_INTERVAL) -> None:
+        """Prune if no run has done so for `interval` seconds: a look at one file's time otherwise."""
+        stamp = os.path.join(self.folder, _STAMP)
+        try:
+            if time.time() - os.stat(stamp).st_mtime < interval:
+                return
+        except OSError:
+            pass  # never pruned, or the folder does not exist yet
+        try:
+            os.makedirs(self.folder, exist_ok=True)
+            with open(stamp, "wb"):
+                pass
+        except OSError:
+            return  # an unwritable cache is not written to either
+        self.prune()
 
 
 def _load(path: str) -> Any:

@@ -1,4 +1,8 @@
-"""The flake8 front end: flake8 hands over the file's lines; the library call does the rest."""
+"""The flake8 front end: flake8 hands over the file's lines; the library call does the rest.
+
+Results are kept in the command's result cache (files/cache.py): keyed by the file's content and the
+settings, and valid while every file its cross-file resolution read is unchanged. flake8's worker
+processes and its runs share it, so a file flake8 checks again unchanged costs a hash and one read."""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from nncheck import __version__
-from nncheck.engine.checker import check_source
-from nncheck.findings import INTERNAL_ERROR
+from nncheck.engine.checker import check_source, dependencies
+from nncheck.files.cache import ResultCache, default_folder
+from nncheck.findings import INTERNAL_ERROR, Finding
 from nncheck.engine.rule_set import all_rules
 from nncheck.settings import Settings
 
@@ -19,6 +24,7 @@ class Plugin:
     name = "nncheck"
     version = __version__
     settings = Settings(select=tuple(rule.code for rule in all_rules() if rule.default_enabled))
+    cache: ResultCache | None = None
 
     def __init__(self, tree: ast.AST, lines: list[str], filename: str) -> None:
         # flake8's own ast tree feeds the pre-screen; only files that may have findings reach libcst.
@@ -50,6 +56,18 @@ class Plugin:
             help="The Python interpreter whose installed libraries imported base classes are read from "
             "(default: the one flake8 runs under).",
         )
+        parser.add_option(
+            "--nncheck-cache-dir",
+            default="",
+            parse_from_config=True,
+            help="Where nncheck keeps results between runs (default: $NNCHECK_CACHE_DIR, else ~/.cache/nncheck).",
+        )
+        parser.add_option(
+            "--nncheck-no-cache",
+            action="store_true",
+            parse_from_config=True,
+            help="nncheck neither reads nor writes its result cache.",
+        )
         parser.extend_default_ignore([rule.code for rule in all_rules() if not rule.default_enabled])
 
     @classmethod
@@ -64,15 +82,29 @@ class Plugin:
             src_roots=tuple(options.nncheck_src or (os.getcwd(), os.path.join(os.getcwd(), "src"))),
             python=options.nncheck_python or None,
         )
+        cls.cache = None if options.nncheck_no_cache else ResultCache(options.nncheck_cache_dir or default_folder())
+        if cls.cache is not None:
+            cls.cache.prune_now_and_then()
 
     def run(self) -> Iterator[tuple[int, int, str, type[Plugin]]]:
         source = "".join(self._lines)
         tree = self._tree if isinstance(self._tree, ast.Module) else None
         try:
-            findings = check_source(source, self._filename, self.settings, honour_noqa=False, tree=tree)
+            findings = self._findings(source, tree)
         except Exception as error:  # flake8 shows nothing at all for any file when a plugin raises
             message = f"{INTERNAL_ERROR} internal error in nncheck: {type(error).__name__}: {error}"
             yield 1, 0, message, type(self)
             return
         for finding in findings:
             yield finding.line, finding.col, f"{finding.code} {finding.message}", type(self)
+
+    def _findings(self, source: str, tree: ast.Module | None) -> list[Finding]:
+        cache, path = self.cache, self._filename
+        key = cache.key(path, source.encode("utf-8", "surrogatepass"), self.settings, "flake8") if cache else ""
+        found = cache.get(key, path) if cache else None
+        if found is not None:
+            return found
+        findings = check_source(source, path, self.settings, honour_noqa=False, tree=tree)
+        if cache is not None and not any(f.code == INTERNAL_ERROR for f in findings):  # a bug may be fixed
+            cache.put(key, findings, dependencies(path, self.settings))
+        return findings

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import libcst as cst
 
@@ -11,6 +11,7 @@ from nncheck.rule import FixAvailability, Report, Rule, Sample
 from nncheck.syntax.nodes import (
     Expr,
     Node,
+    Unit,
     assignment,
     attribute,
     dotted,
@@ -163,36 +164,49 @@ def _assignments(view: FileView[C]) -> Iterator[tuple[Node, Expr]]:
     """Each `<module>.requires_grad = ...` statement of the file, with its receiver."""
     modules_by_class = {id(cls.node): cls for cls in view.module_classes()}
     methods = {id(m): cls for cls in view.module_classes() for m in cls.methods()}
-    attributes = {id(cls): _module_attributes(view, cls) for cls in view.module_classes()}
+    attributes: dict[int, set[str]] = {}  # worked out for a class only when one of its methods needs it
     for owner, body in scopes(view.tree):
         if owner is not None and id(owner) in modules_by_class:
             continue  # a class body
+        frozen = list(_requires_grad_set(body))
+        if not frozen:
+            continue  # most scopes: what their names hold is not worth working out
         values = scope_values((owner, body))
         names = {name for name, found in values.items() if found is not None and len(found) == 1
                  and view.builds_model(found[0])}
         function = owner if is_function(owner) else None
         cls = methods.get(id(function)) if function is not None else None
         self_name = first_parameter(function) if function is not None else None
-        for unit in simple_units(body):
-            assigned = assignment(unit, annotated=False)
-            if assigned is None or len(assigned[0]) != 1:
-                continue
-            parts = attribute(assigned[0][0])
-            if parts is None or parts[1] != "requires_grad":
-                continue
-            receiver = parts[0]
-            path = dotted(receiver)
-            if path is None:
-                continue
+        for unit, receiver, path in frozen:
             if len(path) == 1 and path[0] in names:
                 yield unit, receiver
             elif function is None or cls is None or self_name is None or path[0] != self_name:
                 continue
-            elif len(path) == 2 and path[1] in attributes[id(cls)]:
+            elif len(path) == 2 and path[1] in _cached(attributes, cls, lambda: _module_attributes(view, cls)):
                 yield unit, receiver
             elif len(path) == 1 and function_name(function) != "__init__":
                 # In __init__, `self.requires_grad = requires_grad` keeps an option (PyG's AGNNConv).
                 yield unit, receiver
+
+
+def _cached(found: dict[int, set[str]], cls: C, work: Callable[[], set[str]]) -> set[str]:
+    if id(cls) not in found:
+        found[id(cls)] = work()
+    return found[id(cls)]
+
+
+def _requires_grad_set(body: Sequence[Unit]) -> Iterator[tuple[Unit, Expr, list[str]]]:
+    """Each `a.b.requires_grad = ...` of the body, with its receiver and the receiver's dotted path."""
+    for unit in simple_units(body):
+        assigned = assignment(unit, annotated=False)
+        if assigned is None or len(assigned[0]) != 1:
+            continue
+        parts = attribute(assigned[0][0])
+        if parts is None or parts[1] != "requires_grad":
+            continue
+        path = dotted(parts[0])
+        if path is not None:
+            yield unit, parts[0], path
 
 
 def _module_attributes(view: FileView[C], cls: C) -> set[str]:

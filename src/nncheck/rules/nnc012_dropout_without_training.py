@@ -237,16 +237,21 @@ def _calls_outside_conditionals(nodes: Sequence[Node], flag: str) -> Iterator[Ca
 
 
 def _if_test(unit: Node) -> Expr | None:
-    if isinstance(unit, (ast.If, cst.If)):
+    if isinstance(unit, ast.If) or (not isinstance(unit, ast.AST) and isinstance(unit, cst.If)):
         return unit.test
     return None
 
 
 def _heads(unit: Node) -> list[Node]:
     """The parts of a compound statement that run where it stands: a loop's iterable, a with's items."""
-    if isinstance(unit, (ast.For, ast.AsyncFor, cst.For)):
+    if isinstance(unit, ast.AST):
+        if isinstance(unit, (ast.For, ast.AsyncFor)):
+            return [unit.iter]
+        if isinstance(unit, (ast.While, ast.If)):
+            return [unit.test]
+    elif isinstance(unit, cst.For):
         return [unit.iter]
-    if isinstance(unit, (ast.While, cst.While, ast.If, cst.If)):
+    elif isinstance(unit, (cst.While, cst.If)):
         return [unit.test]
     if isinstance(unit, (ast.Match, cst.Match)):
         return [unit.subject]

@@ -24,7 +24,6 @@ from nncheck.syntax.nodes import (
     dotted,
     first_parameter,
     is_function,
-    is_scope,
     name_of,
     parameters,
     scope_values,
@@ -300,7 +299,8 @@ def _changes_something(call: Node) -> bool:
 def _expression_calls(body: Sequence[Unit]) -> Iterator[tuple[Node, Call]]:
     """Statements that are only a call, outside `try` bodies and `pytest.raises` blocks."""
     for unit in body:
-        if isinstance(unit, (ast.Try, cst.Try, *_try_star())):
+        tried = isinstance(unit, _AST_TRIES) if isinstance(unit, ast.AST) else isinstance(unit, (cst.Try, cst.TryStar))
+        if tried:
             handlers_and_rest = blocks(unit)[1:]  # the body may be there to raise; the rest is not
             for block in handlers_and_rest:
                 yield from _expression_calls(block)
@@ -311,22 +311,20 @@ def _expression_calls(body: Sequence[Unit]) -> Iterator[tuple[Node, Call]]:
         if inner:
             for block in inner:
                 yield from _expression_calls(block)
-        elif not is_scope(unit) and isinstance(unit, (ast.Expr, cst.Expr)):
+        elif isinstance(unit, ast.Expr) or (not isinstance(unit, ast.AST) and isinstance(unit, cst.Expr)):
             call = as_call(unit.value)
             if call is not None:
                 yield unit, call
 
 
-def _try_star() -> tuple[type, ...]:
-    star = getattr(ast, "TryStar", None)
-    return (star, cst.TryStar) if star is not None else (cst.TryStar,)
+_AST_TRIES: tuple[type, ...] = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))  # 3.11: TryStar
 
 
 def _raises_block(unit: Node) -> bool:
     """`with pytest.raises(...):` or `with self.assertRaises(...):`."""
     if isinstance(unit, (ast.With, ast.AsyncWith)):
         items: list[Node] = [item.context_expr for item in unit.items]
-    elif isinstance(unit, cst.With):
+    elif not isinstance(unit, ast.AST) and isinstance(unit, cst.With):
         items = [item.item for item in unit.items]
     else:
         return False

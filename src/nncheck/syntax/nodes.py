@@ -27,6 +27,9 @@ ContainerKind = Literal["list", "tuple", "set", "dict"]
 _AST_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _AST_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _CST_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+_CALLS = "_nncheck_calls"  # an ast node's attribute: the calls below it (see calls_in)
+# libcst's node classes are abstract base classes, slow to test an ast node against (the screens test
+# millions): where a test names classes of both trees, an ast node is tested only against ast's.
 
 
 # -- names -----------------------------------------------------------------------------------------
@@ -53,8 +56,8 @@ def dotted(expr: Node | None) -> list[str] | None:
 
 def name_of(expr: Node | None) -> str | None:
     """The identifier, if `expr` is a plain name."""
-    if isinstance(expr, ast.Name):
-        return expr.id
+    if isinstance(expr, ast.AST):
+        return expr.id if isinstance(expr, ast.Name) else None
     if isinstance(expr, cst.Name):
         return expr.value
     return None
@@ -64,7 +67,7 @@ def attribute(expr: Node) -> tuple[Expr, str] | None:
     """(owner, name) for `owner.name`."""
     if isinstance(expr, ast.Attribute):
         return expr.value, expr.attr
-    if isinstance(expr, cst.Attribute):
+    if not isinstance(expr, ast.AST) and isinstance(expr, cst.Attribute):
         return expr.value, expr.attr.value
     return None
 
@@ -72,7 +75,7 @@ def attribute(expr: Node) -> tuple[Expr, str] | None:
 def is_none(expr: Node) -> bool:
     if isinstance(expr, ast.Constant):
         return expr.value is None
-    return isinstance(expr, cst.Name) and expr.value == "None"
+    return not isinstance(expr, ast.AST) and isinstance(expr, cst.Name) and expr.value == "None"
 
 
 def boolean(expr: Node) -> bool | None:
@@ -101,14 +104,14 @@ def added(expr: Node) -> tuple[Expr, Expr] | None:
     """(left, right) of `left + right`."""
     if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
         return expr.left, expr.right
-    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+    if not isinstance(expr, ast.AST) and isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
         return expr.left, expr.right
     return None
 
 
 def conditional(expr: Node) -> tuple[Expr, Expr] | None:
     """(value if true, value if false) of `a if c else b`."""
-    if isinstance(expr, (ast.IfExp, cst.IfExp)):
+    if isinstance(expr, ast.IfExp) or (not isinstance(expr, ast.AST) and isinstance(expr, cst.IfExp)):
         return expr.body, expr.orelse
     return None
 
@@ -198,12 +201,21 @@ def walk(nodes: Iterable[Node], enter_scopes: bool = False) -> Iterator[Node]:
             start.visit(walker)
             yield from walker.found
             continue
+        # ast.iter_child_nodes inlined: the screens walk every method body, and this is twice as fast.
         todo: list[ast.AST] = [start]
         while todo:
             node = todo.pop()
             yield node
             if enter_scopes or not isinstance(node, _AST_SCOPES):
-                todo.extend(reversed(list(ast.iter_child_nodes(node))))
+                children: list[ast.AST] = []
+                for field in node._fields:
+                    value = getattr(node, field, None)
+                    if value.__class__ is list:
+                        children.extend(item for item in value if isinstance(item, ast.AST))
+                    elif isinstance(value, ast.AST):
+                        children.append(value)
+                children.reverse()
+                todo.extend(children)
 
 
 class _CstCalls(cst.CSTVisitor):
@@ -221,7 +233,12 @@ def calls_in(nodes: Iterable[Node]) -> list[Call]:
     found: list[Call] = []
     for start in nodes:
         if isinstance(start, ast.AST):
-            found.extend(_ast_call(n) for n in walk([start]) if isinstance(n, ast.Call))
+            # Kept on the node: several rules' screens ask for the calls of the same method bodies.
+            calls: list[Call] | None = start.__dict__.get(_CALLS)
+            if calls is None:
+                calls = [_ast_call(n) for n in walk([start]) if isinstance(n, ast.Call)]
+                setattr(start, _CALLS, calls)
+            found.extend(calls)
         else:
             collector = _CstCalls()
             start.visit(collector)
@@ -242,7 +259,7 @@ def mentions(nodes: Iterable[Node], path: Sequence[str]) -> bool:
 # -- functions and classes -------------------------------------------------------------------------
 
 def is_function(node: Node | None) -> TypeGuard[Function]:
-    return isinstance(node, (*_AST_FUNCTIONS, cst.FunctionDef))
+    return isinstance(node, _AST_FUNCTIONS) or (not isinstance(node, ast.AST) and isinstance(node, cst.FunctionDef))
 
 
 def function_name(func: Function) -> str:
@@ -309,7 +326,7 @@ def methods(node: ClassNode, name: str | None = None) -> list[Function]:
     """The functions defined directly in the class body (those named `name`, if given)."""
     return [
         unit for unit in units(node)
-        if isinstance(unit, (*_AST_FUNCTIONS, cst.FunctionDef)) and name in (None, function_name(unit))
+        if is_function(unit) and name in (None, function_name(unit))
     ]
 
 
@@ -346,9 +363,11 @@ def units(
     return found
 
 
-def is_scope(unit: Node) -> bool:
+def is_scope(unit: Node) -> TypeGuard[Union[Function, ClassNode]]:
     """A function or class definition: its body does not run where it is written."""
-    return isinstance(unit, (*_AST_FUNCTIONS, ast.ClassDef, cst.FunctionDef, cst.ClassDef))
+    if isinstance(unit, ast.AST):
+        return isinstance(unit, (*_AST_FUNCTIONS, ast.ClassDef))
+    return isinstance(unit, (cst.FunctionDef, cst.ClassDef))
 
 
 def blocks(unit: Node) -> list[list[Unit]]:
@@ -397,20 +416,22 @@ def simple_units(body: Iterable[Unit]) -> Iterator[Unit]:
         if inner:
             for block in inner:
                 yield from simple_units(block)
-        elif not is_scope(unit) and not isinstance(unit, cst.BaseCompoundStatement):
+        elif not is_scope(unit) and (isinstance(unit, ast.AST) or not isinstance(unit, cst.BaseCompoundStatement)):
             yield unit
 
 
 def is_docstring(unit: Node) -> bool:
     if isinstance(unit, ast.Expr):
         return isinstance(unit.value, ast.Constant) and isinstance(unit.value.value, str)
-    return isinstance(unit, cst.Expr) and isinstance(unit.value, (cst.SimpleString, cst.ConcatenatedString))
+    return (not isinstance(unit, ast.AST) and isinstance(unit, cst.Expr)
+            and isinstance(unit.value, (cst.SimpleString, cst.ConcatenatedString)))
 
 
 def only_raises(func: Function) -> bool:
     """The body is a docstring at most and `raise` statements: such a function never returns."""
     body = units(func)
-    if any(blocks(u) or is_scope(u) or isinstance(u, cst.BaseCompoundStatement) for u in body):
+    if any(blocks(u) or is_scope(u) or (not isinstance(u, ast.AST) and isinstance(u, cst.BaseCompoundStatement))
+           for u in body):
         return False
     code = [u for u in body if not is_docstring(u)]
     return bool(code) and all(isinstance(u, (ast.Raise, cst.Raise)) for u in code)
@@ -418,18 +439,22 @@ def only_raises(func: Function) -> bool:
 
 def assignment(unit: Node, annotated: bool = True) -> tuple[list[Expr], Expr] | None:
     """(targets, value) of `a = b = value`, or (if `annotated`) of `a: T = value`."""
-    if isinstance(unit, ast.Assign):
-        return list(unit.targets), unit.value
+    if isinstance(unit, ast.AST):
+        if isinstance(unit, ast.Assign):
+            return list(unit.targets), unit.value
+        if annotated and isinstance(unit, ast.AnnAssign) and unit.value is not None:
+            return [unit.target], unit.value
+        return None
     if isinstance(unit, cst.Assign):
         return [t.target for t in unit.targets], unit.value
-    if annotated and isinstance(unit, (ast.AnnAssign, cst.AnnAssign)) and unit.value is not None:
+    if annotated and isinstance(unit, cst.AnnAssign) and unit.value is not None:
         return [unit.target], unit.value
     return None
 
 
 def augmented(unit: Node) -> tuple[Expr, Expr] | None:
     """(target, value) of `target += value` (any operator)."""
-    if isinstance(unit, (ast.AugAssign, cst.AugAssign)):
+    if isinstance(unit, ast.AugAssign) or (not isinstance(unit, ast.AST) and isinstance(unit, cst.AugAssign)):
         return unit.target, unit.value
     return None
 
@@ -527,7 +552,7 @@ def statements(body: Sequence[Unit]) -> Iterator[Unit]:
     cheaper than walking every expression)."""
     for unit in body:
         yield unit
-        if isinstance(unit, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, cst.FunctionDef, cst.ClassDef)):
+        if is_scope(unit):
             yield from statements(units(unit))
         else:
             for block in blocks(unit):
@@ -539,7 +564,7 @@ def scopes(tree: ast.Module | cst.Module) -> list[Scope]:
     defined in an expression, a lambda, is part of its scope)."""
     found: list[Scope] = [(None, units(tree))]
     for node in statements(units(tree)):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, cst.FunctionDef, cst.ClassDef)):
+        if is_scope(node):
             found.append((node, units(node)))
     return found
 
@@ -574,7 +599,7 @@ def scope_values(scope: Scope) -> dict[str, list[Expr] | None]:
         elif is_function(unit):
             uncertain(function_name(unit))
     for node in walk(body):
-        if is_scope(node) or isinstance(node, (ast.Lambda, cst.Lambda)):
+        if is_scope(node) or isinstance(node, ast.Lambda if isinstance(node, ast.AST) else cst.Lambda):
             continue
         plain = assignment(node)
         if plain is not None:
@@ -589,7 +614,7 @@ def scope_values(scope: Scope) -> dict[str, list[Expr] | None]:
         grown = augmented(node)
         if grown is not None and (name := name_of(grown[0])) is not None:
             assigned(name, grown[1])
-        elif isinstance(node, (*_AST_BINDERS, *_CST_BINDERS)):
+        elif isinstance(node, _AST_BINDERS if isinstance(node, ast.AST) else _CST_BINDERS):
             for name in _bound_names(node):
                 uncertain(name)
     return values
