@@ -73,12 +73,16 @@ def measure(
     return statistics.median(times), peak
 
 
-def measure_alternating(first: list[str], second: list[str], runs: int) -> tuple[float, float]:
+def measure_alternating(
+    first: list[str], second: list[str], runs: int, before_second: Callable[[], None] | None = None
+) -> tuple[float, float]:
     """Median wall seconds of two commands run in turn (after a warm-up of each), so that a machine
-    whose speed drifts slows both alike."""
+    whose speed drifts slows both alike. `before_second` runs, untimed, before each run of the second."""
     times: tuple[list[float], list[float]] = ([], [])
     for attempt in range(runs + 1):
         for index, command in enumerate((first, second)):
+            if index and before_second is not None:
+                before_second()
             start = time.perf_counter()
             subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             if attempt:
@@ -124,16 +128,28 @@ def main() -> None:
         files = sum(1 for _ in corpus.rglob("*.py"))
         cache = Path(tempfile.mkdtemp(prefix="nncheck-bench-cache-"))
         nncheck = [str(with_nncheck / "nncheck"), "--cache-dir", str(cache)]
-        flake8_alone, _ = measure([str(plain / "flake8"), "-j2", str(corpus)], args.runs)
-        flake8_with, _ = measure([str(with_nncheck / "flake8"), "-j2", str(corpus)], args.runs)
+        plugin_cache = cache / "flake8"
+        alone = [str(plain / "flake8"), "-j2", str(corpus)]
+        with_plugin = [str(with_nncheck / "flake8"), "-j2", "--nncheck-cache-dir", str(plugin_cache), str(corpus)]
+
+        def forget() -> None:
+            shutil.rmtree(plugin_cache, ignore_errors=True)
+
+        # Each pair alternates: flake8 alone, then with nncheck (its cache emptied first, for the first run).
+        flake8_alone, flake8_cold = measure_alternating(alone, with_plugin, args.runs, before_second=forget)
         row(f"{name} ({files} files): flake8 -j2 alone", f"{flake8_alone:.2f} s", "1.00")
-        row(f"{name}: flake8 -j2 with nncheck", f"{flake8_with:.2f} s", f"{flake8_with / flake8_alone:.2f} x flake8")
+        row(f"{name}: flake8 -j2 with nncheck, first run (empty cache)", f"{flake8_cold:.2f} s",
+            f"{flake8_cold / flake8_alone:.2f} x flake8")
+        flake8_alone, flake8_warm = measure_alternating(alone, with_plugin, args.runs)
+        row(f"{name}: flake8 -j2 alone, measured again beside the next row", f"{flake8_alone:.2f} s", "1.00")
+        row(f"{name}: flake8 -j2 with nncheck, run again (its cache filled)", f"{flake8_warm:.2f} s",
+            f"{flake8_warm / flake8_alone:.3f} x flake8")
         cold, peak = measure([*nncheck, "--no-cache", "--jobs", "2", str(corpus)], args.runs)
         row(f"{name}: nncheck cold (--no-cache)", f"{cold:.2f} s", f"{cold / flake8_alone:.2f} x flake8")
         if baseline is not None:
             pairs = {
-                "flake8 -j2 with nncheck": ([str(with_nncheck / "flake8"), "-j2", str(corpus)],
-                                            [str(baseline / "flake8"), "-j2", str(corpus)]),
+                "flake8 -j2 with nncheck, no cache": ([str(with_nncheck / "flake8"), "-j2", "--nncheck-no-cache",
+                                                       str(corpus)], [str(baseline / "flake8"), "-j2", str(corpus)]),
                 "nncheck cold (--no-cache)": ([*nncheck, "--no-cache", "--jobs", "2", str(corpus)],
                                               [str(baseline / "nncheck"), "--no-cache", "--jobs", "2", str(corpus)]),
             }

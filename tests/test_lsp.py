@@ -45,10 +45,10 @@ BROKEN_SERVER = """
 import sys
 import nncheck.frontends.lsp as lsp
 checked = lsp.check_source
-def check_source(source, path, settings):
+def check_source(source, path, settings, **given):
     if path.endswith("boom.py"):
         raise RuntimeError("boom")
-    return checked(source, path, settings)
+    return checked(source, path, settings, **given)
 lsp.check_source = check_source
 sys.exit(lsp.main())
 """
@@ -449,6 +449,34 @@ def test_incremental_changes_follow_lsp_lines_and_columns(client: Client, tmp_pa
     assert client.diagnostics(uri)["diagnostics"] == [expected]
     edit(5, (5, 8), (5, 16), "forward")
     assert client.diagnostics(uri)["diagnostics"] == []
+    assert client.errors_reported() == []
+
+
+def test_edits_above_and_inside_a_class_move_and_refresh_its_findings(client: Client, tmp_path: Path) -> None:
+    # Each check after the first splices Python's tree from the last one (engine.reparse).
+    client.initialize()
+    uri = uri_of(tmp_path / "net.py")
+    text = "x = 1\n" + CALL + "\n\nclass Other(nn.Module):\n    def forward(self, x):\n        return x\n"
+    client.open(uri, text)
+    at = {"start": {"line": 5, "character": 8}, "end": {"line": 5, "character": 16}}
+    assert client.diagnostics(uri)["diagnostics"] == [{**CALL_DIAGNOSTIC, "range": at}]
+
+    def edit(version: int, line: int, column: int, end: int, new: str) -> list[dict[str, object]]:
+        where = {"start": {"line": line, "character": column}, "end": {"line": line, "character": end}}
+        client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
+                                                 "contentChanges": [{"range": where, "text": new}]})
+        return client.diagnostics(uri)["diagnostics"]  # type: ignore[no-any-return]
+
+    # Two lines typed above: the finding moves down with its class.
+    moved = {"start": {"line": 7, "character": 8}, "end": {"line": 7, "character": 16}}
+    assert edit(2, 1, 0, 0, "import torch\n# two lines\n") == [{**CALL_DIAGNOSTIC, "range": moved}]
+    # The other class breaks the contract too; the first one's finding stays.
+    other = {"start": {"line": 12, "character": 8}, "end": {"line": 12, "character": 16}}
+    found = edit(3, 12, 8, 15, "__call__")
+    assert [d["range"] for d in found] == [moved, other]
+    assert found[1]["message"] == "Other.__call__ bypasses forward hooks; rename it to forward"
+    # Fixed inside the first class: only the other one is left.
+    assert [d["range"] for d in edit(4, 7, 8, 16, "forward")] == [other]
     assert client.errors_reported() == []
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from nncheck.engine.noqa import is_silenced, split_lines
-from nncheck.engine.positions import positions_of
+from nncheck.engine.positions import Misaligned, positions_of
 from nncheck.engine.parsing import TOO_DEEP, check_size, parse, python_parse
 from nncheck.engine.recursion import deep_recursion
 from nncheck.engine.focus import NeedsWholeFile, Reduced, focus, reduce
@@ -119,6 +119,8 @@ def analyse(
             try:
                 star_resolver = project.star_resolver_for(path) if project else None
                 table, class_nodes = build(tree, settings.module_bases, resolver, star_resolver=star_resolver)
+                if project is not None:
+                    project.keep_table(path, text, table)
                 if settings.prescreen:
                     where = focus(Screen(table, tree, class_nodes, text), settings)
                     if where is None:
@@ -130,21 +132,18 @@ def analyse(
                 return Analysis(None, [_item(_internal_error(path, "model", error))])
             check_size(text, tree)
             module: cst.Module | None = None
-            reports: list[Report] = []
-            errors: list[Finding] = []
-            stubs: frozenset[int] = frozenset()
+            items: list[Item] = []
             if reduced is not None:
                 try:
                     module = parse(reduced.text)
                     reports, errors = _run_rules(table, module, text, path, settings, reduced.kept)
-                    stubs = reduced.stubs
-                except (NeedsWholeFile, Unsupported):
+                    items = _items(errors) + _place(module, tree, lines, path, reports, reduced.stubs)
+                except (NeedsWholeFile, Unsupported, Misaligned):
                     module = None  # a rule needs more of the file than libcst was given
             if module is None:
                 module = parse(text)
                 reports, errors = _run_rules(table, module, text, path, settings)
-            placed = _place(module, tree, lines, path, reports, stubs)
-            items = [Item(e, (e.code, e.message), None) for e in errors] + placed
+                items = _items(errors) + _place(module, tree, lines, path, reports, frozenset())
             if partial:
                 module = None  # findings alone: the tree may be a reduced one, which nothing may fix
         except Unsupported as error:
@@ -161,6 +160,10 @@ def analyse(
 
 def _item(finding: Finding) -> Item:
     return Item(finding, (finding.code, finding.message), None)
+
+
+def _items(errors: list[Finding]) -> list[Item]:
+    return [_item(error) for error in errors]
 
 
 def _project(settings: Settings) -> Project:

@@ -4,9 +4,10 @@ given when only some classes can report.
 libcst costs about 70 µs a line to parse and as much again for the rules and positions; Python's ast,
 which the screen reads, about a tenth of that. So a class statement that no rule can report on (and
 that no class which can report inherits from) is replaced, before libcst sees the file, by a stub of
-the same name on the same line, and blank lines for the rest: every other statement keeps its place,
-so positions need no shifting. A rule that asks about a class that was stubbed makes the whole file
-checked instead (`NeedsWholeFile`); so does any surprise in building the reduced source.
+the same name on its first line, and the rest of its lines dropped (libcst pays for blank lines too).
+Other statements move up, so their positions are taken per statement from Python's ast
+(engine.positions). A rule that asks about a class that was stubbed makes the whole file checked
+instead (`NeedsWholeFile`); so does any surprise in building the reduced source or placing its nodes.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def reduce(text: str, tree: ast.Module, table: Table, class_nodes: list[ast.Clas
         # The same name keeps the module's bindings as they were, for the rules that read them.
         parts[2 * (first - 1)] = f"class {stub.name}: pass"
         for number in range(first, last):
-            parts[2 * number] = ""
+            parts[2 * number - 1] = parts[2 * number] = ""
     kept = frozenset(i for i, statement in enumerate(owner) if statement in wanted)
     return Reduced("".join(parts), kept, frozenset(starts[index] for index in stubbed))
 

@@ -17,9 +17,13 @@ from libcst.metadata import CodeRange, CodePosition, MetadataWrapper, PositionPr
 
 from nncheck.syntax.nodes import first_line
 
-__all__ = ["positions_of"]
+__all__ = ["Misaligned", "positions_of"]
 
 Statement = Union[cst.SimpleStatementLine, cst.BaseCompoundStatement]
+
+
+class Misaligned(Exception):
+    """A reduced tree (engine.focus) whose statements cannot be matched to the file's: check it whole."""
 
 
 def positions_of(
@@ -27,12 +31,15 @@ def positions_of(
     skip: frozenset[int] = frozenset(),
 ) -> dict[int, CodeRange]:
     """Each of `nodes` (by id) with its place in the file; `tree` is Python's ast of the same source,
-    `lines` its lines. `skip`: the first lines of statements that hold none of the nodes."""
+    `lines` its lines. `skip`: the first lines of statements that hold none of the nodes (the stubs of
+    a reduced tree, whose lines are not the file's: only the ast can place its statements)."""
     wanted = {id(node) for node in nodes}
     found: dict[int, CodeRange] = {}
     if not wanted:
         return found
     starts = _starts(module, tree, lines)
+    if starts is None and skip:
+        raise Misaligned("the reduced tree's statements do not line up with the file's")
     if starts is None:  # the trees disagree: write the whole module out instead
         return {key: value for key, value in _resolve(module).items() if key in wanted}
     for statement, start_line in starts:

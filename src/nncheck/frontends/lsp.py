@@ -7,6 +7,7 @@ built: `import nncheck.lsp` works without them.
 from __future__ import annotations
 
 import argparse
+import ast
 import asyncio
 import functools
 import gc
@@ -25,7 +26,11 @@ from urllib.parse import urlparse
 from nncheck import __version__
 from nncheck.engine.checker import check_source, dependencies, forget_other_files
 from nncheck.engine.noqa import noqa_edit, split_keeping_breaks, split_lines
+from nncheck.engine.parsing import python_parse
+from nncheck.engine.reparse import reparse
 from nncheck.files.config import ConfigError, Overrides, settings_for
+from nncheck.files.notebook import is_notebook
+from nncheck.files.source import SourceError
 from nncheck.findings import FILE_CODES, UNPARSABLE, Finding, FixSafety, rule_url
 from nncheck.frontends.lsp_documents import Document, apply_change, carried_over
 from nncheck.fixes.fixer import fix_source
@@ -196,6 +201,7 @@ class Session:
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nncheck-check")
         self.checked: dict[str, Checked] = {}
         self.good: dict[str, Checked] = {}  # the last check of each document whose text parsed
+        self.trees: dict[str, tuple[str, ast.Module]] = {}  # per document, the last text that parsed and its ast
         self.cost: dict[str, float] = {}  # seconds the last check of each document took
         self.depends: dict[str, set[str]] = {}  # per document, the other files its findings depend on
         self.notebook_cells: dict[str, set[str]] = {}  # per notebook, the cells given diagnostics
@@ -259,6 +265,7 @@ class Session:
                 self.documents.pop(uri, None)
                 self.wanted.pop(uri, None)
                 self.good.pop(uri, None)
+                self.trees.pop(uri, None)
                 self.depends.pop(uri, None)
                 # Only a document that was given diagnostics has any to clear.
                 if self.checked.pop(uri, None) is not None:
@@ -445,7 +452,7 @@ class Session:
         previous = self.checked.get(uri)
         if previous and previous.text == text and previous.settings == settings:
             return previous
-        findings = check_source(text, path, settings)
+        findings = check_source(text, path, settings, tree=None if is_notebook(path) else self.parsed(uri, text))
         lines = split_lines(text)
         parsed = not any(f.code == UNPARSABLE for f in findings)
         good = self.good.get(uri)
@@ -459,6 +466,19 @@ class Session:
             self.good[uri] = checked
         self.checked[uri] = checked
         return checked
+
+    def parsed(self, uri: str, text: str) -> ast.Module | None:
+        """On the worker: Python's ast of the text, from the document's last one where the edit allows
+        (engine.reparse); None if it does not parse."""
+        last = self.trees.pop(uri, None)
+        tree = reparse(*last, text) if last else None
+        if tree is None:
+            try:
+                tree = python_parse(text)
+            except SourceError:
+                return None  # checked without a tree, for Python's own error and its place
+        self.trees[uri] = (text, tree)
+        return tree
 
     def diagnostic(self, finding: Finding, lines: Sequence[str]) -> types.Diagnostic:
         """A finding as the editor shows it, on the lines of its document (or notebook cell)."""

@@ -3,9 +3,11 @@ for both trees (see syntax/nodes.py)."""
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Iterator, Sequence
+
 from nncheck.model.known_modules import is_known_module
 from nncheck.model.views import C, FileView
-from collections.abc import Iterator, Sequence
 
 from nncheck.syntax.nodes import (
     Call,
@@ -21,6 +23,7 @@ from nncheck.syntax.nodes import (
 )
 
 _GUARDS = ("If", "While")  # statements whose body may not run on every call
+_SELF_CALLS = "_nncheck_self_calls"  # an ast function's attribute (see _self_calls)
 
 
 class Unseen:
@@ -62,6 +65,13 @@ def reached_from(view: FileView[C], cls: C, start: str = "forward") -> list[Func
 def reached_with_guards(view: FileView[C], cls: C, start: str = "forward") -> list[tuple[Function, bool]]:
     """As reached_from, with whether each method is only reached through calls under an `if` or a
     `while` (`if n > len(self.table): self.extend(n)`), so that it may not run on every call."""
+    key = (id(cls.node), start)
+    if key not in view.reached:  # NNC009 and NNC012 both ask, in the screen and in the rules
+        view.reached[key] = _reached_with_guards(view, cls, start)
+    return view.reached[key]
+
+
+def _reached_with_guards(view: FileView[C], cls: C, start: str) -> list[tuple[Function, bool]]:
     first = find_method(view, cls, start)
     if first is None or isinstance(first, Unseen):
         return []
@@ -76,14 +86,25 @@ def reached_with_guards(view: FileView[C], cls: C, start: str = "forward") -> li
         if known is None:
             order.append(method)
         guarded[id(method)] = under_guard
-        self_name = first_parameter(method)
-        for call, inside in guarded_calls(units(method), under_guard):
-            parts = attribute(call.func)
-            if parts is not None and self_name is not None and name_of(parts[0]) == self_name:
-                called = find_method(view, cls, parts[1])
-                if called is not None and not isinstance(called, Unseen):
-                    todo.append((called, inside))
+        for name, guard in _self_calls(method):
+            called = find_method(view, cls, name)
+            if called is not None and not isinstance(called, Unseen):
+                todo.append((called, under_guard or guard))
     return [(method, guarded[id(method)]) for method in order]
+
+
+def _self_calls(method: Function) -> list[tuple[str, bool]]:
+    """The name of each `self.<name>(...)` the method calls, with whether an `if` or a `while` holds it."""
+    found: list[tuple[str, bool]] | None = method.__dict__.get(_SELF_CALLS) if isinstance(method, ast.AST) else None
+    if found is None:
+        self_name = first_parameter(method)
+        found = [
+            (parts[1], guard) for call, guard in guarded_calls(units(method))
+            if self_name is not None and (parts := attribute(call.func)) is not None and name_of(parts[0]) == self_name
+        ]
+        if isinstance(method, ast.AST):  # kept: a base's methods are reached from each subclass
+            setattr(method, _SELF_CALLS, found)
+    return found
 
 
 def guarded_calls(body: Sequence[Unit], guarded: bool = False) -> Iterator[tuple[Call, bool]]:

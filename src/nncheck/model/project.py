@@ -151,6 +151,20 @@ class Project:
                 pass  # a file that cannot be read or parsed leaves its names unresolved
         return self._tables[key]
 
+    def keep_table(self, path: str, text: str, table: Table) -> None:
+        """Remember the table just built for the checked file `path`, whose source is `text`, if that is
+        what the disk holds: a file checked early is often imported by one checked later, and is then
+        not parsed again."""
+        key = _stamp(path)
+        if key is None or key in self._tables or os.path.abspath(path) != key[0]:
+            return  # relative imports of a path through a link resolve from the link's folder
+        try:
+            on_disk = decode(read_bytes(key[0]))
+        except SourceError:
+            return
+        if on_disk == text and _stamp(path) == key:
+            self._tables[key] = table
+
     def _candidates(self, importer: str, qualified_name: str) -> Iterator[tuple[str, list[str]]]:
         """(file, attribute path inside it) for each way of splitting the name, longest module first."""
         dots = len(qualified_name) - len(qualified_name.lstrip("."))

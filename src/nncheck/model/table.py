@@ -143,6 +143,10 @@ class Table:
             )
         return self._is_module[key]
 
+    def known_not_module(self, cls: ClassInfo) -> bool:
+        """Already worked out that `cls` is no nn.Module (asking is_module_class may read other files)."""
+        return self._is_module.get(id(cls)) is False
+
     def is_module_target(self, target: Target) -> bool:
         if isinstance(target, str):
             if is_known_module(target, self.extra_bases):

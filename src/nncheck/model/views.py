@@ -111,6 +111,8 @@ class FileView(Generic[C]):
         # Answers about this file's nodes that several rules (or a rule and the screen) ask, kept so
         # each is worked out once: keyed by what is asked and the id of the node it is about.
         self.answers: dict[tuple[str, int, bool], int | None] = {}
+        # What runs when a method of a class runs (see methods.reached_with_guards): by class and method.
+        self.reached: dict[tuple[int, str], list[tuple[Function, bool]]] = {}
 
     @property
     def extra_bases(self) -> frozenset[str]:
@@ -222,9 +224,11 @@ class Screen(FileView[AstClass]):
     def any_module(self, test: Callable[[AstClass], bool]) -> bool:
         """Some nn.Module class passes `test`, which is tried first: whether a class is a module may
         mean reading other files."""
+        # A class some other question already found to be no module is not tested at all.
+        classes = [cls for cls in self.classes if not self.table.known_not_module(cls.info)]
         if self.hits is None:
-            return any(test(cls) and self.is_module_class(cls) for cls in self.classes)
-        return self.found(cls.node for cls in self.classes if test(cls) and self.is_module_class(cls))
+            return any(test(cls) and self.is_module_class(cls) for cls in classes)
+        return self.found(cls.node for cls in classes if test(cls) and self.is_module_class(cls))
 
     def found(self, nodes: Iterable[Node]) -> bool:
         """There is one of `nodes`, each something a rule may report on (or the class or statement

@@ -178,17 +178,27 @@ def _dropouts(view: FileView[C], cls: C) -> Iterator[Dropout]:
     for method in reached_from(view, cls):
         if function_name(method) in _STEPS:
             continue
+        # Most methods call no dropout at all: only those that do are asked which calls the flag guards.
+        found = {id(call.node): kind for call in calls_in(units(method)) if (kind := _dropout(view, call))}
+        if not found:
+            continue
         self_name = first_parameter(method)
         for call in _unguarded_calls(units(method), f"{self_name}.training"):
-            target = view.resolve(call.func)
-            if isinstance(target, str) and target.startswith(_FUNCTIONAL):
-                function = target[len(_FUNCTIONAL):]
-                if function in _DROPOUTS | _ALPHA_DROPOUTS and not _passes_training(call):
-                    yield method, call, "alpha" if function in _ALPHA_DROPOUTS else "dropout", function
-                continue
-            layer = view.torch_layer(call.func)
-            if layer in DROPOUT_LAYERS:
-                yield method, call, "module", layer
+            kind = found.get(id(call.node))
+            if kind is not None:
+                yield method, call, kind[0], kind[1]
+
+
+def _dropout(view: FileView[C], call: Call) -> tuple[str, str] | None:
+    """("dropout"/"alpha"/"module", the layer) for a call that stays on whatever the flag is."""
+    target = view.resolve(call.func)
+    if isinstance(target, str) and target.startswith(_FUNCTIONAL):
+        function = target[len(_FUNCTIONAL):]
+        if function in _DROPOUTS | _ALPHA_DROPOUTS and not _passes_training(call):
+            return "alpha" if function in _ALPHA_DROPOUTS else "dropout", function
+        return None
+    layer = view.torch_layer(call.func)
+    return ("module", layer) if layer is not None and layer in DROPOUT_LAYERS else None
 
 
 def _passes_training(call: Call) -> bool:

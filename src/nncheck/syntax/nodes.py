@@ -27,7 +27,10 @@ ContainerKind = Literal["list", "tuple", "set", "dict"]
 _AST_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _AST_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _CST_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+_AST_SCOPE_TYPES = frozenset(_AST_SCOPES)
 _CALLS = "_nncheck_calls"  # an ast node's attribute: the calls below it (see calls_in)
+_CALL = "_nncheck_call"  # an ast.Call's attribute: its Call (see as_call)
+_METHODS = "_nncheck_methods"  # an ast class's attribute: its methods by name (see methods)
 # libcst's node classes are abstract base classes, slow to test an ast node against (the screens test
 # millions): where a test names classes of both trees, an ast node is tested only against ast's.
 
@@ -143,8 +146,13 @@ def as_call(expr: Node | None) -> Call | None:
 
 
 def _ast_call(expr: ast.Call) -> Call:
-    positional = tuple((a.value, True) if isinstance(a, ast.Starred) else (a, False) for a in expr.args)
-    return Call(expr, expr.func, positional, tuple((k.arg, k.value) for k in expr.keywords))
+    # Kept on the node: the screens ask for the same calls many times.
+    found: Call | None = expr.__dict__.get(_CALL)
+    if found is None:
+        positional = tuple((a.value, True) if isinstance(a, ast.Starred) else (a, False) for a in expr.args)
+        found = Call(expr, expr.func, positional, tuple((k.arg, k.value) for k in expr.keywords))
+        setattr(expr, _CALL, found)
+    return found
 
 
 def unchained(expr: Expr, methods: frozenset[str]) -> Expr:
@@ -206,16 +214,33 @@ def walk(nodes: Iterable[Node], enter_scopes: bool = False) -> Iterator[Node]:
         while todo:
             node = todo.pop()
             yield node
-            if enter_scopes or not isinstance(node, _AST_SCOPES):
-                children: list[ast.AST] = []
-                for field in node._fields:
-                    value = getattr(node, field, None)
-                    if value.__class__ is list:
-                        children.extend(item for item in value if isinstance(item, ast.AST))
-                    elif isinstance(value, ast.AST):
-                        children.append(value)
-                children.reverse()
-                todo.extend(children)
+            kind = node.__class__
+            if enter_scopes or kind not in _AST_SCOPE_TYPES:
+                _push_children(node, kind, todo)
+
+
+def _push_children(node: ast.AST, kind: type[ast.AST], todo: list[ast.AST]) -> None:
+    """Put the node's children on the stack, last first, so that they are popped in source order."""
+    fields = _CHILD_FIELDS.get(kind) or _child_fields(kind)
+    for field in fields:
+        value = getattr(node, field, None)
+        if value.__class__ is list:
+            for item in reversed(value):
+                if isinstance(item, ast.AST):
+                    todo.append(item)
+        elif isinstance(value, ast.AST):
+            todo.append(value)
+
+
+# Fields that hold only operators and contexts (`Add`, `Eq`, `Load`): nothing any question looks for.
+_HOLLOW_FIELDS = frozenset({"ctx", "op", "ops"})
+_CHILD_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type[ast.AST]) -> tuple[str, ...]:
+    # Last first; a class without children (`Name`) is asked again each time, which costs little.
+    fields = _CHILD_FIELDS[kind] = tuple(reversed([f for f in kind._fields if f not in _HOLLOW_FIELDS]))
+    return fields
 
 
 class _CstCalls(cst.CSTVisitor):
@@ -236,13 +261,28 @@ def calls_in(nodes: Iterable[Node]) -> list[Call]:
             # Kept on the node: several rules' screens ask for the calls of the same method bodies.
             calls: list[Call] | None = start.__dict__.get(_CALLS)
             if calls is None:
-                calls = [_ast_call(n) for n in walk([start]) if isinstance(n, ast.Call)]
+                calls = _ast_calls(start)
                 setattr(start, _CALLS, calls)
             found.extend(calls)
         else:
             collector = _CstCalls()
             start.visit(collector)
             found.extend(c for call in collector.found if (c := as_call(call)) is not None)
+    return found
+
+
+def _ast_calls(start: ast.AST) -> list[Call]:
+    # walk([start]) with the test for a call inside: the screens ask this of every statement.
+    found: list[Call] = []
+    todo: list[ast.AST] = [start]
+    while todo:
+        node = todo.pop()
+        kind = node.__class__
+        if kind is ast.Call:
+            found.append(_ast_call(node))  # type: ignore[arg-type]
+        elif kind in _AST_SCOPE_TYPES:
+            continue
+        _push_children(node, kind, todo)
     return found
 
 
@@ -324,10 +364,16 @@ def has_class_keywords(node: ClassNode) -> bool:
 
 def methods(node: ClassNode, name: str | None = None) -> list[Function]:
     """The functions defined directly in the class body (those named `name`, if given)."""
-    return [
-        unit for unit in units(node)
-        if is_function(unit) and name in (None, function_name(unit))
-    ]
+    if not isinstance(node, ast.AST):
+        return [unit for unit in units(node) if is_function(unit) and name in (None, function_name(unit))]
+    # Kept on the node, by name (None: all of them): rules look up methods through every subclass.
+    by_name: dict[str | None, list[Function]] | None = node.__dict__.get(_METHODS)
+    if by_name is None:
+        by_name = {None: [unit for unit in units(node) if is_function(unit)]}
+        for unit in by_name[None]:
+            by_name.setdefault(function_name(unit), []).append(unit)
+        setattr(node, _METHODS, by_name)
+    return list(by_name.get(name, ()))
 
 
 # -- statements ------------------------------------------------------------------------------------
