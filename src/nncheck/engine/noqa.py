@@ -21,6 +21,13 @@ def split_keeping_breaks(text: str) -> list[str]:
     return _KEPT_BREAK.split(text)
 
 
+def lines_with_breaks(text: str) -> list[str]:
+    """Each line with its line break (the last one may have none), as Python counts lines."""
+    parts = split_keeping_breaks(text)
+    lines = [parts[i] + parts[i + 1] for i in range(0, len(parts) - 1, 2)]
+    return lines + [parts[-1]] if parts[-1] else lines
+
+
 def is_silenced(line_text: str, code: str) -> bool:
     for match in _NOQA.finditer(line_text):
         codes = match.group("codes")

@@ -17,7 +17,7 @@ import ast
 from collections.abc import Iterator
 from typing import Any, cast
 
-from nncheck.engine.noqa import split_keeping_breaks
+from nncheck.engine.noqa import lines_with_breaks
 from nncheck.engine.parsing import python_parse
 from nncheck.files.source import SourceError
 from nncheck.syntax.nodes import first_line, walk
@@ -30,7 +30,7 @@ def reparse(before: str, tree: ast.Module, after: str) -> ast.Module | None:
     The statements kept from `tree` are moved in place: `tree` is not to be used afterwards."""
     if "barry_as_FLUFL" in after:
         return None  # the one future import that changes what parses (`<>`)
-    old, new = _lines(before), _lines(after)
+    old, new = lines_with_breaks(before), lines_with_breaks(after)
     common = min(len(old), len(new))
     same_start = 0
     while same_start < common and old[same_start] == new[same_start]:
@@ -68,15 +68,6 @@ def reparse(before: str, tree: ast.Module, after: str) -> ast.Module | None:
     if moved:
         _move(body[kept_after:], moved)
     return ast.Module(body=body[:kept_before] + chunk.body + body[kept_after:], type_ignores=[])
-
-
-def _lines(text: str) -> list[str]:
-    """Each line with its line break, as Python counts lines."""
-    parts = split_keeping_breaks(text)
-    lines = [parts[i] + parts[i + 1] for i in range(0, len(parts) - 1, 2)]
-    if parts[-1]:
-        lines.append(parts[-1])
-    return lines
 
 
 def _continued(line: str) -> bool:
