@@ -77,6 +77,7 @@ class Table:
         self._star_resolver = star_resolver
         self._is_module: dict[int, bool] = {}
         self._paths: dict[tuple[str, ...], bool] = {}
+        self._resolved: dict[tuple[str, ...], Target] = {}
 
     def exports_name(self, name: str) -> bool:
         """Would `from <this module> import *` bind the name (as far as the table shows)?"""
@@ -92,7 +93,11 @@ class Table:
         )
 
     def resolve_parts(self, parts: list[str]) -> Target:
-        return self._resolve_parts(parts, frozenset())
+        # The rules and the screen ask the same few names thousands of times; the table never changes.
+        key = tuple(parts)
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve_parts(parts, frozenset())
+        return self._resolved[key]
 
     def _resolve_parts(self, parts: list[str], seen: frozenset[str]) -> Target:
         head = self._resolve_name(parts[0], seen)
@@ -138,7 +143,7 @@ class Table:
         if key not in self._is_module:
             self._is_module[key] = False  # a cycle of bases proves nothing
             self._is_module[key] = any(
-                self.is_module_target(self._resolve_parts(parts, frozenset())) or self._through_stars(parts)
+                self.is_module_target(self.resolve_parts(parts)) or self._through_stars(parts)
                 for parts in cls.base_names if parts
             )
         return self._is_module[key]
@@ -160,7 +165,7 @@ class Table:
         if key not in self._paths:
             # Kept: other files ask the same of a library's __init__.py again and again.
             self._paths[key] = bool(parts) and (
-                self.is_module_target(self._resolve_parts(parts, frozenset())) or self._through_stars(parts)
+                self.is_module_target(self.resolve_parts(parts)) or self._through_stars(parts)
             )
         return self._paths[key]
 

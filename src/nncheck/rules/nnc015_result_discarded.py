@@ -223,14 +223,21 @@ class _Knowledge:
 
 def _discarded(view: FileView[C]) -> Iterator[Discarded]:
     """Each statement that throws a new tensor away (the screen asks this too)."""
-    module_classes = {id(cls.node): cls for cls in view.module_classes()}
+    # Which classes are modules is asked only once a statement may report: it may mean reading other files.
+    modules: list[set[int]] = []  # the module classes' nodes and their forward methods, once worked out
+
+    def module_nodes() -> list[set[int]]:
+        if not modules:
+            classes = view.module_classes()
+            forwards = {id(m) for cls in classes for m in cls.methods("forward")}
+            modules.extend(({id(cls.node) for cls in classes}, forwards))
+        return modules
+
     # A notebook (or its percent format, `# %%` cells): a cell's last expression is displayed, not lost.
     displayed = _displayed(view.tree, view.text) if _CELL.search(view.text) else set()
-    forwards = {id(m) for cls in view.module_classes() for m in cls.methods("forward")}
     for scope in scopes(view.tree):
         owner, body = scope
-        if owner is not None and id(owner) in module_classes:
-            continue  # a class body: class attributes, not statements that run each call
+        in_class = isinstance(owner, (ast.ClassDef, cst.ClassDef))
         knowledge: _Knowledge | None = None  # what the scope's names are: learnt only when needed
         for statement, call in _expression_calls(body):
             if id(statement) in displayed:
@@ -246,13 +253,15 @@ def _discarded(view: FileView[C]) -> Iterator[Discarded]:
                 continue
             if _changes_something(call.node):
                 continue  # `w.add_(b).to(dtype)`: the line does something, whatever it returns
+            if in_class and id(owner) in module_nodes()[0]:
+                break  # a class body: class attributes, not statements that run each call
             if pure:
                 yield statement, call, None
                 continue
             assert parts is not None
             if knowledge is None:
                 knowledge = _Knowledge(scope_values(scope))
-                _learn(view, knowledge, body, owner, id(owner) in forwards)
+                _learn(view, knowledge, body, owner, id(owner) in module_nodes()[1])
             if _is_tensor(view, parts[0], knowledge):
                 yield statement, call, parts[1]
 
