@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -224,14 +225,11 @@ class _Knowledge:
 def _discarded(view: FileView[C]) -> Iterator[Discarded]:
     """Each statement that throws a new tensor away (the screen asks this too)."""
     # Which classes are modules is asked only once a statement may report: it may mean reading other files.
-    modules: list[set[int]] = []  # the module classes' nodes and their forward methods, once worked out
-
-    def module_nodes() -> list[set[int]]:
-        if not modules:
-            classes = view.module_classes()
-            forwards = {id(m) for cls in classes for m in cls.methods("forward")}
-            modules.extend(({id(cls.node) for cls in classes}, forwards))
-        return modules
+    @functools.cache
+    def module_nodes() -> tuple[set[int], set[int]]:
+        """The module classes' nodes, and their forward methods."""
+        classes = view.module_classes()
+        return {id(cls.node) for cls in classes}, {id(m) for cls in classes for m in cls.methods("forward")}
 
     # A notebook (or its percent format, `# %%` cells): a cell's last expression is displayed, not lost.
     displayed = _displayed(view.tree, view.text) if _CELL.search(view.text) else set()
