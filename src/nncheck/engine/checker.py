@@ -11,7 +11,7 @@ import libcst as cst
 from nncheck.engine.noqa import is_silenced, split_lines
 from nncheck.engine.positions import Misaligned, positions_of
 from nncheck.engine.parsing import TOO_DEEP, check_size, parse, python_parse
-from nncheck.engine.recursion import deep_recursion
+from nncheck.engine.recursion import collector_paused, deep_recursion
 from nncheck.engine.focus import NeedsWholeFile, Reduced, focus, reduce
 from nncheck.files import notebook
 from nncheck.files.notebook import is_notebook
@@ -102,6 +102,13 @@ def analyse(
 ) -> Analysis:
     """The file's findings, with its libcst tree for fixing them. `partial`: findings only (no tree);
     libcst is then given only the classes where a finding is possible, which is faster."""
+    with collector_paused():
+        return _analyse(text, path, settings, honour_noqa, tree, partial)
+
+
+def _analyse(
+    text: str, path: str, settings: Settings, honour_noqa: bool, tree: ast.Module | None, partial: bool
+) -> Analysis:
     try:
         # Before the recursion limit is raised: Python's parser scales its own limit from it.
         tree = python_parse(text) if tree is None else tree

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Hashable
 
 from nncheck.engine.checker import DEFAULT_SETTINGS, Analysis, Item, analyse
-from nncheck.engine.recursion import deep_recursion
+from nncheck.engine.recursion import collector_paused, deep_recursion
 from nncheck.files.atomic import WriteError, replace_file
 from nncheck.files.source import SourceError, decode_with_encoding, read_bytes
 from nncheck.findings import FILE_CODES, UNPARSABLE, Finding
@@ -69,7 +69,7 @@ def _fix_python(
             result.refused = [i.finding for i in whole.items if i.fix and (i.fix.safe or unsafe)]
             result.remaining = whole.findings
             return result
-    with deep_recursion():  # rewriting walks the tree as deep as analysing it
+    with deep_recursion(), collector_paused():  # rewriting walks the tree as deep as analysing it
         _fix_rounds(result, analysis, path, settings, unsafe, only, tail)
     return result
 

@@ -28,8 +28,10 @@ _AST_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _AST_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _CST_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 _AST_SCOPE_TYPES = frozenset(_AST_SCOPES)
-_CALLS = "_nncheck_calls"  # an ast node's attribute: the calls below it (see calls_in)
-_CALL = "_nncheck_call"  # an ast.Call's attribute: its Call (see as_call)
+_CALLS = "_nncheck_calls"  # an ast node's attribute: the ast.Calls below it, itself left out (see calls_in)
+_CALL = "_nncheck_call"  # an ast.Call's attribute: its arguments as a Call holds them (see as_call)
+# No memo refers to the node that keeps it: a cycle would keep every tree alive until the garbage
+# collector's full pass, whose passes over the growing heap took a quarter of a run's time.
 _METHODS = "_nncheck_methods"  # an ast class's attribute: its methods by name (see methods)
 # libcst's node classes are abstract base classes, slow to test an ast node against (the screens test
 # millions): where a test names classes of both trees, an ast node is tested only against ast's.
@@ -146,13 +148,14 @@ def as_call(expr: Node | None) -> Call | None:
 
 
 def _ast_call(expr: ast.Call) -> Call:
-    # Kept on the node: the screens ask for the same calls many times.
-    found: Call | None = expr.__dict__.get(_CALL)
-    if found is None:
+    # The arguments are kept on the node: the screens ask for the same calls many times.
+    arguments: tuple[tuple[tuple[Expr, bool], ...], tuple[tuple[str | None, Expr], ...]] | None
+    arguments = expr.__dict__.get(_CALL)
+    if arguments is None:
         positional = tuple((a.value, True) if isinstance(a, ast.Starred) else (a, False) for a in expr.args)
-        found = Call(expr, expr.func, positional, tuple((k.arg, k.value) for k in expr.keywords))
-        setattr(expr, _CALL, found)
-    return found
+        arguments = positional, tuple((k.arg, k.value) for k in expr.keywords)
+        setattr(expr, _CALL, arguments)
+    return Call(expr, expr.func, *arguments)
 
 
 def unchained(expr: Expr, methods: frozenset[str]) -> Expr:
@@ -259,11 +262,13 @@ def calls_in(nodes: Iterable[Node]) -> list[Call]:
     for start in nodes:
         if isinstance(start, ast.AST):
             # Kept on the node: several rules' screens ask for the calls of the same method bodies.
-            calls: list[Call] | None = start.__dict__.get(_CALLS)
+            calls: list[ast.Call] | None = start.__dict__.get(_CALLS)
             if calls is None:
                 calls = _ast_calls(start)
                 setattr(start, _CALLS, calls)
-            found.extend(calls)
+            if isinstance(start, ast.Call):
+                found.append(_ast_call(start))
+            found.extend(_ast_call(call) for call in calls)
         else:
             collector = _CstCalls()
             start.visit(collector)
@@ -271,15 +276,18 @@ def calls_in(nodes: Iterable[Node]) -> list[Call]:
     return found
 
 
-def _ast_calls(start: ast.AST) -> list[Call]:
-    # walk([start]) with the test for a call inside: the screens ask this of every statement.
-    found: list[Call] = []
-    todo: list[ast.AST] = [start]
+def _ast_calls(start: ast.AST) -> list[ast.Call]:
+    # walk([start]) with the test for a call inside, start itself left out: the screens ask this of
+    # every statement.
+    found: list[ast.Call] = []
+    todo: list[ast.AST] = []
+    if start.__class__ not in _AST_SCOPE_TYPES:
+        _push_children(start, start.__class__, todo)
     while todo:
         node = todo.pop()
         kind = node.__class__
         if kind is ast.Call:
-            found.append(_ast_call(node))  # type: ignore[arg-type]
+            found.append(node)  # type: ignore[arg-type]
         elif kind in _AST_SCOPE_TYPES:
             continue
         _push_children(node, kind, todo)
