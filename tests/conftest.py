@@ -20,6 +20,11 @@ EXAMPLES = ROOT / "examples"
 CACHE = tempfile.mkdtemp(prefix="nncheck-test-cache-")
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # Each process of the run (xdist's workers import this file too) removes the cache it made.
+    shutil.rmtree(CACHE, ignore_errors=True)
+
+
 def run(*args: str, cwd: Path = ROOT, stdin: str | bytes | None = None) -> subprocess.CompletedProcess[str]:
     """Run a command the way a user would, and return what it printed and its exit status."""
     data = stdin.encode() if isinstance(stdin, str) else stdin
