@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
 
 from nncheck import Finding, Settings, check_source
 from nncheck.findings import FixSafety
+from nncheck.fixes.fixer import fix_file
 from nncheck.model.views import FileModel
 from nncheck.rule import Report, Rule
+from conftest import EXAMPLES
 from test_cli import BAD
 
 
@@ -61,12 +64,7 @@ def test_a_failing_rule_becomes_nnc901_and_the_others_still_report(monkeypatch: 
 def test_checking_leaves_no_cycles_and_the_collector_as_it_was() -> None:
     # The collector is paused while a file is checked, which is only sound if checking leaves no
     # cycles behind: the notes kept on ast nodes once held their own node, and kept every tree alive.
-    import gc
-    from pathlib import Path
-
-    from nncheck.fixes.fixer import fix_file
-
-    examples = sorted(Path(__file__).parent.parent.joinpath("examples").glob("*.py"))
+    examples = sorted(EXAMPLES.glob("*.py"))
     assert examples
     for path in examples:  # a first round loads what is loaded once
         check_source(path.read_text(encoding="utf-8"), str(path))

@@ -11,7 +11,8 @@ import libcst as cst
 from nncheck.engine.noqa import is_silenced, split_lines
 from nncheck.engine.positions import Misaligned, positions_of
 from nncheck.engine.parsing import TOO_DEEP, check_size, parse, python_parse
-from nncheck.engine.recursion import collector_paused, deep_recursion
+from nncheck.engine.collector import collector_paused
+from nncheck.engine.recursion import deep_recursion
 from nncheck.engine.focus import NeedsWholeFile, Reduced, focus, reduce
 from nncheck.files import notebook
 from nncheck.files.notebook import is_notebook

@@ -7,7 +7,8 @@ from collections import Counter
 from collections.abc import Hashable
 
 from nncheck.engine.checker import DEFAULT_SETTINGS, Analysis, Item, analyse
-from nncheck.engine.recursion import collector_paused, deep_recursion
+from nncheck.engine.collector import collector_paused
+from nncheck.engine.recursion import deep_recursion
 from nncheck.files.atomic import WriteError, replace_file
 from nncheck.files.source import SourceError, decode_with_encoding, read_bytes
 from nncheck.findings import FILE_CODES, UNPARSABLE, Finding
