@@ -15,6 +15,7 @@ import libcst as cst
 
 from nncheck.model.known_modules import INSTANCE_NORMS, PARAMETERISED_LAYERS, RETURNING_SELF, torch_layer
 from nncheck.model.table import ClassInfo, Table
+from nncheck.model.values import Knowledge
 from nncheck.syntax.nodes import (
     Call,
     ClassNode,
@@ -23,7 +24,6 @@ from nncheck.syntax.nodes import (
     Node,
     Unit,
     as_call,
-    attribute,
     blocks,
     boolean,
     class_bases,
@@ -88,10 +88,6 @@ class CstClass(ClassView):
         return [b for b in class_bases(self.node) if isinstance(b, cst.BaseExpression)]
 
 
-# Calls that certainly return a model: torchvision's builders (but its weight and listing helpers) and timm's.
-_MODEL_BUILDERS = ("torchvision.models.", "timm.create_model")
-_NOT_MODEL_BUILDERS = frozenset({"get_model_weights", "get_weight", "list_models", "get_model_builder"})
-
 C = TypeVar("C", bound=ClassView)
 Resolved = Union[str, list[C], None]
 
@@ -113,6 +109,14 @@ class FileView(Generic[C]):
         self.answers: dict[tuple[str, int, bool], int | None] = {}
         # What runs when a method of a class runs (see methods.reached_with_guards): by class and method.
         self.reached: dict[tuple[int, str], list[tuple[Function, bool]]] = {}
+        self._values: Knowledge | None = None
+
+    @property
+    def values(self) -> Knowledge:
+        """What each value of the file certainly is (a module, a tensor, ...): worked out as asked."""
+        if self._values is None:
+            self._values = Knowledge(self)
+        return self._values
 
     @property
     def extra_bases(self) -> frozenset[str]:
@@ -153,26 +157,6 @@ class FileView(Generic[C]):
         """The call that builds the value of `expr`, seen through calls of nn.Module methods that return
         the module (`nn.Linear(2, 2).to(device)`); None if `expr` is not a call."""
         return as_call(unchained(expr, RETURNING_SELF))
-
-    def is_module_call(self, expr: Expr) -> bool:
-        """`expr` certainly builds an nn.Module: a call of a class that is one (`.to(...)` and the like
-        after it keep the module)."""
-        call = self.construction(expr)
-        return call is not None and self.is_module_expr(call.func)
-
-    def builds_model(self, expr: Expr) -> bool:
-        """`expr` certainly makes an nn.Module: a module class's call (`Net()`, `nn.Linear(2, 2).cuda()`), its
-        `from_pretrained(...)`, `timm.create_model(...)` or a torchvision model builder."""
-        if self.is_module_call(expr):
-            return True
-        call = as_call(expr)
-        if call is None:
-            return False
-        target = self.resolve(call.func)
-        if isinstance(target, str) and target.startswith(_MODEL_BUILDERS):
-            return target.rsplit(".", 1)[-1] not in _NOT_MODEL_BUILDERS
-        owner = attribute(call.func)
-        return owner is not None and owner[1] == "from_pretrained" and self.is_module_expr(owner[0])
 
     def torch_layer(self, expr: Expr) -> str | None:
         """`Linear` when `expr` builds a torch.nn.Linear (through any import form), and so on."""

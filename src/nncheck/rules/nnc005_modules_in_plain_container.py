@@ -6,7 +6,8 @@ from typing import Literal
 import libcst as cst
 
 from nncheck.fixes.fix import Fix
-from nncheck.model.known_modules import DROPOUT_LAYERS, STATELESS_LAYERS
+from nncheck.model.known_modules import DROPOUT_LAYERS
+from nncheck.model.values import Kind
 from nncheck.model.views import C, FileModel, FileView, Screen
 from nncheck.rule import FixAvailability, Report, Rule, Sample
 from nncheck.syntax.nodes import (
@@ -15,7 +16,6 @@ from nncheck.syntax.nodes import (
     Function,
     Unit,
     added,
-    as_call,
     assignment,
     attribute,
     augmented,
@@ -278,7 +278,7 @@ def _plain_containers(view: FileView[C], cls: C) -> Iterator[Found]:
             if found is None:
                 continue
             kind, items, every, nested = found
-            holding = _holding(view, items, every)
+            holding = _holding(view, init, items, every)
             if holding is not None and not _wrapped_or_registered(view, cls, path, _added_names(init, path)):
                 yield f"{self_name}.{attr}", statement, value, kind, holding, nested
 
@@ -345,34 +345,22 @@ def _is_or_holds(expr: Expr, path: list[str]) -> bool:
     return dotted(expr) == path or dotted(subscript_owner(expr)) == path
 
 
-def _holding(view: FileView[C], items: list[Expr], every: bool) -> Holding | None:
+def _holding(view: FileView[C], init: Function, items: list[Expr], every: bool) -> Holding | None:
     """What the container certainly holds, if it loses something by being plain: modules with state,
     dropout modules (whose train/eval switch is lost), or parameters. For a display every element must
     be one; for a filled container, some added item."""
-    parameters = [i for i in items if _is_parameter(view, i)]
+    values = [view.values.of(item, init) for item in items]
+    parameters = [value for value in values if value.kind is Kind.PARAMETER]
     if parameters and (len(parameters) == len(items) or not every):
         return "parameters"
-    modules = [i for i in items if view.is_module_call(i)]
+    modules = [value for value in values if value.is_module]
     if not modules or (every and len(modules) != len(items)):
         return None
-    layers = ["Identity" if _unweighted_loss(view, m) else view.torch_layer(m) for m in modules]
-    if all(layer in STATELESS_LAYERS for layer in layers):
+    if all(value.stateless for value in modules):
         return None  # nothing to lose: no parameters, no buffers, no train/eval behaviour
-    if all(layer in STATELESS_LAYERS or layer in DROPOUT_LAYERS for layer in layers):
+    if all(value.stateless or value.layer in DROPOUT_LAYERS for value in modules):
         return "dropout"
     return "modules"
-
-
-def _unweighted_loss(view: FileView[C], expr: Expr) -> bool:
-    """A torch loss given no weights (`nn.CrossEntropyLoss(reduction="none")`): nothing to lose."""
-    layer, call = view.torch_layer(expr), view.construction(expr)
-    return bool(layer and layer.endswith(("Loss", "Loss2d")) and call is not None and not call.positional
-                and not any(keyword in ("weight", "pos_weight", None) for keyword, _ in call.keywords))
-
-
-def _is_parameter(view: FileView[C], expr: Expr) -> bool:
-    call = as_call(expr)
-    return call is not None and view.parameter_class(call.func) == "Parameter"
 
 
 def _added_names(init: Function, path: list[str]) -> set[str]:

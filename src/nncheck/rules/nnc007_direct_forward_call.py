@@ -5,12 +5,20 @@ from collections.abc import Iterator
 import libcst as cst
 
 from nncheck.fixes.fix import Fix
-from nncheck.model.views import CstClass, FileModel, Screen
+from nncheck.model.views import FileModel, Screen
 from nncheck.rule import FixAvailability, Report, Rule, Sample
-from nncheck.syntax.nodes import Node, as_call, dotted, first_parameter, is_super_call, method_owner, name_of, walk
-
-# Indexing these, or looping over them, gives their modules.
-_CONTAINERS = (".ModuleList", ".ModuleDict", ".Sequential")
+from nncheck.syntax.nodes import (
+    Node,
+    as_call,
+    calls_in,
+    is_super_call,
+    method_owner,
+    name_of,
+    scopes,
+    statements,
+    units,
+    walk,
+)
 
 
 class DirectForwardCall(Rule):
@@ -107,96 +115,25 @@ class Net(nn.Module):
         return screen.any_module(lambda cls: any(_forward_call(n) for n in walk([cls.node], enter_scopes=True)))
 
     def check(self, model: FileModel) -> Iterator[Report]:
-        for cls in model.module_classes():
-            modules, containers = _module_attributes(model, cls)
-            for method in cls.methods():
-                finder = _ForwardCalls(model, first_parameter(method), modules, containers)
-                method.body.visit(finder)
-                for call, target in finder.found:
-                    fix = Fix(safe=False, title=f"Call {target}(...) instead", edits=((call, _call_directly),))
-                    yield self.report(call, fix=fix, target=target)
+        inside = {id(node) for cls in model.module_classes() for node in statements(units(cls.node))}
+        for owner, body in scopes(model.tree):
+            if owner is None or id(owner) not in inside:
+                continue  # only the methods of module classes (and the functions they define)
+            for call in calls_in(body):
+                receiver = method_owner(call, "forward") if _forward_call(call.node) else None
+                if receiver is None or not isinstance(call.node, cst.Call):
+                    continue
+                if not model.values.is_module(receiver, owner):
+                    continue
+                target = cst.Module([]).code_for_node(receiver) if isinstance(receiver, cst.CSTNode) else "x"
+                fix = Fix(safe=False, title=f"Call {target}(...) instead", edits=((call.node, _call_directly),))
+                yield self.report(call.node, fix=fix, target=target)
 
 
 def _call_directly(call: cst.Call) -> cst.Call:
     func = call.func
     assert isinstance(func, cst.Attribute)
     return call.with_changes(func=func.value)
-
-
-def _module_attributes(model: FileModel, cls: CstClass) -> tuple[set[str], set[str]]:
-    """Attributes that __init__ assigns a module, and those among them that are containers."""
-    modules: set[str] = set()
-    containers: set[str] = set()
-    for init in cls.methods("__init__"):
-        self_name = first_parameter(init)
-        collector = _SelfAssignments(model, self_name)
-        init.body.visit(collector)
-        modules |= collector.modules
-        containers |= collector.containers
-    return modules, containers
-
-
-class _SelfAssignments(cst.CSTVisitor):
-    def __init__(self, model: FileModel, self_name: str | None) -> None:
-        self.model = model
-        self.self_name = self_name
-        self.modules: set[str] = set()
-        self.containers: set[str] = set()
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if not self.model.is_module_call(node.value):
-            return
-        assert isinstance(node.value, cst.Call)
-        built = self.model.resolve(node.value.func)
-        is_container = isinstance(built, str) and built.startswith("torch.nn.") and built.endswith(_CONTAINERS)
-        for target in node.targets:
-            parts = dotted(target.target)
-            if parts and len(parts) == 2 and parts[0] == self.self_name:
-                self.modules.add(parts[1])
-                if is_container:
-                    self.containers.add(parts[1])
-
-
-class _ForwardCalls(cst.CSTVisitor):
-    def __init__(self, model: FileModel, self_name: str | None, modules: set[str], containers: set[str]) -> None:
-        self.model = model
-        self.self_name = self_name
-        self.modules = modules
-        self.containers = containers
-        self.local_modules: set[str] = set()
-        self.loop_items: set[str] = set()
-        self.found: list[tuple[cst.Call, str]] = []
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if self.model.is_module_call(node.value):
-            for target in node.targets:
-                if isinstance(target.target, cst.Name):
-                    self.local_modules.add(target.target.value)
-
-    def visit_For(self, node: cst.For) -> None:
-        source = node.iter
-        if isinstance(source, cst.Call) and isinstance(source.func, cst.Attribute):
-            if source.func.attr.value == "values":  # for block in self.blocks.values()
-                source = source.func.value
-        if self._container(source) and isinstance(node.target, cst.Name):
-            self.loop_items.add(node.target.value)
-
-    def _container(self, expr: cst.BaseExpression) -> bool:
-        parts = dotted(expr) or []
-        return len(parts) == 2 and parts[0] == self.self_name and parts[1] in self.containers
-
-    def leave_Call(self, original_node: cst.Call) -> None:
-        func = original_node.func
-        if not (isinstance(func, cst.Attribute) and func.attr.value == "forward"):
-            return
-        owner = func.value
-        parts = dotted(owner)
-        if parts and len(parts) == 2 and parts[0] == self.self_name and parts[1] in self.modules:
-            self.found.append((original_node, ".".join(parts)))
-        elif parts and len(parts) == 1 and (parts[0] in self.local_modules or parts[0] in self.loop_items):
-            self.found.append((original_node, parts[0]))
-        elif isinstance(owner, cst.Subscript) and self._container(owner.value):
-            self.found.append((original_node, cst.Module([]).code_for_node(owner)))
 
 
 def _forward_call(node: Node) -> bool:

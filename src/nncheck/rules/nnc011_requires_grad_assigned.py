@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
@@ -14,14 +14,12 @@ from nncheck.syntax.nodes import (
     Unit,
     assignment,
     attribute,
-    dotted,
     first_parameter,
     function_name,
     is_function,
-    scope_values,
+    name_of,
     scopes,
     simple_units,
-    units,
 )
 
 _ASSIGNED = re.compile(r"\.requires_grad\s*=[^=]")
@@ -88,9 +86,8 @@ class Net(nn.Module):
 
 weights = torch.zeros(2)
 weights.requires_grad = True
-model = Net()
-model = model.half()
-model.requires_grad = False
+cfg = object()
+cfg.requires_grad = False
 """,
     )
     invalid = (
@@ -113,6 +110,7 @@ model.requires_grad = False  # NNC011
 
 def build():
     encoder = timm.create_model("resnet18")
+    encoder = encoder.to("cpu")
     encoder.requires_grad = False  # NNC011
     return encoder
 """,
@@ -134,6 +132,7 @@ model.requires_grad_(False)  # NNC011
 
 def build():
     encoder = timm.create_model("resnet18")
+    encoder = encoder.to("cpu")
     encoder.requires_grad_(False)  # NNC011
     return encoder
 """,
@@ -162,64 +161,30 @@ def _call_requires_grad_(assign: cst.Assign) -> cst.Expr:
 
 def _assignments(view: FileView[C]) -> Iterator[tuple[Node, Expr]]:
     """Each `<module>.requires_grad = ...` statement of the file, with its receiver."""
-    modules_by_class = {id(cls.node): cls for cls in view.module_classes()}
-    methods = {id(m): cls for cls in view.module_classes() for m in cls.methods()}
-    attributes: dict[int, set[str]] = {}  # worked out for a class only when one of its methods needs it
+    module_bodies: set[int] | None = None
     for owner, body in scopes(view.tree):
-        if owner is not None and id(owner) in modules_by_class:
-            continue  # a class body
         frozen = list(_requires_grad_set(body))
         if not frozen:
             continue  # most scopes: what their names hold is not worth working out
-        values = scope_values((owner, body))
-        names = {name for name, found in values.items() if found is not None and len(found) == 1
-                 and view.builds_model(found[0])}
-        function = owner if is_function(owner) else None
-        cls = methods.get(id(function)) if function is not None else None
-        self_name = first_parameter(function) if function is not None else None
-        for unit, receiver, path in frozen:
-            if len(path) == 1 and path[0] in names:
-                yield unit, receiver
-            elif function is None or cls is None or self_name is None or path[0] != self_name:
+        if module_bodies is None:
+            module_bodies = {id(cls.node) for cls in view.module_classes()}
+        if owner is not None and id(owner) in module_bodies:
+            continue  # a class body
+        # In __init__, `self.requires_grad = requires_grad` keeps an option (PyG's AGNNConv).
+        option_holder = first_parameter(owner) if is_function(owner) and function_name(owner) == "__init__" else None
+        for unit, receiver in frozen:
+            if option_holder is not None and name_of(receiver) == option_holder:
                 continue
-            elif len(path) == 2 and path[1] in _cached(attributes, cls, lambda: _module_attributes(view, cls)):
-                yield unit, receiver
-            elif len(path) == 1 and function_name(function) != "__init__":
-                # In __init__, `self.requires_grad = requires_grad` keeps an option (PyG's AGNNConv).
+            if view.values.is_module(receiver, owner):
                 yield unit, receiver
 
 
-def _cached(found: dict[int, set[str]], cls: C, work: Callable[[], set[str]]) -> set[str]:
-    if id(cls) not in found:
-        found[id(cls)] = work()
-    return found[id(cls)]
-
-
-def _requires_grad_set(body: Sequence[Unit]) -> Iterator[tuple[Unit, Expr, list[str]]]:
-    """Each `a.b.requires_grad = ...` of the body, with its receiver and the receiver's dotted path."""
+def _requires_grad_set(body: Sequence[Unit]) -> Iterator[tuple[Unit, Expr]]:
+    """Each `a.b.requires_grad = ...` of the body, with its receiver."""
     for unit in simple_units(body):
         assigned = assignment(unit, annotated=False)
         if assigned is None or len(assigned[0]) != 1:
             continue
         parts = attribute(assigned[0][0])
-        if parts is None or parts[1] != "requires_grad":
-            continue
-        path = dotted(parts[0])
-        if path is not None:
-            yield unit, parts[0], path
-
-
-def _module_attributes(view: FileView[C], cls: C) -> set[str]:
-    """The attributes that the class's methods only ever assign modules."""
-    values: dict[str, list[bool]] = {}
-    for method in cls.methods():
-        self_name = first_parameter(method)
-        for unit in simple_units(units(method)):
-            assigned = assignment(unit)
-            if assigned is None:
-                continue
-            for target in assigned[0]:
-                path = dotted(target)
-                if path is not None and len(path) == 2 and path[0] == self_name:
-                    values.setdefault(path[1], []).append(view.is_module_call(assigned[1]))
-    return {name for name, kinds in values.items() if all(kinds)}
+        if parts is not None and parts[1] == "requires_grad":
+            yield unit, parts[0]

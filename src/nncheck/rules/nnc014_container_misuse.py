@@ -7,14 +7,16 @@ from collections.abc import Iterator
 import libcst as cst
 
 from nncheck.fixes.fix import Fix
+from nncheck.model.values import Kind
 from nncheck.model.views import C, FileModel, FileView, Screen
 from nncheck.rule import FixAvailability, Report, Rule, Sample
-from nncheck.syntax.nodes import Call, Expr, calls_in, display, name_of, scope_values, scopes
+from nncheck.syntax.nodes import Call, Expr, calls_in, display, scopes
 
 _CONTAINERS = re.compile(r"(?:Sequential|ModuleList|ModuleDict|ParameterList)\s*\(")
 # What iterating gives modules: a ModuleList can be built from these.
 _ITERATES_MODULES = frozenset({"Sequential", "ModuleList"})
 _GENERATORS = (ast.GeneratorExp, cst.GeneratorExp)
+_SEQUENCES = (Kind.LIST, Kind.TUPLE, Kind.SET)
 
 Misuse = tuple[Call, str, Expr | None]  # the call, what is wrong, the list to unpack for Sequential
 
@@ -133,9 +135,8 @@ def _unpack(call: cst.Call) -> cst.Call:
 
 def _misuses(view: FileView[C]) -> Iterator[Misuse]:
     """Each container call given the wrong kind of argument (the screen asks this too)."""
-    for scope in scopes(view.tree):
-        values: dict[str, list[Expr] | None] | None = None
-        for call in calls_in(scope[1]):
+    for owner, body in scopes(view.tree):
+        for call in calls_in(body):
             target = view.resolve(call.func)
             container = view.torch_layer(call.node) if isinstance(target, str) else None
             if container not in ("Sequential", "ModuleList", "ModuleDict", "ParameterList"):
@@ -148,26 +149,15 @@ def _misuses(view: FileView[C]) -> Iterator[Misuse]:
             elif len(positional) != 1:
                 continue
             elif container == "Sequential":
-                values = scope_values(scope) if values is None else values
-                if _certainly_a_list(positional[0], values):
+                given = view.values.of(positional[0], owner)
+                if isinstance(positional[0], _GENERATORS) or given.kind in _SEQUENCES:
                     yield call, "sequential", positional[0]
             elif container == "ModuleList":
-                layer = view.torch_layer(positional[0])
-                if layer is not None and layer not in _ITERATES_MODULES and view.is_module_call(positional[0]):
+                value = view.values.of(positional[0], owner)
+                if value.is_module and value.layer is not None and value.layer not in _ITERATES_MODULES:
                     yield call, "one module", None
             elif container == "ModuleDict":
                 shown = display(positional[0])
                 if shown is not None and shown.kind in ("list", "tuple") and not shown.comprehension \
-                        and shown.values and all(view.is_module_call(v) for v in shown.values):
+                        and shown.values and all(view.values.is_module(v, owner) for v in shown.values):
                     yield call, "module dict", None
-
-
-def _certainly_a_list(expr: Expr, values: dict[str, list[Expr] | None]) -> bool:
-    if isinstance(expr, _GENERATORS):
-        return True
-    shown = display(expr)
-    if shown is not None:
-        return shown.kind != "dict"
-    name = name_of(expr)
-    assigned = values.get(name) if name is not None else None
-    return bool(assigned) and all(_certainly_a_list(value, {}) for value in assigned or ())

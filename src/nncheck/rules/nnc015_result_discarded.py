@@ -4,45 +4,31 @@ import ast
 import functools
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 
 import libcst as cst
 
 from nncheck.fixes.fix import Fix
-from nncheck.model.known_modules import module_methods, pure_functions, tensor_methods
+from nncheck.model.known_modules import pure_functions, tensor_methods
 from nncheck.model.views import C, FileModel, FileView, Screen
 from nncheck.rule import FixAvailability, Report, Rule, Sample
 from nncheck.syntax.nodes import (
     Call,
-    Expr,
     Node,
     Unit,
-    added,
     as_call,
     attribute,
     blocks,
     boolean,
     dotted,
-    first_parameter,
-    is_function,
-    name_of,
-    parameters,
-    scope_values,
     scopes,
-    subscript_owner,
-    target_names,
     walk,
+    with_items,
 )
 
-# Factories that draw random numbers: they return new tensors too.
-_RANDOM_FACTORIES = frozenset({"rand", "randn", "randint", "rand_like", "randn_like", "randint_like", "randperm",
-                               "normal", "bernoulli", "multinomial", "poisson"})
-# Methods that only a module has (a name asked for them is not a tensor).
-_MODULE_ONLY = frozenset(module_methods()) - tensor_methods() - {"type", "apply", "requires_grad_", "register_hook"}
 _CELL = re.compile(r"^# ?%%", re.MULTILINE)
-_ITERATES_PARAMETERS = ("parameters", "named_parameters", "buffers", "named_buffers")
-_ARITHMETIC_AST = (ast.BinOp,)
-_ARITHMETIC_CST = (cst.BinaryOperation,)
+# torch functions that make a tensor from sizes or data, not from another tensor.
+_FACTORIES = frozenset({"zeros", "ones", "empty", "full", "rand", "randn", "randint", "randperm", "arange", "linspace",
+                        "logspace", "eye", "tensor", "as_tensor", "from_numpy", "empty_strided", "normal"})
 
 
 class ResultDiscarded(Rule):
@@ -87,6 +73,7 @@ class ResultDiscarded(Rule):
     name = "result-discarded"
     fix_availability = FixAvailability.UNSAFE
     message = "{call} returns {result} and this line throws it away; assign it{instead}"
+    message_unnamed = "{call} returns a new tensor and this line throws it away; assign the result or remove the line"
 
     valid = (
         """
@@ -189,13 +176,14 @@ for p in model.parameters():
                 yield self.report(statement, call=shown, instead="", result="a value" if plain else "a new tensor")
                 continue
             owner = attribute(call.func)
-            receiver = cst.Module([]).code_for_node(owner[0]) if owner is not None and isinstance(
-                owner[0], cst.CSTNode) else "x"
+            if owner is None or dotted(owner[0]) is None or not isinstance(owner[0], cst.CSTNode):
+                # Never `torch.cat(a).squeeze(1) = ...`: only a name or an attribute can be assigned.
+                yield self.report(statement, self.message_unnamed, call=shown)
+                continue
+            receiver = cst.Module([]).code_for_node(owner[0])
             twin = f" or use {method}_()" if f"{method}_" in tensor_methods() else ""
             instead = f" ({receiver} = {receiver}.{method}(...)){twin}"
-            fix = None
-            if owner is not None and dotted(owner[0]) is not None:
-                fix = Fix(safe=False, title=f"Assign it to {receiver}", edits=((statement, _assign_back),))
+            fix = Fix(safe=False, title=f"Assign it to {receiver}", edits=((statement, _assign_back),))
             yield self.report(statement, fix=fix, call=shown, instead=instead, result="a new tensor")
 
 
@@ -211,33 +199,19 @@ def _assign_back(statement: cst.Expr) -> cst.Assign:
 Discarded = tuple[Node, Call, "str | None"]  # the statement, its call, the tensor method (None: a function)
 
 
-@dataclass
-class _Knowledge:
-    """What one scope says about its names."""
-
-    values: dict[str, list[Expr] | None]
-    tensors: set[str] = field(default_factory=set)  # certain from how they are bound or used
-    not_tensors: set[str] = field(default_factory=set)
-    modules: set[str] = field(default_factory=set)
-    depth: int = 0
-
-
 def _discarded(view: FileView[C]) -> Iterator[Discarded]:
     """Each statement that throws a new tensor away (the screen asks this too)."""
     # Which classes are modules is asked only once a statement may report: it may mean reading other files.
     @functools.cache
-    def module_nodes() -> tuple[set[int], set[int]]:
-        """The module classes' nodes, and their forward methods."""
-        classes = view.module_classes()
-        return {id(cls.node) for cls in classes}, {id(m) for cls in classes for m in cls.methods("forward")}
+    def module_nodes() -> set[int]:
+        return {id(cls.node) for cls in view.module_classes()}
 
     # A notebook (or its percent format, `# %%` cells): a cell's last expression is displayed, not lost.
     displayed = _displayed(view.tree, view.text) if _CELL.search(view.text) else set()
-    for scope in scopes(view.tree):
-        owner, body = scope
+    values = view.values
+    for owner, body in scopes(view.tree):
         in_class = isinstance(owner, (ast.ClassDef, cst.ClassDef))
-        knowledge: _Knowledge | None = None  # what the scope's names are: learnt only when needed
-        for statement, call in _expression_calls(body):
+        for statement, call, in_with in _expression_calls(body):
             if id(statement) in displayed:
                 continue
             if any(k == "out" for k, _ in call.keywords) or any(
@@ -251,17 +225,27 @@ def _discarded(view: FileView[C]) -> Iterator[Discarded]:
                 continue
             if _changes_something(call.node):
                 continue  # `w.add_(b).to(dtype)`: the line does something, whatever it returns
-            if in_class and id(owner) in module_nodes()[0]:
+            if in_class and id(owner) in module_nodes():
                 break  # a class body: class attributes, not statements that run each call
+            if in_with and _from_nothing(view, call):
+                continue  # `with profiler.profile(): torch.ones(1)`: run for the block's sake
             if pure:
                 yield statement, call, None
                 continue
             assert parts is not None
-            if knowledge is None:
-                knowledge = _Knowledge(scope_values(scope))
-                _learn(view, knowledge, body, owner, id(owner) in module_nodes()[1])
-            if _is_tensor(view, parts[0], knowledge):
+            if values.is_tensor(parts[0], owner):
                 yield statement, call, parts[1]
+
+
+def _from_nothing(view: FileView[C], call: Call) -> bool:
+    """A torch factory's tensor (`torch.ones(1)`, `torch.rand(2).cuda()`): made from no other tensor."""
+    while True:
+        parts = attribute(call.func)
+        inner = as_call(parts[0]) if parts is not None else None
+        if inner is None:
+            target = view.resolve(call.func)
+            return isinstance(target, str) and target.startswith("torch.") and target.rsplit(".", 1)[-1] in _FACTORIES
+        call = inner
 
 
 def _displayed(tree: ast.Module | cst.Module, text: str) -> set[int]:
@@ -303,25 +287,27 @@ def _changes_something(call: Node) -> bool:
     return False
 
 
-def _expression_calls(body: Sequence[Unit]) -> Iterator[tuple[Node, Call]]:
-    """Statements that are only a call, outside `try` bodies and `pytest.raises` blocks."""
+def _expression_calls(body: Sequence[Unit], in_with: bool = False) -> Iterator[tuple[Node, Call, bool]]:
+    """Statements that are only a call, outside `try` bodies and `pytest.raises` blocks, with whether a
+    `with` statement holds them."""
     for unit in body:
         tried = isinstance(unit, _AST_TRIES) if isinstance(unit, ast.AST) else isinstance(unit, (cst.Try, cst.TryStar))
         if tried:
             handlers_and_rest = blocks(unit)[1:]  # the body may be there to raise; the rest is not
             for block in handlers_and_rest:
-                yield from _expression_calls(block)
+                yield from _expression_calls(block, in_with)
             continue
         if _raises_block(unit):
             continue
         inner = blocks(unit)
         if inner:
+            inside = in_with or bool(with_items(unit))
             for block in inner:
-                yield from _expression_calls(block)
+                yield from _expression_calls(block, inside)
         elif isinstance(unit, ast.Expr) or (not isinstance(unit, ast.AST) and isinstance(unit, cst.Expr)):
             call = as_call(unit.value)
             if call is not None:
-                yield unit, call
+                yield unit, call, in_with
 
 
 _AST_TRIES: tuple[type, ...] = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))  # 3.11: TryStar
@@ -341,107 +327,3 @@ def _raises_block(unit: Node) -> bool:
         if parts and parts[-1].lower().endswith(("raises", "raisesregex", "warns")):
             return True
     return False
-
-
-def _learn(view: FileView[C], known: _Knowledge, body: Sequence[Unit], owner: Node | None, forward: bool) -> None:
-    """Which names of the scope are certainly tensors or modules, from how the scope binds and uses them."""
-    for name, values in known.values.items():
-        if values and len(values) == 1 and view.builds_model(values[0]):
-            known.modules.add(name)
-    nodes = list(walk(body))
-    # Loop variables over a model's parameters.
-    for node in nodes:
-        if isinstance(node, (ast.For, ast.AsyncFor, cst.For)):
-            call = as_call(node.iter)
-            parts = attribute(call.func) if call is not None else None
-            if parts is not None and parts[1] in _ITERATES_PARAMETERS:
-                names = target_names(node.target)
-                if names:
-                    known.tensors.add(names[-1])
-    # What the uses say: passed to a module built here (positive), or treated as a module (negative).
-    for node in nodes:
-        call = as_call(node)
-        if call is not None:
-            called = name_of(call.func)
-            if called is not None:
-                known.not_tensors.add(called)
-                if called in known.modules:
-                    known.tensors.update(n for value, _ in call.positional if (n := name_of(value)) is not None)
-            parts = attribute(call.func)
-            if parts is not None and parts[1] in _MODULE_ONLY and (n := name_of(parts[0])) is not None:
-                known.not_tensors.add(n)
-        operands = added(node) or _arithmetic(node)
-        if operands is not None:
-            left, right = operands
-            for this, other in ((left, right), (right, left)):
-                operand_name = name_of(this)
-                if operand_name is not None and _is_tensor(view, other, known, evidence=False):
-                    known.tensors.add(operand_name)
-    if forward and is_function(owner):
-        # forward's own arguments: sliced (`x[:, 0]`) or computed with (`x * w`) in the body.
-        arguments = set(parameters(owner)) - {first_parameter(owner)}
-        for node in nodes:
-            index = subscript_owner(node)
-            sliced = name_of(index) if index is not None else None
-            if sliced is not None and sliced in arguments and not _string_index(node):
-                known.tensors.add(sliced)
-            for operand in _arithmetic(node) or added(node) or ():
-                computed = name_of(operand)
-                if computed is not None and computed in arguments:
-                    known.tensors.add(computed)
-    known.tensors -= known.not_tensors | known.modules
-
-
-def _arithmetic(node: Node) -> tuple[Expr, Expr] | None:
-    """(left, right) of `a * b`, `a @ b` and the other binary operators."""
-    if isinstance(node, ast.BinOp):
-        return node.left, node.right
-    if isinstance(node, cst.BinaryOperation):
-        return node.left, node.right
-    return None
-
-
-def _string_index(node: Node) -> bool:
-    """`batch["x"]`: a mapping's key, not a tensor's index."""
-    if isinstance(node, ast.Subscript):
-        return isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str)
-    if isinstance(node, cst.Subscript):
-        return any(isinstance(getattr(e.slice, "value", None), (cst.SimpleString, cst.ConcatenatedString))
-                   for e in node.slice)
-    return False
-
-
-def _is_tensor(view: FileView[C], expr: Expr, known: _Knowledge, evidence: bool = True) -> bool:
-    """`expr` is certainly a tensor (see the rule's documentation)."""
-    if known.depth > 20:
-        return False  # a cycle of names: proves nothing
-    parts = attribute(expr)
-    if parts is not None and parts[1] in ("data", "grad"):
-        return True
-    call = as_call(expr)
-    if call is not None:
-        target = view.resolve(call.func)
-        if isinstance(target, str) and target.startswith("torch."):
-            last = target.rsplit(".", 1)[-1]
-            return target in pure_functions() or (target.count(".") == 1 and last in _RANDOM_FACTORIES)
-        method = attribute(call.func)
-        if method is not None and method[1] in tensor_methods() and not view.builds_model(method[0]):
-            return _is_tensor(view, method[0], known, evidence)
-        return False
-    owner = subscript_owner(expr)
-    if owner is not None:
-        return not _string_index(expr) and _is_tensor(view, owner, known, evidence)
-    operands = added(expr) or _arithmetic(expr)
-    if operands is not None:
-        return any(_is_tensor(view, side, known, evidence) for side in operands)
-    name = name_of(expr)
-    if name is None or name in known.modules or name in known.not_tensors:
-        return False
-    values = known.values.get(name, None)
-    if values:
-        known.depth += 1
-        try:
-            return len(values) == 1 and _is_tensor(view, values[0], known, evidence)
-        finally:
-            known.depth -= 1
-    return evidence and name in known.tensors

@@ -623,97 +623,86 @@ def scopes(tree: ast.Module | cst.Module) -> list[Scope]:
     return found
 
 
-_AST_BINDERS = (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.Import, ast.ImportFrom, ast.Global,
-                ast.Nonlocal, ast.Delete, ast.NamedExpr, ast.ExceptHandler, ast.MatchAs, ast.MatchStar)
-_CST_BINDERS = (cst.For, cst.WithItem, cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal, cst.Del,
-                cst.NamedExpr, cst.ExceptHandler, cst.MatchAs, cst.MatchStar)
+# -- annotations and binding forms ------------------------------------------------------------------
+
+def parameter_annotations(func: Function) -> dict[str, Expr]:
+    """Each annotated parameter's annotation (`x: Tensor` gives {"x": Tensor}), `*args` left out."""
+    if isinstance(func, ast.AST):
+        args = func.args
+        return {a.arg: a.annotation for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)
+                if a.annotation is not None}
+    params = func.params
+    return {p.name.value: p.annotation.annotation for p in (*params.posonly_params, *params.params,
+                                                            *params.kwonly_params) if p.annotation is not None}
 
 
-def scope_values(scope: Scope) -> dict[str, list[Expr] | None]:
-    """What each name of the scope is assigned: the values of its plain assignments (`x = value`,
-    `x: T = value`, `x += value`), or None if it is also bound another way (a parameter, a loop or
-    `with` target, an import, a def, `global`, a walrus, ...) and so may hold anything."""
-    owner, body = scope
-    values: dict[str, list[Expr] | None] = {}
-
-    def uncertain(name: str) -> None:
-        values[name] = None
-
-    def assigned(name: str, value: Expr) -> None:
-        known = values.setdefault(name, [])
-        if known is not None:
-            known.append(value)
-
-    if is_function(owner):
-        for parameter in parameters(owner):
-            uncertain(parameter)
-    for unit in body:
-        if isinstance(unit, (ast.ClassDef, cst.ClassDef)):
-            uncertain(class_name(unit))
-        elif is_function(unit):
-            uncertain(function_name(unit))
-    for node in walk(body):
-        if is_scope(node) or isinstance(node, ast.Lambda if isinstance(node, ast.AST) else cst.Lambda):
-            continue
-        plain = assignment(node)
-        if plain is not None:
-            for target in plain[0]:
-                name = name_of(target)
-                if name is not None:
-                    assigned(name, plain[1])
-                else:
-                    for found in target_names(target):
-                        uncertain(found)
-            continue
-        grown = augmented(node)
-        if grown is not None and (name := name_of(grown[0])) is not None:
-            assigned(name, grown[1])
-        elif isinstance(node, _AST_BINDERS if isinstance(node, ast.AST) else _CST_BINDERS):
-            for name in _bound_names(node):
-                uncertain(name)
-    return values
+def return_annotation(func: Function) -> Expr | None:
+    if isinstance(func, ast.AST):
+        return func.returns
+    return func.returns.annotation if func.returns is not None else None
 
 
-def target_names(target: Node) -> list[str]:
-    """The names an assignment target binds: `a` and `b` for `a, *b = ...`; none for `self.x`."""
-    name = name_of(target)
-    if name is not None:
-        return [name]
-    if isinstance(target, (ast.Starred, cst.StarredElement)):
-        return target_names(target.value)
-    return [found for element in elements(target) or [] for found in target_names(element)]
+def declared(unit: Node) -> tuple[Expr, Expr] | None:
+    """(target, annotation) of an annotation without a value, `head: nn.Linear`."""
+    if isinstance(unit, ast.AnnAssign):
+        return (unit.target, unit.annotation) if unit.value is None else None
+    if not isinstance(unit, ast.AST) and isinstance(unit, cst.AnnAssign) and unit.value is None:
+        return unit.target, unit.annotation.annotation
+    return None
 
 
-def _bound_names(node: Node) -> list[str]:
-    if isinstance(node, (ast.Import, ast.ImportFrom)):
-        return [(a.asname or a.name).split(".")[0] for a in node.names]
-    if isinstance(node, (ast.Global, ast.Nonlocal)):
-        return list(node.names)
-    if isinstance(node, ast.ExceptHandler):
-        return [node.name] if node.name else []
-    if isinstance(node, (ast.MatchAs, ast.MatchStar)):
-        return [node.name] if node.name else []
-    if isinstance(node, (cst.Import, cst.ImportFrom)):
-        if isinstance(node.names, cst.ImportStar):
-            return []
-        return [(dotted(a.asname.name if a.asname else a.name) or [""])[0] for a in node.names]
-    if isinstance(node, (cst.Global, cst.Nonlocal)):
-        return [n.name.value for n in node.names]
-    if isinstance(node, cst.ExceptHandler):
-        return [n for n in [name_of(node.name.name) if node.name else None] if n]
-    if isinstance(node, (cst.MatchAs, cst.MatchStar)):
-        return [n for n in [name_of(node.name) if node.name else None] if n]
-    targets: list[Node] = []
-    if isinstance(node, (ast.For, ast.AsyncFor, cst.For)):
-        targets = [node.target]
-    elif isinstance(node, (ast.With, ast.AsyncWith)):
-        targets = [item.optional_vars for item in node.items if item.optional_vars is not None]
-    elif isinstance(node, cst.WithItem) and node.asname is not None:
-        targets = [node.asname.name]
-    elif isinstance(node, ast.Delete):
-        targets = list(node.targets)
-    elif isinstance(node, cst.Del):
-        targets = [node.target]
-    elif isinstance(node, (ast.NamedExpr, cst.NamedExpr)):
-        targets = [node.target]
-    return [name for target in targets for name in target_names(target)]
+def loop(node: Node) -> tuple[Expr, Expr] | None:
+    """(target, iterable) of a `for` statement."""
+    if isinstance(node, (ast.For, ast.AsyncFor)) or (not isinstance(node, ast.AST) and isinstance(node, cst.For)):
+        return node.target, node.iter
+    return None
+
+
+def with_items(node: Node) -> list[tuple[Expr, Expr | None]]:
+    """(context expression, target or None) of each item of a `with` statement."""
+    if isinstance(node, (ast.With, ast.AsyncWith)):
+        return [(item.context_expr, item.optional_vars) for item in node.items]
+    if not isinstance(node, ast.AST) and isinstance(node, cst.With):
+        return [(item.item, item.asname.name if item.asname is not None else None) for item in node.items]
+    return []
+
+
+def generators(expr: Node) -> list[tuple[Expr, Expr]] | None:
+    """(target, iterable) of each `for` of a comprehension or generator expression."""
+    if isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+        return [(g.target, g.iter) for g in expr.generators]
+    if not isinstance(expr, ast.AST) and isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp,
+                                                           cst.DictComp)):
+        found: list[tuple[Expr, Expr]] = []
+        part: cst.CompFor | None = expr.for_in
+        while part is not None:
+            found.append((part.target, part.iter))
+            part = part.inner_for_in
+        return found
+    return None
+
+
+def negated_operand(expr: Node) -> Expr | None:
+    """`x` for `-x`, `+x` or `~x` (not for `not x`)."""
+    if isinstance(expr, ast.UnaryOp):
+        return expr.operand if not isinstance(expr.op, ast.Not) else None
+    if not isinstance(expr, ast.AST) and isinstance(expr, cst.UnaryOperation):
+        return expr.expression if not isinstance(expr.operator, cst.Not) else None
+    return None
+
+
+def walrus(node: Node) -> tuple[Expr, Expr] | None:
+    """(target, value) of `(target := value)`."""
+    if isinstance(node, ast.NamedExpr) or (not isinstance(node, ast.AST) and isinstance(node, cst.NamedExpr)):
+        return node.target, node.value
+    return None
+
+
+def string_value(expr: Node) -> str | None:
+    """The text of a plain string literal."""
+    if isinstance(expr, ast.Constant):
+        return expr.value if isinstance(expr.value, str) else None
+    if isinstance(expr, cst.SimpleString):
+        value = expr.evaluated_value
+        return value if isinstance(value, str) else None
+    return None

@@ -1,0 +1,1210 @@
+"""What a value certainly is: a module, a tensor, a parameter, a container of them, a data loader or
+one of its batches. The one answer every rule asks, for an expression in a scope.
+
+A name's value is the join of every binding of it in its scope (assignments, parameters and their
+annotations, loop and `with` targets, unpacking): bindings of one kind keep the kind, bindings of
+different kinds give UNKNOWN. A binding that refers to the name itself (`x = x + 1`,
+`model = model.to(device)`) adds nothing, so rebinding through a self-returning method keeps the kind.
+A `del` binds nothing. Names a scope does not bind are looked up in the enclosing functions, then the
+module. Where a name's bindings leave it unknown (a parameter without annotation, a loop or `with`
+target, a call nncheck cannot follow), its uses in the scope may still settle it: calling
+`parameters()` or `eval()` on it makes it a module, passing it to a torch layer or computing with a
+certain tensor makes it a tensor (see `_Evidence`).
+
+Written once for both trees: the pre-screen asks about Python's ast, the rules about libcst's tree,
+and both get the same answers. Worked out per scope, and only when a rule asks.
+"""
+
+from __future__ import annotations
+
+import ast
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Union
+
+import libcst as cst
+
+from nncheck.model.known_modules import (
+    DROPOUT_LAYERS,
+    INSTANCE_NORMS,
+    PARAMETER_CLASSES,
+    PARAMETERISED_LAYERS,
+    RETURNING_SELF,
+    STATELESS_LAYERS,
+    module_methods,
+    pure_functions,
+    tensor_methods,
+    torch_layer,
+)
+from nncheck.model.table import ClassInfo
+from nncheck.syntax.nodes import (
+    ClassNode,
+    Expr,
+    Function,
+    Node,
+    Unit,
+    added,
+    as_call,
+    assignment,
+    attribute,
+    augmented,
+    blocks,
+    class_name,
+    conditional,
+    declared,
+    decorators,
+    display,
+    dotted,
+    elements,
+    first_parameter,
+    function_name,
+    generators,
+    is_function,
+    is_scope,
+    is_string,
+    loop,
+    methods,
+    name_of,
+    negated_operand,
+    pairs,
+    parameter_annotations,
+    parameters,
+    return_annotation,
+    statements,
+    string_value,
+    subscript_owner,
+    units,
+    walk,
+    walrus,
+    with_items,
+)
+
+if TYPE_CHECKING:
+    from nncheck.model.views import FileView
+
+Owner = Union[Function, ClassNode, None]  # a scope: a function, a class body, or the module (None)
+
+
+class Kind(Enum):
+    UNKNOWN = "unknown"
+    MODULE = "module"
+    TENSOR = "tensor"
+    PARAMETER = "parameter"  # a tensor too
+    LIST = "list"
+    TUPLE = "tuple"
+    DICT = "dict"
+    SET = "set"
+    ITERABLE = "iterable"  # what `model.parameters()`, `enumerate(...)` and the like give: only iterated
+    LOADER = "loader"  # a torch.utils.data.DataLoader, or a progress bar around one
+    BATCH = "batch"  # what a loader yields: a tensor or a container of tensors, or a collate_fn's object
+    OBJECT = "object"  # an instance of a class of the file that is not a module
+
+
+@dataclass(frozen=True)
+class Value:
+    kind: Kind
+    items: Value | None = None  # what a container, loader or module container holds (a dict's values)
+    elements: tuple[Value, ...] | None = None  # a tuple of known length, element by element
+    layer: str | None = None  # the torch.nn class a module is an instance of (`Linear`)
+    classes: tuple[ClassInfo, ...] = ()  # the classes of this file it is an instance of
+    children: bool = False  # a module that certainly holds submodules
+    stateless: bool = False  # a module with no parameters, no buffers and no train/eval behaviour
+
+    @property
+    def is_module(self) -> bool:
+        return self.kind is Kind.MODULE
+
+    @property
+    def is_tensor(self) -> bool:
+        return self.kind in (Kind.TENSOR, Kind.PARAMETER)
+
+
+UNKNOWN = Value(Kind.UNKNOWN)
+TENSOR = Value(Kind.TENSOR)
+PARAMETER = Value(Kind.PARAMETER)
+BATCH = Value(Kind.BATCH)
+
+
+def join(a: Value | None, b: Value | None) -> Value | None:
+    """What a name bound to both certainly holds; None (no binding yet) adds nothing."""
+    if a is None or a == b:
+        return b
+    if b is None:
+        return a
+    if a.kind is not b.kind:
+        return TENSOR if a.is_tensor and b.is_tensor else UNKNOWN
+    same_shape = a.elements is not None and b.elements is not None and len(a.elements) == len(b.elements)
+    return Value(
+        a.kind,
+        items=join(a.items, b.items),
+        elements=tuple(join(x, y) or UNKNOWN for x, y in zip(a.elements or (), b.elements or ())) if same_shape
+        else None,
+        layer=a.layer if a.layer == b.layer else None,
+        classes=a.classes if a.classes == b.classes else (),
+        children=a.children and b.children,
+        stateless=a.stateless and b.stateless,
+    )
+
+
+# torch.nn layers whose call gives a tensor, for a tensor: not the recurrent layers and attention
+# (tuples), max pooling (a tuple with return_indices=True), nor Identity (whatever it is given).
+_TUPLE_LAYERS = frozenset({"RNN", "LSTM", "GRU", "LSTMCell", "MultiheadAttention", "Transformer"})
+TENSOR_LAYERS = (
+    (PARAMETERISED_LAYERS - _TUPLE_LAYERS) | INSTANCE_NORMS | DROPOUT_LAYERS
+    | frozenset(layer for layer in STATELESS_LAYERS if layer != "Identity" and "MaxPool" not in layer)
+)
+# torch.nn layers that hold submodules whatever their arguments.
+_LAYERS_WITH_CHILDREN = frozenset({"Transformer", "TransformerEncoder", "TransformerDecoder",
+                                   "TransformerEncoderLayer", "TransformerDecoderLayer", "MultiheadAttention"})
+_MODULE_CONTAINERS = frozenset({"Sequential", "ModuleList", "ModuleDict"})
+_PARAMETER_CONTAINERS = frozenset({"ParameterList", "ParameterDict"})
+# Calls that certainly give a model: torchvision's builders (but its weight and listing helpers) and timm's.
+_MODEL_BUILDERS = ("torchvision.models.", "timm.create_model", "timm.models.create_model")
+_NOT_MODEL_BUILDERS = frozenset({"get_model_weights", "get_weight", "list_models", "get_model_builder"})
+_AUTO_MODELS = ("transformers.AutoModel", "transformers.models.auto.modeling_auto.AutoModel")
+_LOADERS = frozenset({"torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"})
+_TENSOR_TYPES = frozenset({
+    "torch.Tensor", "torch.FloatTensor", "torch.LongTensor", "torch.DoubleTensor", "torch.HalfTensor",
+    "torch.BoolTensor", "torch.IntTensor", "torch.ByteTensor", "torch.BFloat16Tensor",
+    "torch.autograd.Variable", "torch.autograd.variable.Variable",
+})
+# Factories of random tensors (not in the generated list: as statements they still draw numbers).
+_RANDOM_FACTORIES = frozenset({"rand", "randn", "randint", "rand_like", "randn_like", "randint_like", "randperm",
+                               "normal", "bernoulli", "multinomial", "poisson"})
+# torch functions of the generated list that do not give one tensor: a bool or a number, or a tuple.
+_NOT_ONE_TENSOR = frozenset({
+    "allclose", "equal", "numel", "is_complex", "is_conj", "is_distributed", "is_floating_point", "is_inference",
+    "is_neg", "is_nonzero", "is_same_size", "is_signed", "is_vulkan_available", "can_cast", "cudnn_is_acceptable",
+    "get_device", "chunk", "split", "tensor_split", "unbind", "meshgrid", "broadcast_tensors", "max", "min",
+    "median", "nanmedian", "mode", "sort", "topk", "kthvalue", "aminmax", "frexp", "histogram", "histogramdd",
+    "lu_unpack", "geqrf", "cummax", "cummin", "unique", "unique_consecutive", "std_mean", "var_mean", "lstm",
+    "gru", "lstm_cell", "slogdet", "hsplit", "vsplit", "dsplit", "atleast_1d", "atleast_2d", "atleast_3d",
+    "max_pool1d_with_indices", "batch_norm_stats", "batch_norm_gather_stats", "batch_norm_update_stats",
+    "batch_norm_gather_stats_with_counts", "batch_norm_backward_reduce", "miopen_rnn", "mkldnn_rnn_layer",
+})
+# Tensor methods that give a tensor, beyond those whose result NNC015 reports thrown away.
+_MORE_TENSOR_METHODS = frozenset({
+    "sum", "mean", "std", "var", "prod", "norm", "softmax", "log_softmax", "matmul", "mm", "bmm", "expand",
+    "expand_as", "repeat", "repeat_interleave", "narrow", "gather", "index_select", "masked_select", "argmax",
+    "argmin", "view_as", "reshape_as", "new_zeros", "new_ones", "new_empty", "new_full", "new_tensor", "flip",
+    "roll", "amax", "amin", "logsumexp", "abs", "exp", "squeeze", "requires_grad_", "bfloat16", "byte", "char",
+    "short", "movedim", "unflatten", "diagonal", "tril", "triu", "outer", "dot", "cross",
+})
+# Methods only an nn.Module has: called on a name, they show it is a module (optimizers share
+# zero_grad and state_dict, trainers share train; none of those is here).
+_MODULE_EVIDENCE = frozenset({
+    "parameters", "named_parameters", "buffers", "named_buffers", "children", "named_children", "modules",
+    "named_modules", "register_buffer", "register_parameter", "register_module", "add_module", "get_submodule",
+    "get_parameter", "get_buffer", "register_forward_hook", "register_forward_pre_hook",
+    "register_full_backward_hook", "register_full_backward_pre_hook", "eval",
+})
+# Methods a tensor never has: called on a name, they show it is no tensor.
+_MODULE_ONLY = frozenset(module_methods()) - tensor_methods() - {"type", "apply", "requires_grad_", "register_hook"}
+# What iterating `x.<method>()` gives, whatever x is.
+_ITERATED = {
+    "parameters": PARAMETER,
+    "buffers": TENSOR,
+    "named_parameters": Value(Kind.TUPLE, elements=(UNKNOWN, PARAMETER)),
+    "named_buffers": Value(Kind.TUPLE, elements=(UNKNOWN, TENSOR)),
+}
+_ITERATED_MODULES = {
+    "modules": Value(Kind.MODULE),
+    "children": Value(Kind.MODULE),
+    "named_modules": Value(Kind.TUPLE, elements=(UNKNOWN, Value(Kind.MODULE))),
+    "named_children": Value(Kind.TUPLE, elements=(UNKNOWN, Value(Kind.MODULE))),
+}
+# A decorator after which the first parameter is not the instance.
+_NOT_INSTANCE_METHODS = frozenset({"staticmethod", "classmethod"})
+_DEPTH = 40  # deeper than any real chain of names: a cycle nncheck did not cut proves nothing
+
+
+class Strength(Enum):
+    """How far the uses of a name may settle a binding that leaves it unknown."""
+
+    CLOSED = 0  # an import, a def, a class, `global`, an exception: uses settle nothing
+    CALL = 1  # assigned the result of a call nncheck cannot follow: only module evidence counts
+    OPEN = 2  # a parameter without annotation, a loop, `with` or unpacking target: any evidence counts
+
+
+@dataclass(frozen=True)
+class _Binding:
+    """One way a scope binds a name."""
+
+    how: str  # "value", "loop", "unpack", "with", "parameter", "augmented", "other"
+    expr: Expr | None = None  # the value, iterable or annotation (or the other operand, for augmented)
+    path: tuple[int, ...] = ()  # where the name sits in an unpacking target: (1, 0) for `i, (x, y)`
+    sizes: tuple[int, ...] = ()  # the length of the target at each step of path
+    instance_of: ClassInfo | None = None  # for the first parameter of a method
+
+
+@dataclass
+class _Evidence:
+    """What a scope's uses of its names show."""
+
+    tensors: set[str] = field(default_factory=set)
+    modules: set[str] = field(default_factory=set)
+    not_tensors: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _Scope:
+    owner: Owner
+    bindings: dict[str, list[_Binding]]
+    globals: set[str]
+    evidence: _Evidence | None = None
+    forward: bool = False  # a module class's forward, whose arguments are its inputs
+
+
+class Knowledge:
+    """The answers for one file, in one tree: asked through `of` (see FileView.values)."""
+
+    def __init__(self, view: FileView) -> None:  # type: ignore[type-arg]
+        # The view keeps this object: a strong reference back would make a cycle, which only the
+        # garbage collector's full passes free (see engine/collector.py).
+        self._view_ref = weakref.ref(view)
+        self._tree = view.tree
+        self._scopes: dict[int, _Scope] = {}
+        self._parents: dict[int, Owner] | None = None
+        self._classes_of_methods: dict[int, ClassInfo] | None = None
+        self._functions: dict[str, list[Function]] | None = None
+        self._attributes: dict[int, dict[str, list[tuple[Expr, Owner]]]] = {}
+        self._declared: dict[int, dict[str, Expr]] = {}
+        self._children: dict[int, bool] = {}
+        self._memo: dict[tuple[int, str], Value] = {}
+        self._active: set[tuple[object, ...]] = set()
+        self._learning = 0  # while a scope's evidence is worked out, no evidence is used
+        self._depth = 0
+
+    @property
+    def _view(self) -> FileView:  # type: ignore[type-arg]
+        view = self._view_ref()
+        assert view is not None  # asked only through the view
+        return view
+
+    # -- the questions -------------------------------------------------------------------------
+
+    def of(self, expr: Expr, owner: Owner) -> Value:
+        """What `expr`, written in the scope `owner`, certainly is."""
+        return self._eval(expr, owner) or UNKNOWN
+
+    def name(self, name: str, owner: Owner) -> Value:
+        return self._name(name, owner, None) or UNKNOWN
+
+    def is_module(self, expr: Expr, owner: Owner) -> bool:
+        return self.of(expr, owner).is_module
+
+    def is_tensor(self, expr: Expr, owner: Owner) -> bool:
+        return self.of(expr, owner).is_tensor
+
+    def attribute_of(self, cls: ClassInfo, attr: str) -> Value:
+        """What `self.<attr>` certainly is in the methods of `cls`."""
+        return self._attribute((cls,), attr) or UNKNOWN
+
+    def has_children(self, value: Value) -> bool:
+        """A module that certainly holds submodules: a container given some, a builder's model, an
+        instance of a class of this file whose `__init__` (or a base's) assigns one."""
+        if value.children:
+            return True
+        return value.is_module and bool(value.classes) and all(self._class_children(cls) for cls in value.classes)
+
+    def iterated(self, value: Value) -> Value:
+        """What iterating the value gives."""
+        return _iterate(value) or UNKNOWN
+
+    def returns(self, func: Function) -> Value:
+        """What the function's return annotation says it gives."""
+        annotation = return_annotation(func)
+        return self._annotation(annotation) if annotation is not None else UNKNOWN
+
+    # -- names ---------------------------------------------------------------------------------
+
+    def _name(self, name: str, owner: Owner, env: dict[str, Value] | None) -> Value | None:
+        if env is not None and name in env:
+            return env[name]
+        scope = self._scope(owner)
+        while True:
+            if name in scope.globals:
+                scope = self._scope(None)
+            if name in scope.bindings:
+                return self._bound(scope, name)
+            if scope.owner is None:
+                return UNKNOWN  # a builtin, or a star import's
+            scope = self._scope(self._parent(scope.owner))
+
+    def _bound(self, scope: _Scope, name: str) -> Value | None:
+        key = (id(scope.owner) if scope.owner is not None else 0, name)
+        if key in self._memo:
+            return self._memo[key]
+        guard = ("name", *key)
+        if guard in self._active:
+            return None  # the name refers to itself: that binding adds nothing
+        self._active.add(guard)
+        try:
+            settled: Value | None = None
+            unsettled: list[Strength] = []
+            for binding in scope.bindings[name]:
+                value = self._binding(scope, binding)
+                if value is None:
+                    continue
+                if value.kind is Kind.UNKNOWN and not value.classes:
+                    unsettled.append(_strength(binding))
+                else:
+                    settled = join(settled, value)
+            result = self._settle(scope, name, settled, unsettled)
+        finally:
+            self._active.discard(guard)
+        if not self._active and not self._learning:
+            self._memo[key] = result or UNKNOWN
+        return result
+
+    def _settle(self, scope: _Scope, name: str, settled: Value | None, unsettled: list[Strength]) -> Value | None:
+        """The bindings' join, or what the uses show where some binding leaves the name unknown."""
+        wanted = unsettled or (settled is not None and settled.is_tensor)
+        evidence = self._evidence(scope) if wanted and not self._learning else None
+        if settled is not None and settled.is_tensor and evidence is not None and name in evidence.not_tensors:
+            return UNKNOWN  # bound to a tensor but used as something else: scopes are read flat
+        if not unsettled:
+            return settled
+        if evidence is None or Strength.CLOSED in unsettled:
+            return UNKNOWN
+        if name in evidence.modules and (settled is None or settled.is_module):
+            return settled or Value(Kind.MODULE)
+        if name in evidence.tensors and name not in evidence.not_tensors and name not in evidence.modules \
+                and all(s is Strength.OPEN for s in unsettled) and (settled is None or settled.is_tensor):
+            return settled or TENSOR
+        return UNKNOWN
+
+    def _binding(self, scope: _Scope, binding: _Binding) -> Value | None:
+        how, owner = binding.how, scope.owner
+        if how == "value" and binding.expr is not None:
+            return self._eval(binding.expr, owner)
+        if how == "augmented" and binding.expr is not None:
+            other = self._eval(binding.expr, owner)
+            # `x += y`: x itself adds nothing (it is what is being worked out); a tensor y makes a tensor.
+            return TENSOR if other is not None and other.is_tensor else None
+        if how == "parameter":
+            if binding.instance_of is not None:
+                cls = binding.instance_of
+                module = self._view.table.is_module_class(cls)
+                return Value(Kind.MODULE if module else Kind.OBJECT, classes=(cls,))
+            return self._annotation(binding.expr) if binding.expr is not None else UNKNOWN
+        if how in ("loop", "unpack") and binding.expr is not None:
+            value = self._eval(binding.expr, owner)
+            if how == "loop":
+                value = _iterate(value) if value is not None else None
+            for index, size in zip(binding.path, binding.sizes):
+                if value is None:
+                    return None
+                value = _unpack(value, index, size)
+            return value
+        return UNKNOWN
+
+    # -- expressions ---------------------------------------------------------------------------
+
+    def _eval(self, expr: Expr, owner: Owner, env: dict[str, Value] | None = None) -> Value | None:
+        if self._depth > _DEPTH:
+            return UNKNOWN
+        self._depth += 1
+        try:
+            return self._evaluate(expr, owner, env)
+        finally:
+            self._depth -= 1
+
+    def _evaluate(self, expr: Expr, owner: Owner, env: dict[str, Value] | None) -> Value | None:
+        name = name_of(expr)
+        if name is not None:
+            return self._name(name, owner, env)
+        call = as_call(expr)
+        if call is not None:
+            positional = [value for value, starred in call.positional if not starred]
+            starred = len(positional) != len(call.positional)
+            return self._call(call.func, positional, starred, call.keywords, owner, env)
+        parts = attribute(expr)
+        if parts is not None:
+            return self._attribute_of_expr(parts[0], parts[1], owner, env)
+        owned = subscript_owner(expr)
+        if owned is not None:
+            return self._subscript(expr, owned, owner, env)
+        operands = _binary(expr)
+        if operands is not None:
+            return self._arithmetic(expr, operands[0], operands[1], owner, env)
+        operand = negated_operand(expr)
+        if operand is not None:
+            value = self._eval(operand, owner, env)
+            if value is None:
+                return None
+            return TENSOR if value.is_tensor else UNKNOWN
+        branches = conditional(expr)
+        if branches is not None:
+            return join(self._eval(branches[0], owner, env), self._eval(branches[1], owner, env))
+        named = walrus(expr)
+        if named is not None:
+            return self._eval(named[1], owner, env)
+        return self._displayed(expr, owner, env)
+
+    def _displayed(self, expr: Expr, owner: Owner, env: dict[str, Value] | None) -> Value:
+        shown = display(expr)
+        if shown is None:
+            return UNKNOWN
+        kind = {"list": Kind.LIST, "tuple": Kind.TUPLE, "dict": Kind.DICT, "set": Kind.SET}[shown.kind]
+        if shown.comprehension:
+            inner = dict(env or {})
+            for target, iterable in generators(expr) or ():
+                iterated = self._eval(iterable, owner, inner)
+                _bind_target(target, (_iterate(iterated) if iterated is not None else None) or UNKNOWN, inner)
+            return Value(kind, items=self._eval(shown.values[0], owner, inner) or UNKNOWN)
+        values = [self._eval(value, owner, env) or UNKNOWN for value in shown.values]
+        items: Value | None = None
+        for value in values:
+            items = join(items, value)
+        if shown.unpacks:
+            items = UNKNOWN
+        elements = tuple(values) if kind is Kind.TUPLE and not shown.unpacks else None
+        return Value(kind, items=items, elements=elements)
+
+    def _arithmetic(
+        self, expr: Expr, left: Expr, right: Expr, owner: Owner, env: dict[str, Value] | None
+    ) -> Value | None:
+        if is_string(left) or is_string(right):
+            return UNKNOWN  # `"%s" % x` formats
+        a, b = self._eval(left, owner, env), self._eval(right, owner, env)
+        if (a is not None and a.is_tensor) or (b is not None and b.is_tensor):
+            return TENSOR
+        if a is None or b is None:
+            return None
+        if a.kind is b.kind and a.kind in (Kind.LIST, Kind.TUPLE) and added(expr) is not None:
+            return Value(a.kind, items=join(a.items, b.items))
+        return UNKNOWN
+
+    def _subscript(self, expr: Expr, owned: Expr, owner: Owner, env: dict[str, Value] | None) -> Value | None:
+        value = self._eval(owned, owner, env)
+        if value is None:
+            return None
+        if value.is_tensor:
+            return UNKNOWN if _string_index(expr) else TENSOR
+        if value.kind is Kind.BATCH:
+            return TENSOR
+        if value.kind is Kind.TUPLE and value.elements is not None:
+            index = _constant_index(expr)
+            if index is not None and -len(value.elements) <= index < len(value.elements):
+                return value.elements[index]
+        if value.kind in (Kind.LIST, Kind.TUPLE, Kind.DICT, Kind.MODULE) and value.items is not None:
+            if _is_slice(expr):
+                return value if value.kind is not Kind.DICT else UNKNOWN
+            return value.items
+        return UNKNOWN
+
+    def _attribute_of_expr(self, base: Expr, attr: str, owner: Owner, env: dict[str, Value] | None) -> Value | None:
+        if attr in ("data", "grad"):
+            return TENSOR
+        value = self._eval(base, owner, env)
+        if value is None:
+            return None
+        if value.is_tensor and attr in ("T", "mT", "H", "mH", "real", "imag"):
+            return TENSOR
+        if value.classes:
+            return self._attribute(value.classes, attr)
+        return UNKNOWN
+
+    def _call(
+        self, func: Expr, positional: list[Expr], starred: bool, keywords: Sequence[tuple[str | None, Expr]],
+        owner: Owner, env: dict[str, Value] | None,
+    ) -> Value | None:
+        parts = dotted(func)
+        if parts is not None and not (env is not None and parts[0] in env):
+            made = self._construction(parts, positional, starred, keywords, owner, env)
+            if made is not None:
+                return made
+        method = attribute(func)
+        if method is not None:
+            return self._method(method[0], method[1], positional, owner, env)
+        called = self._eval(func, owner, env)
+        return self._called(called) if called is not None else None
+
+    def _construction(
+        self, parts: list[str], positional: list[Expr], starred: bool, keywords: Sequence[tuple[str | None, Expr]],
+        owner: Owner, env: dict[str, Value] | None,
+    ) -> Value | None:
+        """What calling the dotted name `parts` gives, when the name says it (a class, a torch function);
+        None when the name does not (a method of a value, a variable)."""
+        table = self._view.table
+        if self._bound_locally(parts[0], owner):
+            return None
+        target = table.resolve_parts(parts)
+        if isinstance(target, list):
+            if not target:
+                return UNKNOWN
+            if all(table.is_module_class(cls) for cls in target):
+                return Value(Kind.MODULE, classes=tuple(target))
+            if not any(table.is_module_class(cls) for cls in target):
+                return Value(Kind.OBJECT, classes=tuple(target))
+            return UNKNOWN
+        if isinstance(target, str):
+            return self._library_call(target, parts, positional, starred, keywords, owner, env)
+        if parts[0] in table.bindings or len(parts) > 1:
+            return self._function_result(parts[0]) if len(parts) == 1 else None
+        return self._builtin(parts[0], positional, owner, env)
+
+    def _bound_locally(self, name: str, owner: Owner) -> bool:
+        """A name some function scope around `owner` binds (a local variable, not a module-level name)."""
+        scope = self._scope(owner)
+        while scope.owner is not None:
+            if name in scope.globals:
+                return False
+            if name in scope.bindings and not isinstance(scope.owner, (ast.ClassDef, cst.ClassDef)):
+                return True
+            scope = self._scope(self._parent(scope.owner))
+        return False
+
+    def _library_call(
+        self, target: str, parts: list[str], positional: list[Expr], starred: bool,
+        keywords: Sequence[tuple[str | None, Expr]], owner: Owner, env: dict[str, Value] | None,
+    ) -> Value | None:
+        table = self._view.table
+        if target in PARAMETER_CLASSES:
+            return PARAMETER if target.rsplit(".", 1)[-1] == "Parameter" else TENSOR
+        if target in _TENSOR_TYPES:
+            return TENSOR
+        if target in _LOADERS:
+            return Value(Kind.LOADER)
+        if table.is_module_path(parts):
+            return self._module_value(target, positional, starred, keywords, owner, env)
+        if target.startswith(_MODEL_BUILDERS):
+            if target.rsplit(".", 1)[-1] in _NOT_MODEL_BUILDERS:
+                return UNKNOWN
+            return Value(Kind.MODULE, children=True)
+        if target.startswith("torch."):
+            last = target.rsplit(".", 1)[-1]
+            if last in _NOT_ONE_TENSOR:
+                return UNKNOWN
+            if target in pure_functions() or (target.count(".") == 1 and last in _RANDOM_FACTORIES):
+                return TENSOR
+            return UNKNOWN
+        if (target == "tqdm" or target.startswith("tqdm.")) and positional:
+            wrapped = self._eval(positional[0], owner, env)
+            return wrapped if wrapped is not None and wrapped.kind is Kind.LOADER else UNKNOWN
+        if parts[-1] == "from_pretrained" and len(parts) > 1 and self._pretrained_name(parts[:-1]):
+            return Value(Kind.MODULE, children=True)
+        return UNKNOWN
+
+    def _pretrained(self, receiver: Expr) -> bool:
+        parts = dotted(receiver)
+        return parts is not None and self._pretrained_name(parts)
+
+    def _pretrained_name(self, parts: list[str]) -> bool:
+        """`X` of `X.from_pretrained(...)` gives a model: a module class, or transformers' AutoModel*."""
+        target = self._view.table.resolve_parts(parts)
+        if isinstance(target, str) and target.startswith(_AUTO_MODELS):
+            return True
+        return self._view.table.is_module_path(parts)
+
+    def _module_value(
+        self, target: str, positional: list[Expr], starred: bool, keywords: Sequence[tuple[str | None, Expr]],
+        owner: Owner, env: dict[str, Value] | None,
+    ) -> Value:
+        layer = torch_layer(target)
+        if layer is None:
+            return Value(Kind.MODULE)
+        if layer in _MODULE_CONTAINERS or layer in _PARAMETER_CONTAINERS:
+            held = Value(Kind.MODULE) if layer in _MODULE_CONTAINERS else PARAMETER
+            given = [self._eval(value, owner, env) or UNKNOWN for value in positional]
+            if layer == "Sequential":
+                children = any(value.is_module for value in given) or starred
+            else:
+                children = any(value.items is not None and value.items.is_module for value in given)
+            return Value(Kind.MODULE, items=held, layer=layer, children=children and layer in _MODULE_CONTAINERS)
+        stateless = layer in STATELESS_LAYERS or (
+            layer.endswith(("Loss", "Loss2d")) and not positional and not starred
+            and not any(keyword in ("weight", "pos_weight", None) for keyword, _ in keywords)
+        )
+        return Value(Kind.MODULE, layer=layer, children=layer in _LAYERS_WITH_CHILDREN, stateless=stateless)
+
+    def _builtin(self, name: str, positional: list[Expr], owner: Owner, env: dict[str, Value] | None) -> Value | None:
+        given = [self._eval(value, owner, env) for value in positional]
+        if any(value is None for value in given):
+            return None
+        values = [value or UNKNOWN for value in given]
+        if name == "enumerate" and values:
+            return Value(Kind.ITERABLE, items=Value(Kind.TUPLE, elements=(UNKNOWN, _iterate(values[0]) or UNKNOWN)))
+        if name == "zip" and values:
+            return Value(Kind.ITERABLE, items=Value(Kind.TUPLE, elements=tuple(_iterate(v) or UNKNOWN for v in values)))
+        if name in ("list", "tuple", "sorted", "reversed", "iter", "set"):
+            kinds = {"list": Kind.LIST, "sorted": Kind.LIST, "tuple": Kind.TUPLE, "set": Kind.SET}
+            kind = kinds.get(name, Kind.ITERABLE)
+            return Value(kind, items=_iterate(values[0]) if values else None)
+        if name == "dict" and not values:
+            return Value(Kind.DICT)
+        if name == "next" and values:
+            return _iterate(values[0]) or UNKNOWN
+        return UNKNOWN
+
+    def _function_result(self, name: str) -> Value | None:
+        """What calling a function of this module gives, as its return annotation says; None if the
+        name is not (only) a function's."""
+        if self._functions is None:
+            self._functions = {}
+            for unit in units(self._tree):
+                if is_function(unit):
+                    self._functions.setdefault(function_name(unit), []).append(unit)
+        found = self._functions.get(name, [])
+        bindings = self._view.table.bindings.get(name, [])
+        if not found:
+            return None
+        if len(found) != 1 or len(bindings) != 1:
+            return UNKNOWN
+        return self.returns(found[0])
+
+    def _method(self, receiver: Expr, method: str, positional: list[Expr], owner: Owner,
+                env: dict[str, Value] | None) -> Value | None:
+        if method in _ITERATED:
+            return Value(Kind.ITERABLE, items=_ITERATED[method])
+        if method == "from_pretrained" and self._pretrained(receiver):
+            return Value(Kind.MODULE, children=True)
+        value = self._eval(receiver, owner, env)
+        if value is None:
+            return None
+        if value.is_module:
+            if method in RETURNING_SELF:
+                return value
+            if method in _ITERATED_MODULES:
+                return Value(Kind.ITERABLE, items=_ITERATED_MODULES[method])
+            if method == "values" and value.items is not None:
+                return Value(Kind.ITERABLE, items=value.items)
+        if value.is_tensor:
+            if method in tensor_methods() or method in _MORE_TENSOR_METHODS:
+                return TENSOR
+            return UNKNOWN
+        if value.kind is Kind.BATCH and method in ("to", "cuda", "cpu", "float", "half", "double", "long"):
+            return BATCH
+        if value.kind is Kind.DICT and method == "values" and value.items is not None:
+            return Value(Kind.ITERABLE, items=value.items)
+        if value.kind is Kind.DICT and method == "items" and value.items is not None:
+            return Value(Kind.ITERABLE, items=Value(Kind.TUPLE, elements=(UNKNOWN, value.items)))
+        if value.classes:
+            return self._method_result(value.classes, method)
+        return UNKNOWN
+
+    def _method_result(self, classes: tuple[ClassInfo, ...], method: str) -> Value:
+        result: Value | None = None
+        for cls in classes:
+            found = self._find_method(cls, method)
+            if found is None:
+                return UNKNOWN
+            result = join(result, self.returns(found))
+        return result or UNKNOWN
+
+    def _called(self, value: Value) -> Value:
+        """What calling a value gives: a tensor from a torch layer, what a module's forward says."""
+        if value.is_module:
+            if value.layer is not None:
+                return TENSOR if value.layer in TENSOR_LAYERS or value.layer.endswith("Loss") else UNKNOWN
+            if value.classes:
+                return self._method_result(value.classes, "forward")
+        return UNKNOWN
+
+    def _annotation(self, annotation: Expr | None) -> Value:
+        """What a value annotated so certainly is (`Optional[...]` and unions are not certain)."""
+        if annotation is None:
+            return UNKNOWN
+        text = string_value(annotation)
+        if text is not None:
+            try:
+                parsed = ast.parse(text, mode="eval").body
+            except SyntaxError:
+                return UNKNOWN
+            parts = dotted(parsed)
+        else:
+            parts = dotted(annotation)
+        if not parts:
+            return UNKNOWN
+        table = self._view.table
+        target = table.resolve_parts(parts)
+        if isinstance(target, list):
+            if target and all(table.is_module_class(cls) for cls in target):
+                return Value(Kind.MODULE, classes=tuple(target))
+            return Value(Kind.OBJECT, classes=tuple(target)) if target else UNKNOWN
+        if not isinstance(target, str):
+            return UNKNOWN
+        if target in _TENSOR_TYPES:
+            return TENSOR
+        if target in PARAMETER_CLASSES:
+            return PARAMETER if target.rsplit(".", 1)[-1] == "Parameter" else TENSOR
+        if target in _LOADERS:
+            return Value(Kind.LOADER)
+        if table.is_module_path(parts):
+            layer = torch_layer(target)
+            items = Value(Kind.MODULE) if layer in _MODULE_CONTAINERS else None
+            return Value(Kind.MODULE, layer=layer if layer not in _MODULE_CONTAINERS else None, items=items)
+        return UNKNOWN
+
+    # -- classes -------------------------------------------------------------------------------
+
+    def _attribute(self, classes: tuple[ClassInfo, ...], attr: str) -> Value | None:
+        result: Value | None = None
+        for cls in classes:
+            value = self._attribute_in(cls, attr, set())
+            if value is None:
+                return None
+            result = join(result, value)
+        return result
+
+    def _attribute_in(self, cls: ClassInfo, attr: str, seen: set[int]) -> Value | None:
+        if id(cls) in seen:
+            return UNKNOWN
+        seen.add(id(cls))
+        assigned = self._assigned_attributes(cls)
+        if attr not in assigned:
+            declared_here = self._declared[id(cls)].get(attr)
+            if declared_here is not None:
+                return self._annotation(declared_here)
+            for base in self._file_bases(cls):
+                found = self._attribute_in(base, attr, seen)
+                if found is not None and found != UNKNOWN:
+                    return found
+            return UNKNOWN
+        guard = ("attribute", id(cls), attr)
+        if guard in self._active:
+            return None
+        self._active.add(guard)
+        try:
+            result: Value | None = None
+            for value, scope in assigned[attr]:
+                found = self._eval(value, scope)
+                if found is not None:
+                    result = join(result, found)
+            return result
+        finally:
+            self._active.discard(guard)
+
+    def _assigned_attributes(self, cls: ClassInfo) -> dict[str, list[tuple[Expr, Owner]]]:
+        """`self.<attr> = value` in every method of the class, and `attr = value` in its body."""
+        key = id(cls)
+        if key in self._attributes:
+            return self._attributes[key]
+        found: dict[str, list[tuple[Expr, Owner]]] = {}
+        declarations: dict[str, Expr] = {}
+        node = self._view._view(cls).node
+        for unit in units(node):
+            plain = assignment(unit)
+            if plain is not None:
+                for target in plain[0]:
+                    name = name_of(target)
+                    if name is not None:
+                        found.setdefault(name, []).append((plain[1], node))
+            annotated = declared(unit)
+            if annotated is not None and (name := name_of(annotated[0])) is not None:
+                declarations[name] = annotated[1]
+        for method in methods(node):
+            self_name = _instance_parameter(method)
+            if self_name is None:
+                continue
+            for inner in walk(units(method)):
+                plain = assignment(inner)
+                if plain is None:
+                    set_by_name = _setattr_call(inner, self_name)
+                    if set_by_name is not None:
+                        found.setdefault(set_by_name[0], []).append((set_by_name[1], method))
+                    continue
+                for target in plain[0]:
+                    for one, value in pairs(target, plain[1]):
+                        path = dotted(one)
+                        if path is not None and len(path) == 2 and path[0] == self_name:
+                            found.setdefault(path[1], []).append((value, method))
+        self._attributes[key] = found
+        self._declared[key] = declarations
+        return found
+
+    def _class_children(self, cls: ClassInfo) -> bool:
+        key = id(cls)
+        if key in self._children:
+            return self._children[key]
+        self._children[key] = False  # a cycle of bases proves nothing
+        found = False
+        for init in methods(self._view._view(cls).node, "__init__"):
+            self_name = _instance_parameter(init)
+            for unit in units(init):
+                plain = assignment(unit)
+                if plain is not None and any(
+                    (path := dotted(one)) is not None and len(path) == 2 and path[0] == self_name
+                    and (self._eval(value, init) or UNKNOWN).is_module
+                    for target in plain[0] for one, value in pairs(target, plain[1])
+                ):
+                    found = True
+                call = as_call(getattr(unit, "value", None))
+                registered = attribute(call.func) if call is not None else None
+                if registered is not None and registered[1] in ("add_module", "register_module") \
+                        and name_of(registered[0]) == self_name:
+                    found = True
+        found = found or any(self._class_children(base) for base in self._file_bases(cls))
+        self._children[key] = found
+        return found
+
+    def _file_bases(self, cls: ClassInfo) -> list[ClassInfo]:
+        bases: list[ClassInfo] = []
+        for parts in cls.base_names:
+            target = self._view.table.resolve_parts(parts) if parts else None
+            if isinstance(target, list):
+                bases.extend(target)
+        return bases
+
+    def _find_method(self, cls: ClassInfo, name: str, seen: set[int] | None = None) -> Function | None:
+        seen = set() if seen is None else seen
+        if id(cls) in seen:
+            return None
+        seen.add(id(cls))
+        found = methods(self._view._view(cls).node, name)
+        if found:
+            return found[-1]
+        for base in self._file_bases(cls):
+            method = self._find_method(base, name, seen)
+            if method is not None:
+                return method
+        return None
+
+    # -- scopes --------------------------------------------------------------------------------
+
+    def _parent(self, owner: Owner) -> Owner:
+        """The function (or the module, None) whose names `owner`'s body sees, classes left out."""
+        if self._parents is None:
+            self._parents = {}
+            self._classes_of_methods = {}
+            by_node = {id(view.node): view.info for view in self._view.classes}
+            self._record_parents(units(self._tree), None, by_node)
+        return self._parents.get(id(owner)) if owner is not None else None
+
+    def _record_parents(self, body: Sequence[Unit], enclosing: Owner, classes: dict[int, ClassInfo]) -> None:
+        assert self._parents is not None and self._classes_of_methods is not None
+        for unit in body:
+            if is_scope(unit):
+                self._parents[id(unit)] = enclosing
+                if isinstance(unit, (ast.ClassDef, cst.ClassDef)):
+                    info = classes.get(id(unit))
+                    for method in methods(unit):
+                        if info is not None:
+                            self._classes_of_methods[id(method)] = info
+                    self._record_parents(units(unit), enclosing, classes)
+                else:
+                    self._record_parents(units(unit), unit, classes)
+            else:
+                for block in blocks(unit):
+                    self._record_parents(block, enclosing, classes)
+
+    def _class_of_method(self, func: Function) -> ClassInfo | None:
+        self._parent(None)
+        assert self._classes_of_methods is not None
+        return self._classes_of_methods.get(id(func))
+
+    def _scope(self, owner: Owner) -> _Scope:
+        key = id(owner) if owner is not None else 0
+        scope = self._scopes.get(key)
+        if scope is None:
+            scope = self._scopes[key] = self._collect(owner)
+        return scope
+
+    def _collect(self, owner: Owner) -> _Scope:
+        bindings: dict[str, list[_Binding]] = {}
+        global_names: set[str] = set()
+
+        def bind(name: str, binding: _Binding) -> None:
+            bindings.setdefault(name, []).append(binding)
+
+        body = units(self._tree) if owner is None else units(owner)
+        forward = False
+        if is_function(owner):
+            cls = self._class_of_method(owner)
+            instance = _instance_parameter(owner) if cls is not None else None
+            annotations = parameter_annotations(owner)
+            for parameter in parameters(owner):
+                if parameter == instance:
+                    bind(parameter, _Binding("parameter", instance_of=cls))
+                else:
+                    bind(parameter, _Binding("parameter", annotations.get(parameter)))
+            forward = cls is not None and function_name(owner) == "forward" and self._view.table.is_module_class(cls)
+        for node in walk(body):
+            if is_scope(node):
+                name = class_name(node) if isinstance(node, (ast.ClassDef, cst.ClassDef)) else function_name(node)
+                bind(name, _Binding("other"))
+                continue
+            if isinstance(node, (ast.Lambda, cst.Lambda)):
+                continue
+            _collect_node(node, bind, global_names)
+        if owner is None:
+            global_names.clear()
+            for name in self._globals_assigned_in_functions():
+                bind(name, _Binding("other"))
+        return _Scope(owner, bindings, global_names, forward=forward)
+
+    def _globals_assigned_in_functions(self) -> set[str]:
+        """Names functions declare `global`: they may rebind the module's names anywhere."""
+        found: set[str] = set()
+        for node in statements(units(self._tree)):
+            if isinstance(node, (ast.Global, cst.Global)):
+                found.update(node.names if isinstance(node, ast.Global) else [n.name.value for n in node.names])
+        return found
+
+    # -- evidence ------------------------------------------------------------------------------
+
+    def _evidence(self, scope: _Scope) -> _Evidence:
+        if scope.evidence is not None:
+            return scope.evidence
+        evidence = _Evidence()
+        scope.evidence = evidence  # while it is worked out, asking again sees what is known so far
+        owner = scope.owner
+        body = units(self._tree) if owner is None else units(owner)
+        self._learning += 1
+        try:
+            nodes = list(walk(body))
+            for node in nodes:
+                call = as_call(node)
+                if call is not None:
+                    self._learn_call(call.func, [v for v, s in call.positional if not s], owner, evidence)
+                operands = _binary(node)
+                if operands is not None and not any(is_string(side) for side in operands):
+                    left, right = operands
+                    for this, other in ((left, right), (right, left)):
+                        name = name_of(this)
+                        if name is not None and (self._eval(other, owner) or UNKNOWN).is_tensor:
+                            evidence.tensors.add(name)
+            if scope.forward and is_function(owner):
+                inputs = set(parameters(owner)) - {first_parameter(owner)}
+                for node in nodes:
+                    indexed = subscript_owner(node)
+                    sliced = name_of(indexed) if indexed is not None else None
+                    if sliced is not None and sliced in inputs and not _string_index(node):
+                        evidence.tensors.add(sliced)
+                    for operand in _binary(node) or ():
+                        computed = name_of(operand)
+                        if computed is not None and computed in inputs:
+                            evidence.tensors.add(computed)
+        finally:
+            self._learning -= 1
+        return evidence
+
+    def _learn_call(self, func: Expr, positional: list[Expr], owner: Owner, evidence: _Evidence) -> None:
+        called = name_of(func)
+        if called is not None:
+            evidence.not_tensors.add(called)
+        method = attribute(func)
+        if method is not None and (receiver := name_of(method[0])) is not None:
+            if method[1] in _MODULE_ONLY:
+                evidence.not_tensors.add(receiver)
+            if method[1] in _MODULE_EVIDENCE:
+                evidence.modules.add(receiver)
+        # What a torch layer, or a module built in this scope, is given is a tensor.
+        value = self._eval(func, owner) or UNKNOWN
+        built_here = called is not None and value.is_module and called in self._scope(owner).bindings
+        if (value.is_module and value.layer in TENSOR_LAYERS) or built_here:
+            for argument in positional:
+                name = name_of(argument)
+                if name is not None:
+                    evidence.tensors.add(name)
+
+
+Bind = Callable[[str, _Binding], None]
+
+
+def _collect_node(node: Node, bind: Bind, global_names: set[str]) -> None:
+    """The bindings one node of a scope's body makes (an annotation adds nothing a value lacks)."""
+    plain = assignment(node)
+    if plain is not None:
+        targets, value = plain
+        for target in targets:
+            for one, part in pairs(target, value) or [(target, value)]:
+                _bind_value(one, part, bind)
+        return
+    grown = augmented(node)
+    if grown is not None:
+        name = name_of(grown[0])
+        if name is not None:
+            bind(name, _Binding("augmented", grown[1]))
+        return
+    looped = loop(node)
+    if looped is not None:
+        for name, path, sizes in _target_paths(looped[0]):
+            bind(name, _Binding("loop", looped[1], path, sizes))
+        return
+    for _, held in with_items(node):
+        if held is not None:
+            for name, _, _ in _target_paths(held):
+                bind(name, _Binding("with"))
+    named = walrus(node)
+    if named is not None and (name := name_of(named[0])) is not None:
+        bind(name, _Binding("value", named[1]))
+        return
+    if isinstance(node, (ast.Global, cst.Global)):
+        global_names.update(node.names if isinstance(node, ast.Global) else [n.name.value for n in node.names])
+        return
+    for name in _other_names(node):
+        bind(name, _Binding("other"))
+
+
+def _bind_value(target: Expr, value: Expr, bind: Bind) -> None:
+    name = name_of(target)
+    if name is not None:
+        bind(name, _Binding("value", value))
+        return
+    for found, path, sizes in _target_paths(target):
+        bind(found, _Binding("unpack", value, path, sizes))
+
+
+def _target_paths(target: Expr) -> Iterator[tuple[str, tuple[int, ...], tuple[int, ...]]]:
+    """Each name of an assignment target, with where it sits: `i, (x, y)` gives i (0,), x (1, 0), y (1, 1)."""
+    name = name_of(target)
+    if name is not None:
+        yield name, (), ()
+        return
+    if isinstance(target, (ast.Starred, cst.StarredElement)):
+        for found, _, _ in _target_paths(target.value):
+            yield found, (-1,), (0,)  # a starred name takes a list of what is left: not followed
+        return
+    parts = elements(target)
+    if parts is None:
+        return
+    for index, part in enumerate(parts):
+        for found, path, sizes in _target_paths(part):
+            yield found, (index, *path), (len(parts), *sizes)
+
+
+def _other_names(node: Node) -> list[str]:
+    """Names bound by imports, `except ... as`, `match` captures and `nonlocal`: nothing to follow."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return [(a.asname or a.name).split(".")[0] for a in node.names]
+    if isinstance(node, (cst.Import, cst.ImportFrom)):
+        if isinstance(node.names, cst.ImportStar):
+            return []
+        return [(dotted(a.asname.name if a.asname else a.name) or [""])[0] for a in node.names]
+    if isinstance(node, ast.ExceptHandler):
+        return [node.name] if node.name else []
+    if isinstance(node, cst.ExceptHandler) and node.name is not None:
+        return [n for n in [name_of(node.name.name)] if n]
+    if isinstance(node, (ast.MatchAs, ast.MatchStar)):
+        return [node.name] if node.name else []
+    if isinstance(node, (cst.MatchAs, cst.MatchStar)) and node.name is not None:
+        return [n for n in [name_of(node.name)] if n]
+    if isinstance(node, ast.Nonlocal):
+        return list(node.names)
+    if isinstance(node, cst.Nonlocal):
+        return [n.name.value for n in node.names]
+    return []
+
+
+def _strength(binding: _Binding) -> Strength:
+    if binding.how in ("loop", "unpack", "with"):
+        return Strength.OPEN
+    if binding.how == "parameter":
+        # An annotation nncheck cannot read (`int`, `Optional[Tensor]`) says it may be something else.
+        return Strength.OPEN if binding.expr is None and binding.instance_of is None else Strength.CLOSED
+    if binding.how == "value":
+        return Strength.CALL if binding.expr is not None and as_call(binding.expr) is not None else Strength.CLOSED
+    return Strength.CLOSED
+
+
+def _iterate(value: Value | None) -> Value | None:
+    """What iterating the value gives (a dict's keys are not followed)."""
+    if value is None:
+        return None
+    if value.kind is Kind.LOADER:
+        return BATCH
+    if value.is_tensor or value.kind is Kind.BATCH:
+        return TENSOR if value.is_tensor else BATCH
+    if value.kind in (Kind.LIST, Kind.TUPLE, Kind.SET, Kind.ITERABLE):
+        return value.items or UNKNOWN
+    if value.is_module and value.layer not in ("ModuleDict", "ParameterDict") and value.items is not None:
+        return value.items
+    return UNKNOWN
+
+
+def _unpack(value: Value, index: int, size: int) -> Value:
+    """The element at `index` when the value is unpacked into `size` names."""
+    if index < 0:
+        return UNKNOWN
+    if value.elements is not None:
+        return value.elements[index] if len(value.elements) == size else UNKNOWN
+    if value.kind is Kind.BATCH:
+        return TENSOR  # (x, y) of a batch: tensors, or containers of them
+    if value.kind in (Kind.LIST, Kind.TUPLE) and value.items is not None:
+        return value.items
+    if value.is_tensor:
+        return TENSOR
+    return UNKNOWN
+
+
+def _bind_target(target: Expr, value: Value, env: dict[str, Value]) -> None:
+    for name, path, sizes in _target_paths(target):
+        found: Value = value
+        for index, size in zip(path, sizes):
+            found = _unpack(found, index, size)
+        env[name] = found
+
+
+def _binary(node: Node) -> tuple[Expr, Expr] | None:
+    """(left, right) of `a + b`, `a @ b` and the other binary operators."""
+    if isinstance(node, ast.BinOp):
+        return node.left, node.right
+    if not isinstance(node, ast.AST) and isinstance(node, cst.BinaryOperation):
+        return node.left, node.right
+    return None
+
+
+def _string_index(node: Node) -> bool:
+    """`batch["x"]`: a mapping's key, not a tensor's index."""
+    if isinstance(node, ast.Subscript):
+        return isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str)
+    if isinstance(node, cst.Subscript):
+        return any(isinstance(getattr(e.slice, "value", None), (cst.SimpleString, cst.ConcatenatedString))
+                   for e in node.slice)
+    return False
+
+
+def _constant_index(node: Node) -> int | None:
+    if isinstance(node, ast.Subscript):
+        index = node.slice
+        negative = isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub)
+        if negative and isinstance(index, ast.UnaryOp) and isinstance(index.operand, ast.Constant):
+            value = index.operand.value
+            return -value if isinstance(value, int) and not isinstance(value, bool) else None
+        if isinstance(index, ast.Constant) and isinstance(index.value, int) and not isinstance(index.value, bool):
+            return index.value
+        return None
+    if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+        inner = node.slice[0].slice
+        if isinstance(inner, cst.Index):
+            number = inner.value
+            sign = 1
+            if isinstance(number, cst.UnaryOperation) and isinstance(number.operator, cst.Minus):
+                sign, number = -1, number.expression
+            if isinstance(number, cst.Integer):
+                return sign * int(number.value, 0)
+    return None
+
+
+def _is_slice(node: Node) -> bool:
+    if isinstance(node, ast.Subscript):
+        return isinstance(node.slice, ast.Slice)
+    if isinstance(node, cst.Subscript):
+        return any(isinstance(e.slice, cst.Slice) for e in node.slice)
+    return False
+
+
+def _instance_parameter(func: Function) -> str | None:
+    """The parameter that receives the instance, unless a decorator says there is none."""
+    for decorator in decorators(func):
+        parts = dotted(decorator)
+        if parts and parts[-1] in _NOT_INSTANCE_METHODS:
+            return None
+    return first_parameter(func)
+
+
+def _setattr_call(node: Node, self_name: str) -> tuple[str, Expr] | None:
+    """(name, value) of `setattr(self, "name", value)`."""
+    call = as_call(node)
+    if call is None or name_of(call.func) != "setattr" or len(call.positional) != 3:
+        return None
+    (obj, _), (key, _), (value, _) = call.positional
+    text = string_value(key)
+    return (text, value) if name_of(obj) == self_name and text is not None else None
+
+
+__all__ = ["BATCH", "Kind", "Knowledge", "PARAMETER", "TENSOR", "TENSOR_LAYERS", "UNKNOWN", "Value", "join"]
