@@ -16,12 +16,14 @@ from nncheck.syntax.nodes import (
     as_call,
     Function,
     Node,
+    assignment,
     attribute,
     calls_in,
     dotted,
     first_parameter,
     function_name,
     has_decorator,
+    is_docstring,
     is_super_call,
     method_owner,
     name_of,
@@ -152,3 +154,23 @@ def _instance_parameter(helper: Function, call: Call, self_name: str | None) -> 
         if keyword is not None and name_of(value) == self_name:
             return keyword
     return None
+
+
+def adopts_state(func: Function) -> bool:
+    """The first statement (after the docstring) is `self.__dict__ = other.__dict__` or
+    `self.__dict__.update(other.__dict__)`: the instance takes over an initialised module's state."""
+    self_name = first_parameter(func)
+    body = [unit for unit in units(func) if not is_docstring(unit)]
+    if not body or self_name is None:
+        return False
+    own = [self_name, "__dict__"]
+    assigned = assignment(body[0], annotated=False)
+    if assigned is not None:
+        state = attribute(assigned[1])
+        return [dotted(t) for t in assigned[0]] == [own] and state is not None and state[1] == "__dict__"
+    call = as_call(getattr(body[0], "value", None))
+    updated = method_owner(call, "update") if call is not None else None
+    if updated is None or dotted(updated) != own or call is None or len(call.positional) != 1:
+        return False
+    state = attribute(call.positional[0][0])
+    return state is not None and state[1] == "__dict__"

@@ -273,7 +273,9 @@ class Knowledge:
         self._declared: dict[int, dict[str, Expr]] = {}
         self._children: dict[int, bool] = {}
         self._memo: dict[tuple[int, str], Value] = {}
-        self._active: set[tuple[object, ...]] = set()
+        # Names and attributes being worked out, with what they are taken to hold meanwhile.
+        self._active: dict[tuple[object, ...], Value | None] = {}
+        self._consulted: set[tuple[object, ...]] = set()
         self._learning = 0  # while a scope's evidence is worked out, no evidence is used
         self._depth = 0
 
@@ -337,27 +339,43 @@ class Knowledge:
         key = (id(scope.owner) if scope.owner is not None else 0, name)
         if key in self._memo:
             return self._memo[key]
-        guard = ("name", *key)
-        if guard in self._active:
-            return None  # the name refers to itself: that binding adds nothing
-        self._active.add(guard)
-        try:
-            settled: Value | None = None
-            unsettled: list[Strength] = []
-            for binding in scope.bindings[name]:
-                value = self._binding(scope, binding)
-                if value is None:
-                    continue
-                if value.kind is Kind.UNKNOWN and not value.classes:
-                    unsettled.append(_strength(binding))
-                else:
-                    settled = join(settled, value)
-            result = self._settle(scope, name, settled, unsettled)
-        finally:
-            self._active.discard(guard)
+        result = self._fixpoint(("name", *key), lambda: self._join_bindings(scope, name))
         if not self._active and not self._learning:
             self._memo[key] = result or UNKNOWN
         return result
+
+    def _fixpoint(self, guard: tuple[object, ...], work: Callable[[], Value | None]) -> Value | None:
+        """The value of a name (or attribute) whose bindings may refer to it (`x = x.view(3)`): worked
+        out first with it holding nothing, then again with what that gave, until it stays the same."""
+        if guard in self._active:
+            self._consulted.add(guard)
+            return self._active[guard]
+        approximation: Value | None = None
+        try:
+            for _ in range(4):
+                self._active[guard] = approximation
+                self._consulted.discard(guard)
+                result = work()
+                if guard not in self._consulted or result == approximation:
+                    return result
+                approximation = result
+            return UNKNOWN  # still changing: proves nothing
+        finally:
+            del self._active[guard]
+            self._consulted.discard(guard)
+
+    def _join_bindings(self, scope: _Scope, name: str) -> Value | None:
+        settled: Value | None = None
+        unsettled: list[Strength] = []
+        for binding in scope.bindings[name]:
+            value = self._binding(scope, binding)
+            if value is None:
+                continue
+            if value.kind is Kind.UNKNOWN and not value.classes:
+                unsettled.append(_strength(binding))
+            else:
+                settled = join(settled, value)
+        return self._settle(scope, name, settled, unsettled)
 
     def _settle(self, scope: _Scope, name: str, settled: Value | None, unsettled: list[Strength]) -> Value | None:
         """The bindings' join, or what the uses show where some binding leaves the name unknown."""
@@ -683,7 +701,10 @@ class Knowledge:
         if value.kind is Kind.DICT and method == "items" and value.items is not None:
             return Value(Kind.ITERABLE, items=Value(Kind.TUPLE, elements=(UNKNOWN, value.items)))
         if value.classes:
-            return self._method_result(value.classes, method)
+            if all(self._find_method(cls, method) is not None for cls in value.classes):
+                return self._method_result(value.classes, method)
+            called = self._attribute(value.classes, method)  # `self.fc(x)`: an attribute called
+            return self._called(called) if called is not None else None
         return UNKNOWN
 
     def _method_result(self, classes: tuple[ClassInfo, ...], method: str) -> Value:
@@ -764,19 +785,15 @@ class Knowledge:
                 if found is not None and found != UNKNOWN:
                     return found
             return UNKNOWN
-        guard = ("attribute", id(cls), attr)
-        if guard in self._active:
-            return None
-        self._active.add(guard)
-        try:
-            result: Value | None = None
-            for value, scope in assigned[attr]:
-                found = self._eval(value, scope)
-                if found is not None:
-                    result = join(result, found)
-            return result
-        finally:
-            self._active.discard(guard)
+        return self._fixpoint(("attribute", id(cls), attr), lambda: self._join_assigned(assigned[attr]))
+
+    def _join_assigned(self, assigned: list[tuple[Expr, Owner]]) -> Value | None:
+        result: Value | None = None
+        for value, scope in assigned:
+            found = self._eval(value, scope)
+            if found is not None:
+                result = join(result, found)
+        return result
 
     def _assigned_attributes(self, cls: ClassInfo) -> dict[str, list[tuple[Expr, Owner]]]:
         """`self.<attr> = value` in every method of the class, and `attr = value` in its body."""

@@ -6,7 +6,7 @@ import libcst as cst
 
 from nncheck.fixes.edits import SUPER_INIT, insert_first
 from nncheck.fixes.fix import Fix
-from nncheck.model.base_init import first_broken_super, index_of_base_init, init_call_without_self
+from nncheck.model.base_init import adopts_state, first_broken_super, index_of_base_init, init_call_without_self
 from nncheck.model.views import C, CstClass, FileModel, FileView, Screen
 from nncheck.rule import FixAvailability, Report, Rule, Sample
 from nncheck.syntax.nodes import Function, first_parameter, has_decorator, only_raises
@@ -19,7 +19,9 @@ class BaseInitNotCalled(Rule):
     initialises a base class: `super().__init__(...)`, `super(Cls, self).__init__(...)` or
     `Base.__init__(self, ...)`. A call in any branch counts; calls inside nested functions, lambdas
     and classes do not; a call of one of the class's own methods that makes such a call
-    (`self._setup()`) does. `@overload` stubs and bodies that only `raise` are not reported. Calls
+    (`self._setup()`) does. `@overload` stubs, bodies that only `raise` and an `__init__` whose first
+    statement adopts an initialised module's state (`self.__dict__ = other.__dict__`, or
+    `self.__dict__.update(other.__dict__)`) are not reported. Calls
     that look like a base init but initialise nothing are reported with their own message:
     `nn.Module.__init__()` without the instance; `super(Net).__init__()` with one argument (an unbound
     super object); `super(Other, self).__init__()` where `Other` is a class of this file that is
@@ -109,6 +111,16 @@ class Branchy(nn.Module):
 class Abstract(nn.Module):
     def __init__(self):
         raise NotImplementedError
+
+class Adopting(nn.Module):
+    def __init__(self, trained):
+        '''Takes over a built module's state.'''
+        self.__dict__ = trained.__dict__
+
+class Copying(nn.Module):
+    def __init__(self, other):
+        self.__dict__.update(other.__dict__)
+        self.extra = 1
 """,
         """
 class Plain:
@@ -274,7 +286,8 @@ def _uninitialising(view: FileView[C], cls: C) -> list[Function]:
     """The class's `__init__` methods that never run a base `__init__` (the screen asks this too)."""
     return [
         init for init in cls.methods("__init__")
-        if not (has_decorator(init, "overload") or only_raises(init)) and index_of_base_init(view, cls, init) is None
+        if not (has_decorator(init, "overload") or only_raises(init) or adopts_state(init))
+        and index_of_base_init(view, cls, init) is None
     ]
 
 

@@ -44,7 +44,8 @@ class ModulesInPlainContainer(Rule):
     **What it finds.** In an nn.Module subclass's `__init__`, `self.<attr>` is assigned a list, tuple,
     dict or set display or comprehension whose elements are certainly Modules (calls of torch.nn
     classes or of module classes known to nncheck, also followed by `.to(...)`, `.cuda()` and the
-    like) or `nn.Parameter`s, or an empty list or dict that `__init__` then fills with such calls
+    like, or local names bound to them: see "What nncheck knows of a value" in the README) or
+    `nn.Parameter`s, or an empty list or dict that `__init__` then fills with such values
     (`.append`, `.extend`, `+=`, `self.x = self.x + [...]`, item assignment, and the same on an inner
     list, `self.x[i].append(...)`); and the class never wraps the attribute (`nn.ModuleList(self.x)`,
     `nn.Sequential(*self.x)`, ...), registers its items (`self.add_module(name, layer)`, `register_parameter`,
@@ -209,6 +210,11 @@ class Mixed(nn.Module):
         for i in range(2):
             self.convs.append([])
             self.convs[i].append(nn.Conv2d(2, 2, 1).cuda())
+        self.norms = []  # NNC005
+        for i in range(2):
+            self.norms.append([])
+            tmp = nn.BatchNorm2d(2)
+            self.norms[i].append(tmp)
 """,
             unsafe_fixed="""
 import torch
@@ -226,6 +232,11 @@ class Mixed(nn.Module):
         for i in range(2):
             self.convs.append([])
             self.convs[i].append(nn.Conv2d(2, 2, 1).cuda())
+        self.norms = []  # NNC005
+        for i in range(2):
+            self.norms.append([])
+            tmp = nn.BatchNorm2d(2)
+            self.norms[i].append(tmp)
 """,
         ),
     )

@@ -25,9 +25,9 @@ class DirectForwardCall(Rule):
     """Another module's `forward` is called directly.
 
     **What it finds.** Inside an nn.Module subclass, `x.forward(...)` where `x` is certainly another
-    module: `self.<attr>` that `__init__` assigns a module, an item of an `nn.ModuleList`,
-    `nn.ModuleDict` or `nn.Sequential` attribute (indexed, or the variable of a loop over it), or a
-    local variable assigned a module in the same function. `self.forward(...)`,
+    module (see "What nncheck knows of a value" in the README): `self.<attr>` that the class only
+    assigns modules, an item of an `nn.ModuleList`, `nn.ModuleDict` or `nn.Sequential` (indexed, or
+    the variable of a loop over it), or a local variable every binding of which is a module. `self.forward(...)`,
     `super().forward(...)` and `Base.forward(self, ...)` are never reported. Off by default: enable
     it with `--extend-select NNC007` (flake8 or nncheck).
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from nncheck.model.decorators import keeps_signature
 from nncheck.model.views import C, FileModel, FileView, Screen
 from nncheck.rule import FixAvailability, Report, Rule
 from nncheck.syntax.nodes import Function, decorators, function_name, is_none, only_raises, units, walk
@@ -66,7 +67,7 @@ API_CALLS: dict[str, tuple[ApiCall, ...]] = {
 class IncompatibleOverride(Rule):
     """An nn.Module method that torch calls is overridden with a signature that cannot take the call.
 
-    **What it finds.** In an nn.Module subclass, an undecorated method named like one that torch itself
+    **What it finds.** In an nn.Module subclass, a method named like one that torch itself
     calls with fixed arguments, whose signature cannot accept that call: `train` (called as
     `train(False)` by `eval()`, as `train(mode)` by a parent on every child), `eval()`, `state_dict`
     (a parent calls `state_dict(destination=..., prefix=..., keep_vars=...)` on every child), `_apply`
@@ -75,7 +76,10 @@ class IncompatibleOverride(Rule):
     `modules`, `named_modules`, `load_state_dict` (`load_state_dict(sd)`, `load_state_dict(sd,
     strict=...)`), `zero_grad()` and `extra_repr()`, as torch and its users call them.
     Compatibility is decided by the signature: parameters with defaults, `*args` and `**kwargs`
-    accept what they can. Also reported, with its own message: a compatible
+    accept what they can. A method under a decorator that keeps its signature (`@torch.no_grad()`,
+    `@torch.jit.ignore`, `@torch.jit.unused`, `@typing.override`, a wrapper of the same file made with
+    `functools.wraps`) is checked as if bare; under any other decorator it is left alone. Also
+    reported, with its own message: a compatible
     `train(self, mode=True)` that never returns a value (`model.eval()` returns what `train()` does).
 
     **Why is this a bug.** torch makes these calls itself, on the module and on every child: with
@@ -140,6 +144,15 @@ class Passing(nn.Module):
 class Abstract(nn.Module):
     def eval(self):
         raise NotImplementedError
+
+class Cached(nn.Module):
+    @property
+    def children(self):
+        return iter(())
+
+    @some_library.adapt
+    def state_dict(self):
+        return {}
 """,
         """
 class Trainer:
@@ -165,6 +178,33 @@ class Frozen(nn.Module):
     def train(self, mode=True):  # NNC010
         super().train(mode)
         self.backbone.eval()
+""",
+        """
+import functools
+from typing import override
+
+import torch
+from torch import nn
+
+def logged(fn):
+    @functools.wraps(fn)
+    def inner(*args, **kwargs):
+        return fn(*args, **kwargs)
+    return inner
+
+class Decorated(nn.Module):
+    @torch.no_grad()
+    def train(self):  # NNC010
+        return self
+
+    @override
+    def state_dict(self):  # NNC010
+        return {}
+
+    @torch.jit.unused
+    @logged
+    def _apply(self, fn):  # NNC010
+        return super()._apply(fn)
 """,
     )
 
@@ -192,8 +232,10 @@ def _broken(view: FileView[C], cls: C) -> Iterator[tuple[Function, ApiCall | Non
     takes every call but returns nothing (the screen asks this too)."""
     for method in cls.methods():
         calls = API_CALLS.get(function_name(method))
-        if calls is None or decorators(method) or only_raises(method):
+        if calls is None or only_raises(method):
             continue
+        if not all(keeps_signature(view, decorator) for decorator in decorators(method)):
+            continue  # `@property`, a cache, a decorator of another file: what torch calls may differ
         failing = next((call for call in calls if not accepts(method, call.positional, call.keywords)), None)
         if failing is not None:
             yield method, failing

@@ -29,12 +29,15 @@ class RequiresGradAssigned(Rule):
     """`requires_grad` is assigned on a module, which freezes nothing.
 
     **What it finds.** `<module>.requires_grad = <value>` where the receiver is certainly an
-    nn.Module: `self` in a method of an nn.Module subclass (but `__init__`, where
-    `self.requires_grad = requires_grad` keeps an option), `self.<attr>` that the class only ever
-    assigns modules, or a name whose only assignment in its scope is a call of a module class
-    (`model = Net()`), of `<module class>.from_pretrained(...)`, of `timm.create_model(...)` or of a
-    torchvision model builder (`torchvision.models.resnet50(...)`). Tensors and parameters are never
-    reported: `p.requires_grad = False` is right.
+    nn.Module (see "What nncheck knows of a value" in the README): `self` in a method of an nn.Module
+    subclass (but `__init__`, where `self.requires_grad = requires_grad` keeps an option),
+    `self.<attr>` that the class only ever assigns modules, or a name every binding of which is a
+    module: a call of a module class (`model = Net()`), `from_pretrained(...)` of a module class or
+    of transformers' `AutoModel*`, `timm.create_model(...)` or a torchvision model builder, also
+    through `.to(device)`, `.eval()` and the other methods that return the module itself; or a
+    name bound by a call nncheck cannot follow (`model = task.build_model(cfg)`) on which the code
+    calls a method only modules have (`model.eval()`, `model.parameters()`). Tensors and parameters
+    are never reported: `p.requires_grad = False` is right.
 
     **Why is this a bug.** `requires_grad` is not a property of nn.Module: the assignment makes a new
     plain attribute of that name, and every parameter still requires grad, so the "frozen" layers go
@@ -113,6 +116,19 @@ def build():
     encoder = encoder.to("cpu")
     encoder.requires_grad = False  # NNC011
     return encoder
+
+def load(task, cfg, small):
+    model = task.build_model(cfg)
+    model.eval()
+    model.requires_grad = False  # NNC011
+    if small:
+        head = nn.Linear(2, 2)
+    else:
+        head = nn.Linear(4, 2)
+    head.requires_grad = False  # NNC011
+    vae = Net()
+    vae.requires_grad = False  # NNC011
+    del vae
 """,
             fixed="""
 import timm
@@ -135,6 +151,19 @@ def build():
     encoder = encoder.to("cpu")
     encoder.requires_grad_(False)  # NNC011
     return encoder
+
+def load(task, cfg, small):
+    model = task.build_model(cfg)
+    model.eval()
+    model.requires_grad_(False)  # NNC011
+    if small:
+        head = nn.Linear(2, 2)
+    else:
+        head = nn.Linear(4, 2)
+    head.requires_grad_(False)  # NNC011
+    vae = Net()
+    vae.requires_grad_(False)  # NNC011
+    del vae
 """,
         ),
     )

@@ -39,14 +39,19 @@ class ResultDiscarded(Rule):
     changes nothing (`torch.clamp(x, 0, 1)`, `F.dropout(x, p)`, `torch.cat(...)`), or a tensor
     method that has an in-place twin (`add`, `sub`, `clamp`, `masked_fill`, ...) or only returns a
     view or a copy (`view`, `reshape`, `detach`, `to`, `cuda`, `float`, ...), called on something
-    that is certainly a tensor: the `.data` or `.grad` of anything, the result of a torch function or
-    of a tensor method or arithmetic on a tensor, a name bound only to one of those or looping over
-    `model.parameters()`, a `forward` argument the body slices or computes with, or a name that the
-    code passes to a module it built and never treats as a module. A receiver that may be a module
-    (`model.to(device)` moves the model in place) or another library's object (`ax.scatter`,
-    `data.contiguous()` in PyG) is never reported, nor are calls in a `try` block or under
-    `pytest.raises`, which may be there to raise, nor the last statement of a notebook cell (in a
-    notebook, or a percent-format script's `# %%` cells), whose value is displayed.
+    that is certainly a tensor (see "What nncheck knows of a value" in the README): the result of a
+    torch function, of a tensor method or of a torch layer such as `self.conv(x)`, a name every
+    binding of which is one of those (`x = torch.zeros(3)` then `x = x + 1`), a parameter annotated
+    `Tensor`, the `.data` or `.grad` of anything, a loop variable over `model.parameters()`, the
+    names unpacked from a `DataLoader`'s batches (`for x, y in loader`), a `forward` argument the body
+    slices or computes with, or a name the code passes to a torch layer or a module it built. A
+    receiver that may be a module (`model.to(device)` moves the model in place) or another library's
+    object (`ax.scatter`, `data.contiguous()` in PyG, a whole batch, which may be a collate
+    function's object) is never reported, nor are calls in a `try` block or under `pytest.raises`,
+    which may be there to raise, a torch factory's tensor (`torch.ones(1)`, `torch.rand(2).cuda()`)
+    made inside a `with` block, which is run for the block's sake (a profiler, a timer, a memory
+    tracker), nor the last statement of a notebook cell (in a notebook, or a percent-format
+    script's `# %%` cells), whose value is displayed.
 
     **Why is this a bug.** These operations leave their input alone and return the result: as a
     statement they do nothing. The mask is never applied, the dropout never happens, the batch stays
@@ -107,6 +112,15 @@ def train(loader, net):
     for batch in loader:
         batch.to("cpu")
         net(batch)
+
+def profile(profiler, x):
+    with profiler.profile():
+        torch.ones(1)
+        torch.tensor(0)
+        torch.rand((1000, 1000)).cuda()
+    y = x.tolist()
+    y = torch.zeros(2)
+    y.view(2)
 """,
     )
     invalid = (
@@ -152,6 +166,86 @@ for x, y in [(torch.zeros(2), 0)]:
 for p in model.parameters():
     p.data = p.data.sub(p.grad.data * 0.1)  # NNC015
     p = p.clamp(-1, 1)  # NNC015
+""",
+        ),
+        Sample(
+            """
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+DEVICE = "cpu"
+train_loader = DataLoader(torch.zeros(8, 2), batch_size=2)
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 2, 1)
+
+    def forward(self, x):
+        out = self.conv(x)
+        out.flatten(1)  # NNC015
+        return out
+
+def train(model, profiler):
+    for _, (x, y) in enumerate(train_loader):
+        x.to(DEVICE)  # NNC015
+        loss = (x - y).pow(2).mean()
+        with profiler.profile():
+            loss.masked_fill(loss > 1, 0)  # NNC015
+
+def perturb(t: torch.Tensor, uniform):
+    if uniform:
+        noise = torch.randint(0, 2, (3,))
+    else:
+        noise = t[0]
+    noise.clamp(min=0, max=1)  # NNC015
+    x = torch.zeros(3)
+    x = x + 1
+    x.view(3)  # NNC015
+
+def helper(weight: torch.Tensor):
+    weight.view(-1)  # NNC015
+    torch.cat([weight, weight]).squeeze(0)  # NNC015
+""",
+            unsafe_fixed="""
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+DEVICE = "cpu"
+train_loader = DataLoader(torch.zeros(8, 2), batch_size=2)
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 2, 1)
+
+    def forward(self, x):
+        out = self.conv(x)
+        out = out.flatten(1)  # NNC015
+        return out
+
+def train(model, profiler):
+    for _, (x, y) in enumerate(train_loader):
+        x = x.to(DEVICE)  # NNC015
+        loss = (x - y).pow(2).mean()
+        with profiler.profile():
+            loss = loss.masked_fill(loss > 1, 0)  # NNC015
+
+def perturb(t: torch.Tensor, uniform):
+    if uniform:
+        noise = torch.randint(0, 2, (3,))
+    else:
+        noise = t[0]
+    noise = noise.clamp(min=0, max=1)  # NNC015
+    x = torch.zeros(3)
+    x = x + 1
+    x = x.view(3)  # NNC015
+
+def helper(weight: torch.Tensor):
+    weight = weight.view(-1)  # NNC015
+    torch.cat([weight, weight]).squeeze(0)  # NNC015
 """,
         ),
     )
