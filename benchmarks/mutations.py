@@ -20,7 +20,10 @@ class Mutant:
     site: int  # the line of the original the mistake is seeded at (names the site)
     text: str  # the mutated source
     region: tuple[int, int]  # the lines of the mutant where the finding must be
-    what: str  # a short description, for the list of misses
+    what: str  # a short description, for the list of misses (one line)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "what", " ".join(self.what.split()))
 
 
 class Source:
@@ -60,8 +63,11 @@ def _methods(cls: ast.ClassDef) -> dict[str, ast.FunctionDef]:
 
 
 def _module_like(cls: ast.ClassDef) -> bool:
-    """A reader takes a class with bases and a `forward` method for an nn.Module."""
-    return bool(cls.bases) and "forward" in _methods(cls)
+    """A reader takes a class with bases and a `forward` method for an nn.Module (but an autograd
+    Function, whose forward is a staticmethod)."""
+    forward = _methods(cls).get("forward")
+    return bool(cls.bases) and forward is not None and not any(
+        isinstance(d, ast.Name) and d.id == "staticmethod" for d in forward.decorator_list)
 
 
 def _is_base_init(statement: ast.stmt) -> bool:
@@ -144,15 +150,15 @@ def base_init_moved(src: Source) -> Iterator[Mutant]:
             continue
         text = src.text[:call_start] + src.text[call_end:insert_at] + call_lines + src.text[insert_at:]
         moved = call_lines.count("\n")
-        first = later.lineno - moved
-        yield Mutant("NNC004", later.lineno, text, (first, later.end_lineno - moved),  # type: ignore[operator]
+        # NNC004 reports the first statement that the call now follows and should precede.
+        yield Mutant("NNC004", later.lineno, text, (call.lineno, later.end_lineno - moved),  # type: ignore[operator]
                      f"{cls.name}.__init__ assigns self.{later.targets[0].attr} before its base __init__ call")
 
 
 def class_duplicated(src: Source) -> Iterator[Mutant]:
-    """NNC003: a module class written twice in a row."""
+    """NNC003: a module class written twice in a row (not a decorated one: a registry may keep the first)."""
     for cls in src.tree.body:
-        if not isinstance(cls, ast.ClassDef) or not _module_like(cls) or cls.col_offset:
+        if not isinstance(cls, ast.ClassDef) or not _module_like(cls) or cls.col_offset or cls.decorator_list:
             continue
         first = min([cls.lineno, *(d.lineno for d in cls.decorator_list)])
         start, end = src.offset(first, 0), src.offset(cls.end_lineno + 1, 0)  # type: ignore[operator]
@@ -234,8 +240,8 @@ def dataclass_added(src: Source) -> Iterator[Mutant]:
         if top > at:
             continue
         text = text[:top] + "import dataclasses\n" + text[top:]
-        line = cls.lineno + 2
-        yield Mutant("NNC008", cls.lineno, text, (line, line), f"@dataclass on {cls.name}")
+        line = cls.lineno + 2  # below the import and the decorator, which is where NNC008 reports
+        yield Mutant("NNC008", cls.lineno, text, (line - 1, line), f"@dataclass on {cls.name}")
 
 
 _PARAMETERS_KEPT = {"train": 1, "state_dict": 1, "_apply": 2}  # what is left: self (and fn)

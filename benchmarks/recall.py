@@ -95,14 +95,17 @@ class Outcome:
 
 
 def check_file(job: tuple[str, Path, Path, list[tuple[str, int]]]) -> list[Outcome]:
+    from nncheck import Settings
     from nncheck.engine.checker import check_source
 
     corpus, root, path, chosen = job
+    # As `nncheck` run in the corpus's folder: imports of the project resolve from there too.
+    settings = Settings(src_roots=(str(root),))
     source = parse(path)
     relative = path.relative_to(root).as_posix()
     if source is None:
         return []
-    original = {f.code for f in check_source(source.text, str(path))}
+    original = {f.code for f in check_source(source.text, str(path), settings)}
     wanted = set(chosen)
     outcomes = []
     for code in sorted({code for code, _ in chosen}):
@@ -120,7 +123,7 @@ def check_file(job: tuple[str, Path, Path, list[tuple[str, int]]]) -> list[Outco
             except (SyntaxError, ValueError):
                 outcomes.append(Outcome(corpus, relative, None, code, mutant.site, "invalid"))
                 continue
-            lines = {f.line for f in check_source(mutant.text, str(path)) if f.code == code}
+            lines = {f.line for f in check_source(mutant.text, str(path), settings) if f.code == code}
             found = any(mutant.region[0] <= line <= mutant.region[1] for line in lines)
             outcomes.append(Outcome(corpus, relative, mutant, code, mutant.site, "found" if found else "missed"))
     return outcomes

@@ -80,7 +80,8 @@ def collect_module_names(modules: list[ModuleType]) -> list[str]:
     found: set[str] = set()
     for module in modules:
         for attr in dir(module):
-            if attr.startswith("_"):
+            # Private base classes (`_Loss`, `_ConvNd`, `_BatchNorm`) are subclassed by users too.
+            if attr.startswith("__"):
                 continue
             try:
                 obj: object = getattr(module, attr)

@@ -163,6 +163,13 @@ _PARAMETER_CONTAINERS = frozenset({"ParameterList", "ParameterDict"})
 # Calls that certainly give a model: torchvision's builders (but its weight and listing helpers) and timm's.
 _MODEL_BUILDERS = ("torchvision.models.", "timm.create_model", "timm.models.create_model")
 _NOT_MODEL_BUILDERS = frozenset({"get_model_weights", "get_weight", "list_models", "get_model_builder"})
+# Functions that give back (a copy of) their first argument, of the same kind.
+_PASSING_THROUGH = frozenset({
+    "copy.deepcopy", "copy.copy", "torch.nn.utils.weight_norm", "torch.nn.utils.spectral_norm",
+    "torch.nn.utils.parametrizations.weight_norm", "torch.nn.utils.parametrizations.spectral_norm",
+    "torch.nn.utils.parametrizations.orthogonal", "torch.nn.utils.weight_norm.weight_norm",
+    "torch.nn.utils.spectral_norm.spectral_norm", "torch.compile",
+})
 _AUTO_MODELS = ("transformers.AutoModel", "transformers.models.auto.modeling_auto.AutoModel")
 _LOADERS = frozenset({"torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"})
 _TENSOR_TYPES = frozenset({
@@ -237,6 +244,7 @@ class _Binding:
     path: tuple[int, ...] = ()  # where the name sits in an unpacking target: (1, 0) for `i, (x, y)`
     sizes: tuple[int, ...] = ()  # the length of the target at each step of path
     instance_of: ClassInfo | None = None  # for the first parameter of a method
+    function: Function | None = None  # for a def
 
 
 @dataclass
@@ -316,9 +324,25 @@ class Knowledge:
         return _iterate(value) or UNKNOWN
 
     def returns(self, func: Function) -> Value:
-        """What the function's return annotation says it gives."""
+        """What calling the function gives: what its return annotation says, else what every one of
+        its `return` statements gives (a generator, or a bare `return`, gives nothing known)."""
         annotation = return_annotation(func)
-        return self._annotation(annotation) if annotation is not None else UNKNOWN
+        if annotation is not None:
+            return self._annotation(annotation)
+        return self._fixpoint(("returns", id(func)), lambda: self._returned(func)) or UNKNOWN
+
+    def _returned(self, func: Function) -> Value | None:
+        result: Value | None = None
+        returned = False
+        for node in walk(units(func)):
+            if isinstance(node, (ast.Yield, ast.YieldFrom, cst.Yield)):
+                return UNKNOWN
+            if isinstance(node, (ast.Return, cst.Return)):
+                if node.value is None:
+                    return UNKNOWN
+                returned = True
+                result = join(result, self._eval(node.value, func))
+        return result if returned else UNKNOWN
 
     # -- names ---------------------------------------------------------------------------------
 
@@ -548,7 +572,12 @@ class Knowledge:
         """What calling the dotted name `parts` gives, when the name says it (a class, a torch function);
         None when the name does not (a method of a value, a variable)."""
         table = self._view.table
-        if self._bound_locally(parts[0], owner):
+        local = self._local_scope(parts[0], owner)
+        if local is not None:
+            if len(parts) == 1:
+                defined = [b.function for b in local.bindings[parts[0]] if b.function is not None]
+                if len(defined) == 1 and len(local.bindings[parts[0]]) == 1:
+                    return self.returns(defined[0])  # a function defined in the function
             return None
         target = table.resolve_parts(parts)
         if isinstance(target, list):
@@ -565,16 +594,17 @@ class Knowledge:
             return self._function_result(parts[0]) if len(parts) == 1 else None
         return self._builtin(parts[0], positional, owner, env)
 
-    def _bound_locally(self, name: str, owner: Owner) -> bool:
-        """A name some function scope around `owner` binds (a local variable, not a module-level name)."""
+    def _local_scope(self, name: str, owner: Owner) -> _Scope | None:
+        """The function scope around `owner` that binds `name` (a local variable, not a module-level
+        name), if any."""
         scope = self._scope(owner)
         while scope.owner is not None:
             if name in scope.globals:
-                return False
+                return None
             if name in scope.bindings and not isinstance(scope.owner, (ast.ClassDef, cst.ClassDef)):
-                return True
+                return scope
             scope = self._scope(self._parent(scope.owner))
-        return False
+        return None
 
     def _library_call(
         self, target: str, parts: list[str], positional: list[Expr], starred: bool,
@@ -600,6 +630,8 @@ class Knowledge:
             if target in pure_functions() or (target.count(".") == 1 and last in _RANDOM_FACTORIES):
                 return TENSOR
             return UNKNOWN
+        if target in _PASSING_THROUGH and positional:
+            return self._eval(positional[0], owner, env)
         if (target == "tqdm" or target.startswith("tqdm.")) and positional:
             wrapped = self._eval(positional[0], owner, env)
             return wrapped if wrapped is not None and wrapped.kind is Kind.LOADER else UNKNOWN
@@ -940,9 +972,11 @@ class Knowledge:
                     bind(parameter, _Binding("parameter", annotations.get(parameter)))
             forward = cls is not None and function_name(owner) == "forward" and self._view.table.is_module_class(cls)
         for node in walk(body):
-            if is_scope(node):
-                name = class_name(node) if isinstance(node, (ast.ClassDef, cst.ClassDef)) else function_name(node)
-                bind(name, _Binding("other"))
+            if is_function(node):
+                bind(function_name(node), _Binding("other", function=node))
+                continue
+            if isinstance(node, (ast.ClassDef, cst.ClassDef)):
+                bind(class_name(node), _Binding("other"))
                 continue
             if isinstance(node, (ast.Lambda, cst.Lambda)):
                 continue

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import libcst as cst
@@ -12,21 +13,22 @@ from nncheck.syntax.nodes import assignment, attributes_in, function_name, name_
 # Real words (and plain variants) this close to "forward" that are not typos of it.
 ENGLISH_WORDS = frozenset({"toward", "towards", "onward", "onwards", "forwarded", "forwarder", "coward", "foreword"})
 _MAX_DISTANCE = 2
+_EXTENDED = re.compile(r"forward[_0-9].*")
 
 
 class MisspelledForward(Rule):
     """An nn.Module subclass has no `forward`, but a method whose name is a typo of it.
 
-    **What it finds.** A class derived from `torch.nn.Module` that defines neither `forward` nor
-    `__call__` (itself or in a base class of the same file) and defines a method whose name is within
-    edit distance 2 of `forward`: `foward`, `forwad`, `fowrard`, `Forward`, `forwards`. Names that
-    start or end with an underscore (`_forward`, `forward_`) and English words that close
-    (`toward`, `onward`, `forwarded`, ...) are not reported. Only classes whose bases are all
-    `nn.Module` itself or classes of the same file are considered: a torch layer or another
-    file's class may well bring a `forward`.
+    **What it finds.** A class derived from `torch.nn.Module` that does not define `forward` or
+    `__call__` itself and defines a method whose name is within edit distance 2 of `forward`:
+    `foward`, `forwad`, `fowrard`, `Forward`, `forwards`. Names that start or end with an underscore
+    (`_forward`, `forward_`), that extend `forward` (`forward_i`, `forward2`) and English words that
+    close (`toward`, `onward`, `forwarded`, ...) are not reported.
 
-    **Why is this a bug.** Calling the module runs `nn.Module.forward`, which raises
-    `NotImplementedError: Module [Net] is missing the required "forward" function`.
+    **Why is this a bug.** Calling the module never runs the misspelled method. With no `forward`
+    in its bases either, it runs `nn.Module.forward`, which raises `NotImplementedError: Module
+    [Net] is missing the required "forward" function`; when a base class (a torch layer, another
+    file's class) brings a `forward`, that one runs instead, silently.
 
     **Example.**
 
@@ -36,15 +38,21 @@ class MisspelledForward(Rule):
 
     **Instead.** Name it `forward`.
 
-    **Fix.** Safe: `--fix` renames the method to `forward`, unless the misspelled name is used
-    elsewhere in the file (then renaming would break those uses, and there is no fix).
+    **Fix.** `--fix` renames the method to `forward`, unless the misspelled name is used elsewhere in
+    the file (then renaming would break those uses, and there is no fix). Safe when no base may
+    bring a `forward`; unsafe otherwise (the renamed method replaces the base's `forward`, which is
+    the point).
     """
 
     code = "NNC006"
     name = "misspelled-forward"
     whole_file = True  # whether the fix is offered depends on every use of the name in the file
-    fix_availability = FixAvailability.SAFE
+    fix_availability = FixAvailability.SAFE_OR_UNSAFE
     message = "{cls}.{method} looks like a misspelled forward, and {cls} has no forward: rename it to forward"
+    message_inherited = (
+        "{cls}.{method} looks like a misspelled forward: calling {cls} runs its base class's forward, never "
+        "{method}; rename it to forward"
+    )
 
     valid = (
         """
@@ -64,9 +72,14 @@ class Helpers(nn.Module):
     def toward(self, x):
         return x
 
-class Layer(nn.Linear):
-    def foward(self, x):
+class Steps(nn.Module):
+    def forward_i(self, x, i):
         return x
+
+    def forward2(self, x):
+        return x
+
+    forward = forward2
 """,
     )
     invalid = (
@@ -94,44 +107,94 @@ class Child(Net):
         return x
 """,
         ),
+        Sample(
+            """
+from torch import nn
+
+class Layer(nn.Linear):
+    def foward(self, x):  # NNC006
+        return x
+
+class Head(nn.Sequential):
+    def forwad(self, x):  # NNC006
+        return x
+""",
+            fixed="""
+from torch import nn
+
+class Layer(nn.Linear):
+    def foward(self, x):  # NNC006
+        return x
+
+class Head(nn.Sequential):
+    def forwad(self, x):  # NNC006
+        return x
+""",
+            unsafe_fixed="""
+from torch import nn
+
+class Layer(nn.Linear):
+    def forward(self, x):  # NNC006
+        return x
+
+class Head(nn.Sequential):
+    def forward(self, x):  # NNC006
+        return x
+""",
+        ),
     )
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
         return screen.any_module(lambda cls: any(_is_typo(function_name(m)) for m in cls.methods())
-                                 and not _may_have_forward(screen, cls, set()))
+                                 and not _defines_forward(cls))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
-            if _may_have_forward(model, cls, set()):
+            if _defines_forward(cls):
                 continue
+            inherited = any(_may_have_forward(model, base) for base in _file_bases_or_unseen(model, cls))
             for statement in cls.methods():
                 if _is_typo(statement.name.value):
                     name = statement.name.value
                     used = any(attr == name for _, attr in attributes_in([model.tree]))  # rare: a typo found
-                    rename = Fix(safe=True, title="Rename it to forward", edits=((statement, _rename),))
-                    yield self.report(statement, fix=None if used else rename, cls=cls.qualname, method=name)
+                    rename = Fix(safe=not inherited, title="Rename it to forward", edits=((statement, _rename),))
+                    template = self.message_inherited if inherited else self.message
+                    yield self.report(statement, template, fix=None if used else rename, cls=cls.qualname,
+                                      method=name)
 
 
 def _rename(method: cst.FunctionDef) -> cst.FunctionDef:
     return method.with_changes(name=method.name.with_changes(value="forward"))
 
 
-def _may_have_forward(model: FileView[C], cls: C, seen: set[int]) -> bool:
-    if id(cls) in seen:
-        return True
-    seen.add(id(cls))
-    if cls.methods("forward") or cls.methods("__call__") or _assigns(cls, ("forward", "__call__")):
-        return True
+def _defines_forward(cls: C) -> bool:
+    return bool(cls.methods("forward") or cls.methods("__call__") or _assigns(cls, ("forward", "__call__")))
+
+
+_UNSEEN = None  # a base class nncheck cannot see: it may define forward
+
+
+def _file_bases_or_unseen(model: FileView[C], cls: C) -> list[C | None]:
+    """The class's bases (nn.Module itself left out): classes of this file, or None for the others."""
+    found: list[C | None] = []
     for base in cls.bases:
         if model.is_module_itself(base):
             continue
         target = model.resolve(base)
-        if not isinstance(target, list) or not target:
-            return True  # a class we cannot see may define forward
-        if any(_may_have_forward(model, inner, seen) for inner in target):
-            return True
-    return False
+        found.extend(target if isinstance(target, list) and target else [_UNSEEN])
+    return found
+
+
+def _may_have_forward(model: FileView[C], cls: C | None, seen: set[int] | None = None) -> bool:
+    seen = set() if seen is None else seen
+    if cls is None:
+        return True
+    if id(cls) in seen:
+        return False
+    seen.add(id(cls))
+    bases = _file_bases_or_unseen(model, cls)
+    return _defines_forward(cls) or any(_may_have_forward(model, base, seen) for base in bases)
 
 
 def _assigns(cls: C, names: tuple[str, ...]) -> bool:
@@ -146,6 +209,8 @@ def _assigns(cls: C, names: tuple[str, ...]) -> bool:
 def _is_typo(name: str) -> bool:
     if name == "forward" or name.startswith("_") or name.endswith("_") or name.lower() in ENGLISH_WORDS:
         return False
+    if _EXTENDED.fullmatch(name):
+        return False  # `forward_i`, `forward2`: another method beside forward
     return abs(len(name) - len("forward")) <= _MAX_DISTANCE and _distance(name, "forward") <= _MAX_DISTANCE
 
 

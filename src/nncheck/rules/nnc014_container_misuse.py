@@ -26,7 +26,8 @@ class ContainerMisuse(Rule):
 
     **What it finds.** Calls of torch's containers that raise when the model is built:
     `nn.Sequential([a, b])` (or a tuple, a comprehension, or a name that is certainly a list or a
-    tuple: `layers = []` then `layers.append(...)`, `list(...)`) where the modules should be unpacked; `nn.ModuleList(a, b)` with several
+    tuple: `layers = []` then `layers.append(...)`, `list(...)`) where the modules should be
+    unpacked; `nn.ModuleList(a, b)` with several
     positional arguments; `nn.ModuleList(nn.Linear(...))` with one module that does not iterate into
     modules (only `nn.Sequential` and `nn.ModuleList` do); `nn.ModuleDict([m1, m2])` with a list of
     modules instead of names and modules; `nn.ParameterList(p1, p2)` with several positional
