@@ -88,9 +88,13 @@ class Client:
             self.inbox.put(json.loads(stream.read(length)))
 
     def send(self, message: Message) -> None:
-        assert self.process.stdin is not None
         body = json.dumps({"jsonrpc": "2.0", **message}).encode("utf-8")
-        self.process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        self.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    def write(self, data: bytes) -> None:
+        """Bytes as they are, framed or not: what a buggy client sends."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(data)
         self.process.stdin.flush()
 
     def notify(self, method: str, params: Any) -> None:
@@ -535,13 +539,108 @@ def test_other_documents_and_bad_requests_do_not_stop_it(client: Client, tmp_pat
     client.notify("textDocument/didChange", {"textDocument": {"uri": "file:///nowhere/x.py", "version": 2},
                                              "contentChanges": [{"text": "x"}]})
     client.notify("textDocument/didClose", {"textDocument": {"uri": "file:///nowhere/y.py"}})
-    # Malformed params never reach nncheck: pygls drops the request (without an answer) and reads on.
+    # Malformed params never reach nncheck: the request is answered with an error, and the server reads on.
     client.send({"id": 999, "method": "textDocument/codeAction", "params": {"textDocument": {"uri": uri}}})
+    assert client.receive(lambda m: m.get("id") == 999, "the answer")["error"]["code"] == -32602
     client.open(uri, CALL)
     # The first diagnostics published at all are this file's: nothing came for the others.
     published = client.receive(lambda m: m.get("method") == "textDocument/publishDiagnostics", "diagnostics")
     assert published["params"]["uri"] == uri
     assert published["params"]["diagnostics"] == [CALL_DIAGNOSTIC]
+
+
+def framed(body: bytes, length: int | None = None) -> bytes:
+    return b"Content-Length: %d\r\n\r\n%s" % (len(body) if length is None else length, body)
+
+
+# What buggy clients and broken pipes send in place of one message, and whether the server can tell a
+# message was there (and answers it with -32700, as JSON-RPC says of a body that is not JSON).
+BAD_FRAMES: dict[str, tuple[Callable[[bytes], bytes], bool]] = {
+    "Content-Length 16 too many": (lambda body: framed(body, len(body) + 16), True),
+    "Content-Length 16 too few": (lambda body: framed(body, len(body) - 16), True),
+    "no Content-Length": (lambda body: b"Content-Type: application/vscode-jsonrpc\r\n\r\n" + body, False),
+    "garbage glued to the header": (lambda body: b"\x00\xff}garbage" + framed(body), False),
+    "garbage glued after the header block": (lambda body: framed(b"\x00\xff" + body), True),
+    "a body that is not JSON": (lambda body: framed(b"{not json"), True),
+}
+
+
+@pytest.mark.parametrize("kind", BAD_FRAMES)
+def test_bad_framing_loses_no_later_message(client: Client, tmp_path: Path, kind: str) -> None:
+    client.initialize()
+    uri = uri_of(tmp_path / "net.py")
+    client.open(uri, FIXED_CALL)
+    assert client.diagnostics(uri)["diagnostics"] == []
+    bad, answered = BAD_FRAMES[kind]
+    change = {"jsonrpc": "2.0", "method": "textDocument/didChange",
+              "params": {"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": FIXED_CALL + "\n"}]}}
+    client.write(bad(json.dumps(change).encode("utf-8")))
+    # Then what a working client sends next: a change, and a document opened.
+    client.change(uri, 3, CALL)
+    published = client.receive(lambda m: m.get("method") == "textDocument/publishDiagnostics"
+                               and m["params"].get("version") == 3, "the change's diagnostics")
+    assert published["params"]["diagnostics"] == [CALL_DIAGNOSTIC]
+    other = uri_of(tmp_path / "other.py")
+    client.open(other, CALL)
+    assert client.diagnostics(other)["diagnostics"] == [CALL_DIAGNOSTIC]
+    errors = [m for m in client.unclaimed if "error" in m]
+    if answered:
+        assert [(m["id"], m["error"]["code"]) for m in errors] == [(None, -32700)]
+        assert errors[0]["error"]["message"].startswith("Parse error")
+    else:
+        assert errors == []
+
+
+@pytest.mark.parametrize("params", [
+    42, {}, None, [],
+    {"textDocument": "file:///x.py", "range": CALL_RANGE, "context": {"diagnostics": []}},
+    {"textDocument": {"uri": "file:///x.py"}, "range": "nowhere", "context": {"diagnostics": []}},
+    {"textDocument": {"uri": "file:///x.py"}, "range": {"start": {"line": "four", "character": 0}, "end": {}},
+     "context": {"diagnostics": []}},
+    {"textDocument": {"uri": "file:///x.py"}, "range": CALL_RANGE, "context": {"diagnostics": [{"range": 1}]}},
+], ids=["42", "empty", "null", "list", "document", "range", "line", "diagnostic"])
+def test_a_request_with_params_of_the_wrong_type_is_answered_invalid_params(
+        client: Client, tmp_path: Path, params: Any) -> None:
+    client.initialize()
+    uri = uri_of(tmp_path / "net.py")
+    client.open(uri, CALL)
+    client.diagnostics(uri)
+    response = client.request("textDocument/codeAction", params)
+    assert set(response) == {"jsonrpc", "id", "error"}
+    assert (response["id"], response["error"]["code"]) == (client.next_id, -32602)
+    assert response["error"]["message"].startswith("Invalid params for textDocument/codeAction")
+    # A string id is answered with that id; the server goes on answering.
+    client.send({"id": "seven", "method": "textDocument/codeAction", "params": params})
+    assert client.receive(lambda m: m.get("id") == "seven", "the answer")["error"]["code"] == -32602
+    assert len(client.code_actions(uri, CALL_RANGE, [])) == 3
+
+
+def test_a_message_that_is_no_request_is_answered_invalid_request(client: Client, tmp_path: Path) -> None:
+    client.initialize()
+    for body in (b"[1, 2]", b"42", b'{"jsonrpc": "2.0", "id": [1], "method": "textDocument/codeAction"}'):
+        client.write(framed(body))
+        answer = client.receive(lambda m: "error" in m, "the answer")
+        assert (answer["id"], answer["error"]["code"]) == (None, -32600), body
+    # A request whose method is not a string: its id is known, so the answer carries it.
+    client.send({"id": 77, "method": 5, "params": {}})
+    assert client.receive(lambda m: m.get("id") == 77, "the answer")["error"]["code"] == -32600
+    uri = uri_of(tmp_path / "net.py")
+    client.open(uri, CALL)
+    assert client.diagnostics(uri)["diagnostics"] == [CALL_DIAGNOSTIC]
+
+
+def test_notifications_with_bad_params_get_no_answer_and_stop_nothing(client: Client, tmp_path: Path) -> None:
+    client.initialize()
+    uri = uri_of(tmp_path / "net.py")
+    for method, params in (("textDocument/didOpen", 42), ("textDocument/didChange", {"textDocument": 5}),
+                           ("textDocument/didClose", None), ("textDocument/didSave", []),
+                           ("workspace/didChangeWatchedFiles", {"changes": "all"}), ("$/cancelRequest", {"id": []}),
+                           ("notebookDocument/didOpen", {"notebookDocument": 1})):
+        client.notify(method, params)
+    client.open(uri, CALL)
+    assert client.diagnostics(uri)["diagnostics"] == [CALL_DIAGNOSTIC]
+    assert client.code_actions(uri, CALL_RANGE, [])  # answered as ever
+    assert [m for m in client.unclaimed if "id" in m] == []
 
 
 def test_an_internal_error_is_reported_and_the_server_carries_on(tmp_path: Path) -> None:
@@ -693,15 +792,15 @@ def test_malformed_traffic_is_answered_and_memory_stays_flat(tmp_path: Path) -> 
         client.open(uri, CALL)
         assert client.diagnostics(uri)["diagnostics"] == [CALL_DIAGNOSTIC]
         assert client.process.stdin is not None
-        # Not JSON, then JSON that is no message: the server says so (or ignores it) and carries on.
-        body = b"{not json"
-        client.process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-        client.process.stdin.flush()
+        # Not JSON, then a method it does not know: the server says so and carries on.
+        client.write(framed(b"{not json"))
+        assert client.receive(lambda m: "error" in m, "the answer")["error"]["code"] == -32700
         unknown = client.request("nncheck/noSuchMethod", {})
         assert unknown["error"]["code"] == -32601
-        # Parameters of the wrong shape: pygls logs them and answers nothing; the server goes on.
+        # Parameters of the wrong shape: answered as such; the server goes on.
         client.send({"id": 999, "method": "textDocument/codeAction", "params": {"textDocument": {"uri": uri},
                                                                                 "range": "nowhere"}})
+        assert client.receive(lambda m: m.get("id") == 999, "the answer")["error"]["code"] == -32602
         # A change to a document never opened, a document closed twice, positions out of range.
         client.change(uri_of(tmp_path / "never.py"), 2, CALL)
         closed = uri_of(tmp_path / "closed.py")

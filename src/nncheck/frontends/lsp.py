@@ -14,13 +14,14 @@ import gc
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import urlparse
 
 from nncheck import __version__
@@ -33,6 +34,7 @@ from nncheck.files.notebook import is_notebook
 from nncheck.files.source import SourceError
 from nncheck.findings import FILE_CODES, UNPARSABLE, Finding, FixSafety, rule_url
 from nncheck.frontends.lsp_documents import Document, apply_change, carried_over
+from nncheck.frontends.lsp_stream import INVALID_PARAMS, MessageReader, Refusal, refusal, what_is_wrong
 from nncheck.fixes.fixer import fix_source
 from nncheck.fixes.outcome import FixResult
 from nncheck.frontends.options import add_configuration_options, overrides_from
@@ -40,6 +42,9 @@ from nncheck.settings import Settings
 
 if TYPE_CHECKING:
     from lsprotocol import types
+    from pygls.lsp.server import LanguageServer
+    from pygls.protocol.json_rpc import RPCMessage
+    from pygls.protocol.language_server import LanguageServerProtocol
 
 MISSING_EXTRA = "nncheck lsp needs the lsp extra: from a checkout of nncheck, pip install '.[lsp]'"
 # Editors send a change per keystroke; checking waits until typing pauses for a quarter of what the last
@@ -175,6 +180,79 @@ def _protocol_class() -> type:
     return Protocol
 
 
+def _receive(protocol: LanguageServerProtocol, data: object) -> None:
+    """Handle one message as MessageReader read it; a request that cannot be handled is answered with
+    the error, never left waiting."""
+    refused = refusal(data)
+    if refused is None and isinstance(data, dict):
+        try:
+            message = _structure(protocol, data)
+        except Exception as error:
+            method = data.get("method")
+            refused = Refusal(data.get("id"), INVALID_PARAMS, f"Invalid params for {method}: {what_is_wrong(error)}",
+                              "id" in data and method is not None)
+        else:
+            try:
+                protocol.handle_message(message)
+            except Exception as error:  # SystemExit, from `exit`, goes through
+                print(f"nncheck lsp: handling {data.get('method')} failed: {error!r}", file=sys.stderr)
+            return
+    assert refused is not None
+    print(f"nncheck lsp: {'answered' if refused.answer else 'ignored'} a message: {refused.message}", file=sys.stderr)
+    if refused.answer:
+        protocol._send_data({"jsonrpc": "2.0", "id": refused.id,
+                             "error": {"code": refused.code, "message": refused.message}})
+
+
+def _structure(protocol: LanguageServerProtocol, data: dict[str, object]) -> RPCMessage:
+    """The message as pygls's handlers take it: its structure_message, without a traceback in the log
+    for each message of the wrong shape (_receive answers those)."""
+    from lsprotocol import types
+    from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage, JsonRPCResponseMessage
+
+    method, message_id = data.get("method"), data.get("id")
+    kind: object
+    if isinstance(method, str):
+        kind = protocol.get_message_type(method) or (JsonRPCRequestMessage if "id" in data else JsonRPCNotification)
+    elif "error" in data:
+        kind = types.ResponseErrorMessage
+    else:
+        answered = protocol._result_types.pop(message_id, None) if isinstance(message_id, (int, str)) else None
+        kind = answered or JsonRPCResponseMessage
+    return protocol._converter.structure(data, kind)  # type: ignore[no-any-return]
+
+
+def _server_class() -> type[LanguageServer]:
+    """pygls's language server, reading its stdin with lsp_stream's reader."""
+    from pygls.io_ import StdoutWriter
+    from pygls.lsp.server import LanguageServer
+
+    class Server(LanguageServer):
+        def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+            self._stop_event = stop = threading.Event()
+            self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+            reader = MessageReader(stdin or sys.stdin.buffer)
+
+            async def serve() -> None:
+                loop = asyncio.get_running_loop()
+                while not stop.is_set():
+                    data = await loop.run_in_executor(self.thread_pool, reader.read)
+                    if data is None:
+                        return
+                    _receive(self.protocol, data)
+
+            try:
+                asyncio.run(serve())
+            except BrokenPipeError:
+                print("nncheck lsp: the client closed the connection", file=sys.stderr)
+            except (KeyboardInterrupt, SystemExit):
+                pass
+            finally:
+                self.shutdown()  # type: ignore[no-untyped-call]
+
+    return Server
+
+
 class Session:
     """The server and what it remembers between messages: open documents, pending checks, last checks.
 
@@ -184,14 +262,13 @@ class Session:
 
     def __init__(self, overrides: Overrides = Overrides()) -> None:
         from lsprotocol import types
-        from pygls.lsp.server import LanguageServer
 
         self.overrides = overrides
         # Notebooks: any notebook's Python cells (pygls keeps the notebook and its cells in step).
         notebooks = types.NotebookDocumentSyncOptions(notebook_selector=[
             types.NotebookDocumentFilterWithCells(cells=[types.NotebookCellLanguage(language="python")])
         ])
-        self.server = LanguageServer(
+        self.server = _server_class()(
             "nncheck", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
             notebook_document_sync=notebooks, protocol_cls=_protocol_class())
         self.documents: dict[str, Document] = {}
