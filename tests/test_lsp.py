@@ -259,10 +259,12 @@ def test_diagnostics_quick_fix_and_noqa(client: Client, tmp_path: Path) -> None:
     assert all(a["diagnostics"] == [CALL_DIAGNOSTIC] for a in actions)
     fix = titled(actions, "NNC001: Rename __call__ to forward")
     assert fix["isPreferred"] is True
-    (whole,) = fix["edit"]["changes"][uri]
-    assert whole["range"] == {"start": {"line": 0, "character": 0}, "end": {"line": 6, "character": 0}}
+    # Only the name is replaced: the editor keeps the cursor, folds and undo history elsewhere.
+    assert fix["edit"]["changes"][uri] == [{"range": CALL_RANGE, "newText": "forward"}]
     assert apply(CALL, fix, uri) == FIXED_CALL
-    assert apply(CALL, titled(actions, "Fix all nncheck findings in this file"), uri) == FIXED_CALL
+    fix_all = titled(actions, "Fix all nncheck findings in this file")
+    assert fix_all["edit"]["changes"][uri] == [{"range": CALL_RANGE, "newText": "forward"}]
+    assert apply(CALL, fix_all, uri) == FIXED_CALL
 
     # The fix, typed in: diagnostics follow once the debounce (as long as the last check took) has passed.
     client.change(uri, 2, FIXED_CALL)
@@ -278,6 +280,43 @@ def test_diagnostics_quick_fix_and_noqa(client: Client, tmp_path: Path) -> None:
     client.change(uri, 4, silenced)
     assert client.diagnostics(uri)["diagnostics"] == []
     assert client.errors_reported() == []
+
+
+def test_fixes_edit_only_the_lines_and_characters_they_change(client: Client, tmp_path: Path) -> None:
+    client.initialize()
+    uri = uri_of(tmp_path / "net.py")
+    text = ("from torch import nn\n\n\nclass Net(nn.Module):\n    def __call__(self, x):\n        return x\n\n\n"
+            "class Wide(nn.Module):\n    def __init__(self, width):\n        self.width = width\n")
+    fixed = text.replace("__call__", "forward").replace(
+        "        self.width = width\n", "        super().__init__()\n        self.width = width\n")
+    client.open(uri, text)
+    call, init = client.diagnostics(uri)["diagnostics"]
+    assert (call["code"], init["code"]) == ("NNC001", "NNC002")
+    # The line inserted by NNC002's fix is one edit at the start of the line it goes before.
+    actions = client.code_actions(uri, init["range"], [init])
+    fix = titled(actions, "NNC002: Add super().__init__()")
+    inserted = {"start": {"line": 10, "character": 0}, "end": {"line": 10, "character": 0}}
+    assert fix["edit"]["changes"][uri] == [{"range": inserted, "newText": "        super().__init__()\n"}]
+    assert apply(text, fix, uri) == text.replace("        self.width", "        super().__init__()\n        self.width")
+    # Fixing all: one edit per place, each exactly as the single fix gives it.
+    fix_all = titled(actions, "Fix all nncheck findings in this file")
+    assert fix_all["edit"]["changes"][uri] == [
+        {"range": CALL_RANGE, "newText": "forward"}, {"range": inserted, "newText": "        super().__init__()\n"}]
+    assert apply(text, fix_all, uri) == fixed
+
+
+@pytest.mark.parametrize("encoding, column", [("utf-16", 32), ("utf-8", 34), ("utf-32", 31)])
+def test_a_fix_s_edit_counts_columns_in_the_negotiated_encoding_and_keeps_crlf(
+        client: Client, tmp_path: Path, encoding: str, column: int) -> None:
+    client.initialize([encoding])
+    uri = uri_of(tmp_path / "net.py")
+    text = ("from torch import nn\r\n\r\n\r\nclass C(nn.Module):\r\n    def __init__(self):\r\n"
+            "        super().__init__()\r\n        x = \"\N{GRINNING FACE}\"; self.layers = [nn.Linear(1, 1)]\r\n")
+    client.open(uri, text)
+    (diagnostic,) = client.diagnostics(uri)["diagnostics"]
+    (fix,) = [a for a in client.code_actions(uri, diagnostic["range"], [diagnostic]) if a["title"].startswith("NNC005")]
+    wrapped = {"start": {"line": 6, "character": column}, "end": {"line": 6, "character": column + 17}}
+    assert fix["edit"]["changes"][uri] == [{"range": wrapped, "newText": "nn.ModuleList([nn.Linear(1, 1)])"}]
 
 
 def test_noqa_joins_an_existing_list(client: Client, tmp_path: Path) -> None:
@@ -758,6 +797,9 @@ def test_notebook_documents_get_diagnostics_per_cell(client: Client, tmp_path: P
         }]}},
     })
     assert client.diagnostics(cell_uris[2])["diagnostics"] == []
+    # Quick fixes are for .py documents only (README): a cell is offered none, not a wrong edit.
+    assert client.code_actions(cell_uris[2], {"start": {"line": 1, "character": 8}, "end": {"line": 1, "character": 8}},
+                               []) == []
 
     # Back again, then closed: the cell's diagnostics are cleared.
     client.notify("notebookDocument/didChange", {

@@ -33,7 +33,7 @@ from nncheck.files.config import ConfigError, Overrides, settings_for
 from nncheck.files.notebook import is_notebook
 from nncheck.files.source import SourceError
 from nncheck.findings import FILE_CODES, UNPARSABLE, Finding, FixSafety, rule_url
-from nncheck.frontends.lsp_documents import Document, apply_change, carried_over
+from nncheck.frontends.lsp_documents import Document, apply_change, carried_over, edits_between
 from nncheck.frontends.lsp_stream import INVALID_PARAMS, MessageReader, Refusal, refusal, what_is_wrong
 from nncheck.fixes.fixer import fix_source
 from nncheck.fixes.outcome import FixResult
@@ -626,12 +626,13 @@ class Session:
             return []
         only = params.context.only
         lines = checked.lines
-        whole = _range(lines, (0, 0, len(lines) - 1, len(lines[-1])), self.encoding)
         here = [(f, d) for f, d in zip(checked.findings, checked.diagnostics) if _overlaps(d.range, params.range)]
 
         def replace_all(text: str) -> types.WorkspaceEdit:
-            # One edit for the whole document: fixes may touch several places (a rename and its callers).
-            return types.WorkspaceEdit(changes={uri: [types.TextEdit(range=whole, new_text=text)]})
+            # A fix may touch several places (a rename and its callers): one edit for each run of changed lines.
+            edits = [types.TextEdit(range=_range(lines, span, self.encoding), new_text=new)
+                     for span, new in edits_between(checked.text, text)]
+            return types.WorkspaceEdit(changes={uri: edits})
 
         actions: list[types.CodeAction] = []
         if is_wanted(types.CodeActionKind.QuickFix, only):
