@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import ast
 import asyncio
+import ctypes
 import functools
 import gc
 import json
@@ -17,7 +18,7 @@ import sys
 import threading
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ from nncheck.settings import Settings
 if TYPE_CHECKING:
     from lsprotocol import types
     from pygls.lsp.server import LanguageServer
-    from pygls.protocol.json_rpc import RPCMessage
+    from pygls.protocol.json_rpc import MsgId, RPCMessage
     from pygls.protocol.language_server import LanguageServerProtocol
 
 MISSING_EXTRA = "nncheck lsp needs the lsp extra: from a checkout of nncheck, pip install '.[lsp]'"
@@ -160,6 +161,21 @@ def _protocol_class() -> type:
     from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
 
     class Protocol(LanguageServerProtocol):
+        def _execute_handler(self, msg_id: MsgId, handler: Callable[..., object],
+                             callback: Callable[[Future[object]], None], args: tuple[object, ...] | None = None,
+                             kwargs: dict[str, object] | None = None) -> None:
+            super()._execute_handler(msg_id, handler, callback, args, kwargs)
+            # pygls keeps the future of each handler it runs as a generator, a coroutine or a thread
+            # until it answers with it, which a notification never is: every didOpen, didChange and
+            # didClose left one behind for as long as the server ran. Forgotten once done.
+            future = self._request_futures.get(msg_id)
+            if future is not None:
+                future.add_done_callback(functools.partial(self._forget_future, msg_id))
+
+        def _forget_future(self, msg_id: MsgId, future: Future[object]) -> None:
+            if self._request_futures.get(msg_id) is future:
+                del self._request_futures[msg_id]
+
         def _user(self, method: str, params: object) -> Iterator[tuple[object, tuple[object], None]]:
             handler = self.fm.features.get(method)
             if handler is not None:
@@ -178,6 +194,27 @@ def _protocol_class() -> type:
             yield from self._user(types.TEXT_DOCUMENT_DID_CLOSE, params)
 
     return Protocol
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # a C library other than glibc
+        return None
+    return trim
+
+
+def release_freed_memory() -> None:
+    """Give memory freed by Python back to the system where glibc's malloc would keep it for reuse. A
+    10 MB document's tree takes 1.5 GB; after it was closed the server stayed at 570-600 MB resident
+    though every object was freed (the allocator's, not a leak); with this, 100-120 MB (measured
+    over 8 rounds of opening and closing it, from 55 MB)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _receive(protocol: LanguageServerProtocol, data: object) -> None:
@@ -338,14 +375,10 @@ class Session:
         def did_close(params: types.DidCloseTextDocumentParams) -> None:
             with self.guard("clearing a closed document"):
                 uri = params.text_document.uri
-                self.cancel(uri)
-                self.documents.pop(uri, None)
-                self.wanted.pop(uri, None)
-                self.good.pop(uri, None)
-                self.trees.pop(uri, None)
-                self.depends.pop(uri, None)
                 # Only a document that was given diagnostics has any to clear.
-                if self.checked.pop(uri, None) is not None:
+                published = uri in self.checked
+                self.forget(uri)
+                if published:
                     server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
         @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
@@ -367,8 +400,7 @@ class Session:
         def notebook_close(params: types.DidCloseNotebookDocumentParams) -> None:
             with self.guard("clearing a closed notebook"):
                 uri = params.notebook_document.uri
-                self.cancel(uri)
-                self.wanted.pop(uri, None)
+                self.forget(uri)
                 for cell in sorted(self.notebook_cells.pop(uri, set())):
                     server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell, diagnostics=[]))
 
@@ -450,6 +482,14 @@ class Session:
             self.checked.pop(uri, None)
             self.request(uri)
 
+    def forget(self, uri: str) -> None:
+        """Drop all that is kept about a closed document or notebook but its published diagnostics, and
+        give the memory it held back to the system."""
+        self.cancel(uri)
+        for table in (self.documents, self.wanted, self.checked, self.good, self.trees, self.cost, self.depends):
+            table.pop(uri, None)
+        self.worker.submit(release_freed_memory)  # after any check running now, which may hold the document
+
     def schedule(self, uri: str, notebook: bool = False) -> None:
         self.cancel(uri)
         delay = min(DEBOUNCE_SECONDS, max(MIN_DEBOUNCE_SECONDS, DEBOUNCE_SHARE * self.cost.get(uri, DEBOUNCE_SECONDS)))
@@ -480,7 +520,7 @@ class Session:
                     continue
                 self.running = True
                 future = asyncio.get_running_loop().run_in_executor(self.worker, self._timed, uri, job[0])
-                future.add_done_callback(functools.partial(self._finished, uri, job[1]))
+                future.add_done_callback(functools.partial(self._finished, uri, notebook, job[1]))
 
     def _timed(self, uri: str, work: Callable[[], object]) -> object:
         started = time.perf_counter()
@@ -489,8 +529,16 @@ class Session:
         finally:
             self.cost[uri] = time.perf_counter() - started
 
-    def _finished(self, uri: str, show: Callable[[object], None], done: asyncio.Future[object]) -> None:
+    def _finished(self, uri: str, notebook: bool, show: Callable[[object], None], done: asyncio.Future[object]) -> None:
         self.running = False
+        if not self.is_open(uri, notebook):
+            # Closed while it was checked: what the check stored about it goes too (a 10 MB file's tree
+            # is over a GB), and no diagnostics appear for it, nor its error if it failed.
+            if not done.cancelled():
+                done.exception()
+            self.forget(uri)
+            self._next()
+            return
         if not self._frozen:
             # After the first check, what it loaded (grammars, torch's lists, other files' tables) lives
             # as long as the server: the garbage collector stops walking it at every check, which took a
@@ -501,6 +549,11 @@ class Session:
         with self.guard("checking a document"):
             show(done.result())
         self._next()
+
+    def is_open(self, uri: str, notebook: bool) -> bool:
+        if notebook:
+            return self.server.workspace.get_notebook_document(notebook_uri=uri) is not None
+        return uri in self.documents
 
     def document_job(self, uri: str) -> tuple[Callable[[], object], Callable[[object], None]] | None:
         document = self.documents.get(uri)
