@@ -1,5 +1,6 @@
 """The language server's open text documents: incremental changes applied as LSP defines lines and
-columns, and findings carried over from an earlier text while the current one does not parse.
+columns, findings carried over from an earlier text while the current one does not parse, and a fix
+sent as the edits of the lines and characters it changes.
 
 pygls's own documents split lines as `str.splitlines` does (form feeds and U+2028 too), which LSP and
 Python do not; so the server keeps its text documents here. No pygls import: testable on its own.
@@ -7,11 +8,16 @@ Python do not; so the server keeps its text documents here. No pygls import: tes
 
 from __future__ import annotations
 
+import bisect
 import difflib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
-from nncheck.engine.noqa import LINE_BREAK, split_lines
+from nncheck.engine.noqa import LINE_BREAK, lines_with_breaks, split_lines
 from nncheck.findings import Finding
+
+# A run of changed lines up to this long is compared again line by line (a cost quadratic in it).
+REFINED_LINES = 200
 
 
 @dataclass
@@ -81,3 +87,65 @@ def carried_over(old_text: str, new_text: str, findings: list[Finding]) -> list[
                 span = (span[0] + shift, span[1], span[2] + shift, span[3])
             kept.append(replace(finding, line=finding.line + shift, span=span))
     return kept
+
+
+def edits_between(old: str, new: str) -> list[tuple[tuple[int, int, int, int], str]]:
+    """Edits that turn `old` into `new`, each as ((line, col, end_line, end_col), new text) with 0-based
+    lines and code-point columns in `old`: only the lines that differ, trimmed to the characters that do
+    (an editor then keeps the cursor, folds and undo history elsewhere). Applied together they give
+    `new` exactly; they never overlap."""
+    old_lines, new_lines = lines_with_breaks(old), lines_with_breaks(new)
+    line_starts = [0] + [m.end() for m in LINE_BREAK.finditer(old)]
+    block_starts = [0]
+    for line in old_lines:
+        block_starts.append(block_starts[-1] + len(line))
+
+    def position(offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(line_starts, offset) - 1
+        return line, offset - line_starts[line]
+
+    edits = []
+    for old_start, old_end, new_start, new_end in _changed_lines(old_lines, new_lines):
+        before, after = "".join(old_lines[old_start:old_end]), "".join(new_lines[new_start:new_end])
+        head = _common(before, after, lambda a, b, n: a[:n] == b[:n])
+        tail = _common(before[head:], after[head:], lambda a, b, n: a[len(a) - n:] == b[len(b) - n:])
+        # No position falls between the \r and \n of a line break.
+        if 0 < head < len(before) and before[head - 1:head + 1] == "\r\n":
+            head -= 1
+        end = len(before) - tail
+        if 0 < end < len(before) and before[end - 1:end + 1] == "\r\n":
+            end += 1
+            tail -= 1
+        start = block_starts[old_start]
+        edits.append(((*position(start + head), *position(start + end)), after[head:len(after) - tail]))
+    return edits
+
+
+def _changed_lines(old: list[str], new: list[str]) -> Iterator[tuple[int, int, int, int]]:
+    """(old_start, old_end, new_start, new_end) of each run of lines that differ. difflib's heuristic
+    for long files (lines that occur often, such as blank ones, start no match) keeps it fast, then each
+    run it finds is compared line by line without it, so that two fixes a few lines apart stay two edits."""
+    outer = difflib.SequenceMatcher(None, old, new)
+    for tag, old_start, old_end, new_start, new_end in outer.get_opcodes():
+        if tag == "equal":
+            continue
+        if tag != "replace" or max(old_end - old_start, new_end - new_start) > REFINED_LINES:
+            yield old_start, old_end, new_start, new_end
+            continue
+        inner = difflib.SequenceMatcher(None, old[old_start:old_end], new[new_start:new_end], autojunk=False)
+        for tag, start, end, first, last in inner.get_opcodes():
+            if tag != "equal":
+                yield old_start + start, old_start + end, new_start + first, new_start + last
+
+
+def _common(a: str, b: str, same: Callable[[str, str, int], bool]) -> int:
+    """The largest n (up to the shorter length) for which same(a, b, n): a binary search over slices
+    compared in C, as a fix changes a few characters of what may be a long line."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if same(a, b, middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
