@@ -275,8 +275,32 @@ def override_narrowed(src: Source) -> Iterator[Mutant]:
                          f"{cls.name}.{name}({new})")
 
 
+_TENSOR_ATTRIBUTES = ("weight", "bias", "data", "grad")
+
+
+def _tensor_names(tree: ast.Module) -> set[str]:
+    """Names a reader takes for tensors: loop variables over `.parameters()` and the like, names
+    assigned `nn.Parameter(...)` or a `torch.` function's result."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.iter, ast.Call):
+            func = node.iter.func
+            if isinstance(func, ast.Attribute) and func.attr in ("parameters", "named_parameters", "buffers",
+                                                                   "named_buffers", "values"):
+                target = node.target
+                names = target.elts if isinstance(target, ast.Tuple) else [target]
+                found.update(n.id for n in names if isinstance(n, ast.Name))
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            called = ast.unparse(node.value.func)
+            if called.startswith("torch.") or called.endswith("Parameter"):
+                found.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return found
+
+
 def requires_grad_assigned(src: Source) -> Iterator[Mutant]:
-    """NNC011: `m.requires_grad_(False)` turned into `m.requires_grad = False`."""
+    """NNC011: `m.requires_grad_(False)` turned into `m.requires_grad = False`, where `m` is not
+    taken for a tensor (a parameter's `requires_grad = False` is right)."""
+    tensors = _tensor_names(src.tree)
     for node in ast.walk(src.tree):
         if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
             continue
@@ -287,6 +311,11 @@ def requires_grad_assigned(src: Source) -> Iterator[Mutant]:
             continue
         value = src.segment(call.args[0]) if call.args else "True"
         receiver = src.segment(call.func.value)
+        owner = call.func.value
+        if (isinstance(owner, ast.Name) and owner.id in tensors) or (
+                isinstance(owner, ast.Attribute) and owner.attr in _TENSOR_ATTRIBUTES) or isinstance(
+                owner, (ast.Subscript, ast.Call)):
+            continue
         start, end = src.span(node.value)
         yield Mutant("NNC011", node.lineno, src.replace(start, end, f"{receiver}.requires_grad = {value}"),
                      (node.lineno, node.lineno), f"{receiver}.requires_grad = {value}")

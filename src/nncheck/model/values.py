@@ -44,6 +44,7 @@ from nncheck.syntax.nodes import (
     Expr,
     Function,
     Node,
+    Display,
     Unit,
     added,
     as_call,
@@ -199,6 +200,13 @@ _MORE_TENSOR_METHODS = frozenset({
     "roll", "amax", "amin", "logsumexp", "abs", "exp", "squeeze", "requires_grad_", "bfloat16", "byte", "char",
     "short", "movedim", "unflatten", "diagonal", "tril", "triu", "outer", "dot", "cross",
 })
+# Tensor methods that nothing else common has (numpy's arrays, pandas, modules, lists): their result
+# is a tensor whatever the receiver was said to be. `view` counts only with sizes (graphviz has one).
+_TENSOR_ONLY_METHODS = frozenset({
+    "view", "permute", "masked_fill", "unsqueeze", "type_as", "expand", "expand_as", "view_as", "reshape_as",
+    "softmax", "log_softmax", "clamp", "masked_select", "index_select", "narrow", "unflatten", "new_zeros",
+    "new_ones", "new_full", "new_empty", "new_tensor",
+})
 # Methods only an nn.Module has: called on a name, they show it is a module (optimizers share
 # zero_grad and state_dict, trainers share train; none of those is here).
 _MODULE_EVIDENCE = frozenset({
@@ -206,6 +214,17 @@ _MODULE_EVIDENCE = frozenset({
     "named_modules", "register_buffer", "register_parameter", "register_module", "add_module", "get_submodule",
     "get_parameter", "get_buffer", "register_forward_hook", "register_forward_pre_hook",
     "register_full_backward_hook", "register_full_backward_pre_hook", "eval",
+})
+# Methods that take a submodule as their second argument.
+_REGISTERING = frozenset({"add_module", "register_module", "set_submodule"})
+# torch functions whose first argument is not a tensor: factories, and those taking a sequence or a string.
+_NOT_TENSOR_FIRST = frozenset({
+    "zeros", "ones", "empty", "full", "tensor", "as_tensor", "asarray", "from_numpy", "arange", "linspace",
+    "logspace", "eye", "empty_strided", "frombuffer", "from_file", "cat", "concat", "concatenate", "stack",
+    "hstack", "vstack", "dstack", "column_stack", "row_stack", "block_diag", "broadcast_tensors", "meshgrid",
+    "cartesian_prod", "einsum", "chain_matmul", "can_cast", "promote_types", "result_type", "bartlett_window",
+    "blackman_window", "hamming_window", "hann_window", "kaiser_window", "tril_indices", "triu_indices",
+    "complex", "polar", "scalar_tensor", "get_device", "is_tensor", "numel",
 })
 # Methods a tensor never has: called on a name, they show it is no tensor.
 _MODULE_ONLY = frozenset(module_methods()) - tensor_methods() - {"type", "apply", "requires_grad_", "register_hook"}
@@ -280,6 +299,7 @@ class Knowledge:
         self._attributes: dict[int, dict[str, list[tuple[Expr, Owner]]]] = {}
         self._declared: dict[int, dict[str, Expr]] = {}
         self._children: dict[int, bool] = {}
+        self._attribute_uses: dict[int, set[str]] = {}
         self._memo: dict[tuple[int, str], Value] = {}
         # Names and attributes being worked out, with what they are taken to hold meanwhile.
         self._active: dict[tuple[object, ...], Value | None] = {}
@@ -489,8 +509,13 @@ class Knowledge:
     def _displayed(self, expr: Expr, owner: Owner, env: dict[str, Value] | None) -> Value:
         shown = display(expr)
         if shown is None:
-            return UNKNOWN
-        kind = {"list": Kind.LIST, "tuple": Kind.TUPLE, "dict": Kind.DICT, "set": Kind.SET}[shown.kind]
+            if isinstance(expr, (ast.GeneratorExp, cst.GeneratorExp)):  # `(f(x) for x in xs)`
+                shown = Display("list", [expr.elt], False, True)
+                kind = Kind.ITERABLE
+            else:
+                return UNKNOWN
+        else:
+            kind = {"list": Kind.LIST, "tuple": Kind.TUPLE, "dict": Kind.DICT, "set": Kind.SET}[shown.kind]
         if shown.comprehension:
             inner = dict(env or {})
             for target, iterable in generators(expr) or ():
@@ -541,6 +566,8 @@ class Knowledge:
     def _attribute_of_expr(self, base: Expr, attr: str, owner: Owner, env: dict[str, Value] | None) -> Value | None:
         if attr in ("data", "grad"):
             return TENSOR
+        if attr == "_modules":
+            return Value(Kind.DICT, items=Value(Kind.MODULE))
         value = self._eval(base, owner, env)
         if value is None:
             return None
@@ -737,6 +764,11 @@ class Knowledge:
                 return self._method_result(value.classes, method)
             called = self._attribute(value.classes, method)  # `self.fc(x)`: an attribute called
             return self._called(called) if called is not None else None
+        if value.kind is Kind.UNKNOWN:
+            if method == "get_submodule":
+                return Value(Kind.MODULE)
+            if method in _TENSOR_ONLY_METHODS and not (method == "view" and not _numeric_arguments(positional)):
+                return TENSOR  # `y.permute(0, 2, 1)` works on nothing but a tensor
         return UNKNOWN
 
     def _method_result(self, classes: tuple[ClassInfo, ...], method: str) -> Value:
@@ -817,15 +849,40 @@ class Knowledge:
                 if found is not None and found != UNKNOWN:
                     return found
             return UNKNOWN
-        return self._fixpoint(("attribute", id(cls), attr), lambda: self._join_assigned(assigned[attr]))
+        return self._fixpoint(("attribute", id(cls), attr), lambda: self._join_assigned(cls, attr, assigned[attr]))
 
-    def _join_assigned(self, assigned: list[tuple[Expr, Owner]]) -> Value | None:
+    def _join_assigned(self, cls: ClassInfo, attr: str, assigned: list[tuple[Expr, Owner]]) -> Value | None:
         result: Value | None = None
+        unsettled = False
         for value, scope in assigned:
             found = self._eval(value, scope)
-            if found is not None:
+            if found is None:
+                continue
+            if found.kind is Kind.UNKNOWN and not found.classes and (as_call(value) is not None or name_of(value)):
+                unsettled = True  # `self.model = copy.deepcopy(model)`: the class's uses may settle it
+            else:
                 result = join(result, found)
+        if unsettled:
+            if (result is None or result.is_module) and attr in self._attribute_evidence(cls):
+                return result or Value(Kind.MODULE)
+            return UNKNOWN
         return result
+
+    def _attribute_evidence(self, cls: ClassInfo) -> set[str]:
+        """The attributes on which some method of the class calls a method only modules have."""
+        key = id(cls)
+        if key not in self._attribute_uses:
+            found: set[str] = set()
+            for method in methods(self._view._view(cls).node):
+                self_name = _instance_parameter(method)
+                for node in walk(units(method)):
+                    call = as_call(node)
+                    parts = attribute(call.func) if call is not None else None
+                    path = dotted(parts[0]) if parts is not None and parts[1] in _MODULE_EVIDENCE else None
+                    if path is not None and len(path) == 2 and path[0] == self_name:
+                        found.add(path[1])
+            self._attribute_uses[key] = found
+        return self._attribute_uses[key]
 
     def _assigned_attributes(self, cls: ClassInfo) -> dict[str, list[tuple[Expr, Owner]]]:
         """`self.<attr> = value` in every method of the class, and `attr = value` in its body."""
@@ -1043,6 +1100,15 @@ class Knowledge:
                 evidence.not_tensors.add(receiver)
             if method[1] in _MODULE_EVIDENCE:
                 evidence.modules.add(receiver)
+        if method is not None and method[1] in _REGISTERING and len(positional) == 2:
+            registered = name_of(positional[1])  # `model.set_submodule(name, new_module)`
+            if registered is not None:
+                evidence.modules.add(registered)
+        # The first argument of torch's functions on tensors (`F.pad(x, ...)`, `torch.flip(x, ...)`).
+        target = self._view.resolve(func) if dotted(func) is not None else None
+        if isinstance(target, str) and target in pure_functions() and positional and \
+                target.rsplit(".", 1)[-1] not in _NOT_TENSOR_FIRST and (first := name_of(positional[0])) is not None:
+            evidence.tensors.add(first)
         # What a torch layer, or a module built in this scope, is given is a tensor.
         value = self._eval(func, owner) or UNKNOWN
         built_here = called is not None and value.is_module and called in self._scope(owner).bindings
@@ -1246,6 +1312,11 @@ def _instance_parameter(func: Function) -> str | None:
         if parts and parts[-1] in _NOT_INSTANCE_METHODS:
             return None
     return first_parameter(func)
+
+
+def _numeric_arguments(positional: list[Expr]) -> bool:
+    """`view(-1, 4)`, `view(b, t)`: some argument, and none a string (`graph.view("file")`)."""
+    return bool(positional) and not any(is_string(value) for value in positional)
 
 
 def _setattr_call(node: Node, self_name: str) -> tuple[str, Expr] | None:

@@ -22,9 +22,9 @@ from nncheck.syntax.nodes import (
     calls_in,
     display,
     dotted,
-    elements,
     empty_container,
     first_parameter,
+    is_none,
     loops_in,
     mentions,
     method_owner,
@@ -279,7 +279,8 @@ def _plain_containers(view: FileView[C], cls: C) -> Iterator[Found]:
         assignments = _attribute_assignments(init, self_name)
         counts: dict[str, int] = {}
         for attr, _, value in assignments:
-            if not _extends(value, [self_name, attr]):  # `self.x = self.x + [...]` fills it
+            # `self.x = self.x + [...]` fills it; `self.x = None` in another branch registers nothing.
+            if not _extends(value, [self_name, attr]) and not is_none(value):
                 counts[attr] = counts.get(attr, 0) + 1
         for attr, statement, value in assignments:
             path = [self_name, attr]
@@ -311,7 +312,9 @@ def _extends(value: Expr, path: list[str]) -> bool:
     return parts is not None and dotted(parts[0]) == path
 
 
-Contents = tuple[ContainerKind, list[Expr], bool, bool]  # kind, items, all must count, held by inner lists
+# An item: an expression the container holds, or (each=True) one whose items it holds (`.extend(x)`).
+Item = tuple[Expr, bool]
+Contents = tuple[ContainerKind, list[Item], bool, bool]  # kind, items, all must count, held by inner lists
 
 
 def _displayed(value: Expr) -> Contents | None:
@@ -319,7 +322,7 @@ def _displayed(value: Expr) -> Contents | None:
     shown = display(value)
     if shown is None or shown.unpacks or not shown.values:
         return None
-    return shown.kind, shown.values, True, False
+    return shown.kind, [(item, False) for item in shown.values], True, False
 
 
 def _filled(init: Function, path: list[str], value: Expr) -> Contents | None:
@@ -328,27 +331,37 @@ def _filled(init: Function, path: list[str], value: Expr) -> Contents | None:
     kind = empty_container(value)
     if kind is None:
         return None
-    items: list[Expr] = []
+    items: list[Item] = []
     nested = False
     for call in calls_in(units(init)):
         arguments = [v for v, _ in call.positional] + [v for _, v in call.keywords]
         for method in _FILLING_METHODS:
             owner = method_owner(call, method)
             if owner is not None and _is_or_holds(owner, path) and arguments:
-                items.extend(elements(arguments[-1]) or [arguments[-1]])
+                items.extend(_added_items(arguments[-1], method))
                 nested = nested or dotted(owner) != path
     for unit in simple_units(units(init)):
         grown = augmented(unit)
         if grown is not None and _is_or_holds(grown[0], path):
-            items.extend(elements(grown[1]) or [])
+            items.extend(_added_items(grown[1], "extend"))
         assigned = assignment(unit, annotated=False)
         if assigned is not None:
             if any(dotted(subscript_owner(target)) == path for target in assigned[0]):
-                items.append(assigned[1])
+                items.append((assigned[1], False))
             parts = added(assigned[1])
             if parts is not None and dotted(parts[0]) == path:
-                items.extend(elements(parts[1]) or [])
+                items.extend(_added_items(parts[1], "extend"))
     return (kind, items, False, nested) if items else None
+
+
+def _added_items(argument: Expr, method: str) -> list[Item]:
+    """What `.append(x)` adds (x), or `.extend(x)` (the elements of a display, else x's items)."""
+    if method != "extend":
+        return [(argument, False)]
+    shown = display(argument)
+    if shown is not None and not shown.comprehension:
+        return [(value, False) for value in shown.values]
+    return [(argument, True)]
 
 
 def _is_or_holds(expr: Expr, path: list[str]) -> bool:
@@ -356,11 +369,12 @@ def _is_or_holds(expr: Expr, path: list[str]) -> bool:
     return dotted(expr) == path or dotted(subscript_owner(expr)) == path
 
 
-def _holding(view: FileView[C], init: Function, items: list[Expr], every: bool) -> Holding | None:
+def _holding(view: FileView[C], init: Function, items: list[Item], every: bool) -> Holding | None:
     """What the container certainly holds, if it loses something by being plain: modules with state,
     dropout modules (whose train/eval switch is lost), or parameters. For a display every element must
     be one; for a filled container, some added item."""
-    values = [view.values.of(item, init) for item in items]
+    values = [view.values.iterated(view.values.of(item, init)) if each else view.values.of(item, init)
+              for item, each in items]
     parameters = [value for value in values if value.kind is Kind.PARAMETER]
     if parameters and (len(parameters) == len(items) or not every):
         return "parameters"

@@ -9,6 +9,7 @@ import libcst as cst
 
 from nncheck.fixes.fix import Fix
 from nncheck.model.known_modules import pure_functions, tensor_methods
+from nncheck.model.values import UNKNOWN
 from nncheck.model.views import C, FileModel, FileView, Screen
 from nncheck.rule import FixAvailability, Report, Rule, Sample
 from nncheck.syntax.nodes import (
@@ -19,13 +20,28 @@ from nncheck.syntax.nodes import (
     attribute,
     blocks,
     boolean,
+    class_name,
     dotted,
+    function_name,
+    is_function,
+    is_string,
+    methods,
     scopes,
+    statements,
+    units,
     walk,
     with_items,
 )
 
 _CELL = re.compile(r"^# ?%%", re.MULTILINE)
+# Methods that return a new value and change nothing on tensors and on every other common type that
+# has them (numpy's arrays, pandas): thrown away, they do nothing whatever the receiver. `to`, `cuda`,
+# `float`, `contiguous`, `detach`, `add`, `reshape` are not among them: modules, PyG's data, sets and
+# OpenVINO's models change in place.
+_NEW_ON_ANYTHING = frozenset({
+    "permute", "transpose", "unsqueeze", "squeeze", "masked_fill", "view", "type_as", "clamp", "clamp_min",
+    "clamp_max", "flatten", "swapaxes", "swapdims", "tril", "triu",
+})
 # torch functions that make a tensor from sizes or data, not from another tensor.
 _FACTORIES = frozenset({"zeros", "ones", "empty", "full", "rand", "randn", "randint", "randperm", "arange", "linspace",
                         "logspace", "eye", "tensor", "as_tensor", "from_numpy", "empty_strided", "normal"})
@@ -44,8 +60,11 @@ class ResultDiscarded(Rule):
     binding of which is one of those (`x = torch.zeros(3)` then `x = x + 1`), a parameter annotated
     `Tensor`, the `.data` or `.grad` of anything, a loop variable over `model.parameters()`, the
     names unpacked from a `DataLoader`'s batches (`for x, y in loader`), a `forward` argument the body
-    slices or computes with, or a name the code passes to a torch layer or a module it built. A
-    receiver that may be a module (`model.to(device)` moves the model in place) or another library's
+    slices or computes with, or a name the code passes to a torch layer or a module it built. On a
+    receiver nncheck knows nothing of, the methods that return a new value on every common type
+    that has them (`permute`, `transpose`, `unsqueeze`, `squeeze`, `masked_fill`, `view` given
+    sizes, `type_as`, `clamp`, `flatten`, ...) are reported too, with their own message, outside
+    test functions (which may call them to see them not raise). A receiver that may be a module (`model.to(device)` moves the model in place) or another library's
     object (`ax.scatter`, `data.contiguous()` in PyG, a whole batch, which may be a collate
     function's object) is never reported, nor are calls in a `try` block or under `pytest.raises`,
     which may be there to raise, a torch factory's tensor (`torch.ones(1)`, `torch.rand(2).cuda()`)
@@ -78,6 +97,7 @@ class ResultDiscarded(Rule):
     name = "result-discarded"
     fix_availability = FixAvailability.UNSAFE
     message = "{call} returns {result} and this line throws it away; assign it{instead}"
+    message_unchanged = "{call} leaves {receiver} unchanged and this line throws its result away; assign it{instead}"
     message_unnamed = "{call} returns a new tensor and this line throws it away; assign the result or remove the line"
 
     valid = (
@@ -120,7 +140,15 @@ def profile(profiler, x):
         torch.rand((1000, 1000)).cuda()
     y = x.tolist()
     y = torch.zeros(2)
-    y.view(2)
+    y.to("cpu")
+
+def compile_model(ov_model, graph, batch):
+    ov_model.reshape([1, 3, 224, 224])
+    graph.view("graph.pdf")
+    batch.contiguous()
+
+def test_unsqueeze_accepts_two(mvn):
+    mvn.unsqueeze(2)
 """,
     )
     invalid = (
@@ -248,6 +276,26 @@ def helper(weight: torch.Tensor):
     torch.cat([weight, weight]).squeeze(0)  # NNC015
 """,
         ),
+        Sample(
+            """
+import torch
+
+def attend(mask, scores):
+    if mask.dim() == 2:
+        mask.unsqueeze(1)  # NNC015
+    scores.transpose(1, 2)  # NNC015
+    return scores
+""",
+            unsafe_fixed="""
+import torch
+
+def attend(mask, scores):
+    if mask.dim() == 2:
+        mask = mask.unsqueeze(1)  # NNC015
+    scores = scores.transpose(1, 2)  # NNC015
+    return scores
+""",
+        ),
     )
 
     @classmethod
@@ -256,10 +304,10 @@ def helper(weight: torch.Tensor):
             b.qualname == "torch" or b.qualname.startswith("torch.")
             for bindings in screen.table.bindings.values() for b in bindings
         )
-        return imports_torch and screen.found(statement for statement, _, _ in _discarded(screen))
+        return imports_torch and screen.found(statement for statement, _, _, _ in _discarded(screen))
 
     def check(self, model: FileModel) -> Iterator[Report]:
-        for statement, call, method in _discarded(model):
+        for statement, call, method, certain in _discarded(model):
             if not isinstance(statement, cst.Expr) or not isinstance(call.node, cst.Call):
                 continue  # never: libcst's tree has libcst nodes
             shown = cst.Module([]).code_for_node(call.node.func) + "(...)"
@@ -275,10 +323,14 @@ def helper(weight: torch.Tensor):
                 yield self.report(statement, self.message_unnamed, call=shown)
                 continue
             receiver = cst.Module([]).code_for_node(owner[0])
-            twin = f" or use {method}_()" if f"{method}_" in tensor_methods() else ""
+            twin = f" or use {method}_()" if f"{method}_" in tensor_methods() and certain else ""
             instead = f" ({receiver} = {receiver}.{method}(...)){twin}"
             fix = Fix(safe=False, title=f"Assign it to {receiver}", edits=((statement, _assign_back),))
-            yield self.report(statement, fix=fix, call=shown, instead=instead, result="a new tensor")
+            if certain:
+                yield self.report(statement, fix=fix, call=shown, instead=instead, result="a new tensor")
+            else:
+                yield self.report(statement, self.message_unchanged, fix=fix, call=shown, receiver=receiver,
+                                  instead=instead)
 
 
 def _assign_back(statement: cst.Expr) -> cst.Assign:
@@ -290,7 +342,8 @@ def _assign_back(statement: cst.Expr) -> cst.Assign:
     return cst.Assign(targets=[target], value=call, semicolon=statement.semicolon)
 
 
-Discarded = tuple[Node, Call, "str | None"]  # the statement, its call, the tensor method (None: a function)
+# The statement, its call, the tensor method (None: a function), whether the receiver is certainly a tensor.
+Discarded = tuple[Node, Call, "str | None", bool]
 
 
 def _discarded(view: FileView[C]) -> Iterator[Discarded]:
@@ -303,6 +356,7 @@ def _discarded(view: FileView[C]) -> Iterator[Discarded]:
     # A notebook (or its percent format, `# %%` cells): a cell's last expression is displayed, not lost.
     displayed = _displayed(view.tree, view.text) if _CELL.search(view.text) else set()
     values = view.values
+    tests = _test_functions(view.tree)
     for owner, body in scopes(view.tree):
         in_class = isinstance(owner, (ast.ClassDef, cst.ClassDef))
         for statement, call, in_with in _expression_calls(body):
@@ -324,11 +378,30 @@ def _discarded(view: FileView[C]) -> Iterator[Discarded]:
             if in_with and _from_nothing(view, call):
                 continue  # `with profiler.profile(): torch.ones(1)`: run for the block's sake
             if pure:
-                yield statement, call, None
+                yield statement, call, None, True
                 continue
             assert parts is not None
             if values.is_tensor(parts[0], owner):
-                yield statement, call, parts[1]
+                yield statement, call, parts[1], True
+            elif parts[1] in _NEW_ON_ANYTHING and values.of(parts[0], owner) == UNKNOWN and not (
+                    parts[1] == "view" and not _sizes(call)) and id(owner) not in tests:
+                yield statement, call, parts[1], False
+
+
+def _test_functions(tree: ast.Module | cst.Module) -> set[int]:
+    """Test functions and the methods of test classes: a call there may be made to see it not raise."""
+    found: set[int] = set()
+    for node in statements(units(tree)):
+        if is_function(node) and function_name(node).startswith("test"):
+            found.add(id(node))
+        elif isinstance(node, (ast.ClassDef, cst.ClassDef)) and class_name(node).startswith("Test"):
+            found.update(id(method) for method in methods(node))
+    return found
+
+
+def _sizes(call: Call) -> bool:
+    """`x.view(b, -1)`: sizes, not graphviz's `graph.view("file")`."""
+    return bool(call.positional) and not any(is_string(value) for value, _ in call.positional)
 
 
 def _from_nothing(view: FileView[C], call: Call) -> bool:
