@@ -179,6 +179,39 @@ SAMPLES = {
         cfg = object()
         cfg.training  # unknown
     """,
+    "results that only a tensor gives, and what registering or a torch function shows": """
+        import copy
+        import torch
+        import torch.nn.functional as F
+        from torch import nn
+
+        def skew(x, pad_value, model, name, block):
+            x = F.pad(x, (0, 1), value=pad_value)
+            x  # tensor
+            targets = model.get_targets(x).view(-1)
+            targets  # tensor
+            shown = model.graph().view("file.pdf")
+            shown  # unknown
+            model.set_submodule(name, block)
+            block  # module
+            model._modules[name]  # module
+
+        def conv(in_channels, out_channels):
+            layer = nn.Conv2d(in_channels, out_channels, 3)
+            return nn.utils.weight_norm(layer)
+
+        class Ema(nn.Module):
+            def __init__(self, model):
+                super().__init__()
+                self.model = copy.deepcopy(model)
+                self.proj = conv(2, 2)
+                self.proj  # module
+
+            def update(self):
+                self.model  # module
+                for p in self.model.parameters():
+                    p  # parameter
+    """,
 }
 
 

@@ -638,6 +638,8 @@ class Knowledge:
         keywords: Sequence[tuple[str | None, Expr]], owner: Owner, env: dict[str, Value] | None,
     ) -> Value | None:
         table = self._view.table
+        if target in _PASSING_THROUGH and positional:
+            return self._eval(positional[0], owner, env)
         if target in PARAMETER_CLASSES:
             return PARAMETER if target.rsplit(".", 1)[-1] == "Parameter" else TENSOR
         if target in _TENSOR_TYPES:
@@ -657,8 +659,6 @@ class Knowledge:
             if target in pure_functions() or (target.count(".") == 1 and last in _RANDOM_FACTORIES):
                 return TENSOR
             return UNKNOWN
-        if target in _PASSING_THROUGH and positional:
-            return self._eval(positional[0], owner, env)
         if (target == "tqdm" or target.startswith("tqdm.")) and positional:
             wrapped = self._eval(positional[0], owner, env)
             return wrapped if wrapped is not None and wrapped.kind is Kind.LOADER else UNKNOWN
