@@ -348,7 +348,9 @@ class Knowledge:
         its `return` statements gives (a generator, or a bare `return`, gives nothing known)."""
         annotation = return_annotation(func)
         if annotation is not None:
-            return self._annotation(annotation)
+            said = self._annotation(annotation)
+            if said != UNKNOWN:
+                return said
         return self._fixpoint(("returns", id(func)), lambda: self._returned(func)) or UNKNOWN
 
     def _returned(self, func: Function) -> Value | None:
@@ -553,6 +555,8 @@ class Knowledge:
             return UNKNOWN if _string_index(expr) else TENSOR
         if value.kind is Kind.BATCH:
             return TENSOR
+        if value.kind in (Kind.LIST, Kind.TUPLE) and _is_slice(expr):
+            return Value(value.kind, items=value.items)  # `rep[1:]` is a list too
         if value.kind is Kind.TUPLE and value.elements is not None:
             index = _constant_index(expr)
             if index is not None and -len(value.elements) <= index < len(value.elements):
@@ -707,6 +711,8 @@ class Knowledge:
             return Value(Kind.ITERABLE, items=Value(Kind.TUPLE, elements=(UNKNOWN, _iterate(values[0]) or UNKNOWN)))
         if name == "zip" and values:
             return Value(Kind.ITERABLE, items=Value(Kind.TUPLE, elements=tuple(_iterate(v) or UNKNOWN for v in values)))
+        if name in ("filter", "map") and len(values) == 2:
+            return Value(Kind.ITERABLE, items=_iterate(values[1]) if name == "filter" else None)
         if name in ("list", "tuple", "sorted", "reversed", "iter", "set"):
             kinds = {"list": Kind.LIST, "sorted": Kind.LIST, "tuple": Kind.TUPLE, "set": Kind.SET}
             kind = kinds.get(name, Kind.ITERABLE)
@@ -796,12 +802,13 @@ class Knowledge:
         text = string_value(annotation)
         if text is not None:
             try:
-                parsed = ast.parse(text, mode="eval").body
+                annotation = ast.parse(text, mode="eval").body
             except SyntaxError:
                 return UNKNOWN
-            parts = dotted(parsed)
-        else:
-            parts = dotted(annotation)
+        generic = _generic(annotation)
+        if generic is not None:
+            return self._generic_annotation(*generic)
+        parts = dotted(annotation)
         if not parts:
             return UNKNOWN
         table = self._view.table
@@ -822,6 +829,25 @@ class Knowledge:
             layer = torch_layer(target)
             items = Value(Kind.MODULE) if layer in _MODULE_CONTAINERS else None
             return Value(Kind.MODULE, layer=layer if layer not in _MODULE_CONTAINERS else None, items=items)
+        return UNKNOWN
+
+    def _generic_annotation(self, base: Expr, arguments: list[Expr]) -> Value:
+        """`List[nn.Module]`, `tuple[Tensor, int]`, `Dict[str, nn.Module]`."""
+        parts = dotted(base)
+        if not parts:
+            return UNKNOWN
+        target = self._view.table.resolve_parts(parts)
+        if target is None and len(parts) == 1 and parts[0] not in self._view.table.bindings:
+            target = f"builtins.{parts[0]}"
+        name = target.rsplit(".", 1)[-1].lower() if isinstance(target, str) else ""
+        if not isinstance(target, str) or not target.startswith(("typing.", "builtins.", "collections.abc.")):
+            return UNKNOWN
+        if name in ("list", "sequence", "iterable", "iterator") and len(arguments) == 1:
+            return Value(Kind.LIST if name == "list" else Kind.ITERABLE, items=self._annotation(arguments[0]))
+        if name == "tuple" and arguments and not any(_is_ellipsis(a) for a in arguments):
+            return Value(Kind.TUPLE, elements=tuple(self._annotation(a) for a in arguments))
+        if name in ("dict", "mapping") and len(arguments) == 2:
+            return Value(Kind.DICT, items=self._annotation(arguments[1]))
         return UNKNOWN
 
     # -- classes -------------------------------------------------------------------------------
@@ -1312,6 +1338,21 @@ def _instance_parameter(func: Function) -> str | None:
         if parts and parts[-1] in _NOT_INSTANCE_METHODS:
             return None
     return first_parameter(func)
+
+
+def _generic(annotation: Node) -> tuple[Expr, list[Expr]] | None:
+    """(`List`, [`nn.Module`]) for `List[nn.Module]`, in either tree."""
+    if isinstance(annotation, ast.Subscript):
+        inner = annotation.slice
+        return annotation.value, list(inner.elts) if isinstance(inner, ast.Tuple) else [inner]
+    if isinstance(annotation, cst.Subscript):
+        arguments: list[Expr] = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
+        return (annotation.value, arguments) if len(arguments) == len(annotation.slice) else None
+    return None
+
+
+def _is_ellipsis(node: Node) -> bool:
+    return (isinstance(node, ast.Constant) and node.value is Ellipsis) or isinstance(node, cst.Ellipsis)
 
 
 def _numeric_arguments(positional: list[Expr]) -> bool:

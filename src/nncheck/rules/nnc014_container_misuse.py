@@ -16,7 +16,7 @@ _CONTAINERS = re.compile(r"(?:Sequential|ModuleList|ModuleDict|ParameterList)\s*
 # What iterating gives modules: a ModuleList can be built from these.
 _ITERATES_MODULES = frozenset({"Sequential", "ModuleList"})
 _GENERATORS = (ast.GeneratorExp, cst.GeneratorExp)
-_SEQUENCES = (Kind.LIST, Kind.TUPLE, Kind.SET)
+_SEQUENCES = (Kind.LIST, Kind.TUPLE, Kind.SET, Kind.ITERABLE)
 
 Misuse = tuple[Call, str, Expr | None]  # the call, what is wrong, the list to unpack for Sequential
 

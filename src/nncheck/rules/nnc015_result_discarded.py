@@ -64,13 +64,14 @@ class ResultDiscarded(Rule):
     receiver nncheck knows nothing of, the methods that return a new value on every common type
     that has them (`permute`, `transpose`, `unsqueeze`, `squeeze`, `masked_fill`, `view` given
     sizes, `type_as`, `clamp`, `flatten`, ...) are reported too, with their own message, outside
-    test functions (which may call them to see them not raise). A receiver that may be a module (`model.to(device)` moves the model in place) or another library's
-    object (`ax.scatter`, `data.contiguous()` in PyG, a whole batch, which may be a collate
-    function's object) is never reported, nor are calls in a `try` block or under `pytest.raises`,
-    which may be there to raise, a torch factory's tensor (`torch.ones(1)`, `torch.rand(2).cuda()`)
-    made inside a `with` block, which is run for the block's sake (a profiler, a timer, a memory
-    tracker), nor the last statement of a notebook cell (in a notebook, or a percent-format
-    script's `# %%` cells), whose value is displayed.
+    test functions (which may call them to see them not raise). A receiver that may be a module
+    (`model.to(device)` moves the model in place) or another library's object (`ax.scatter`,
+    `data.contiguous()` in PyG, OpenVINO's `model.reshape(...)`, a whole batch, which may be a
+    collate function's object) is never reported for the others, nor are calls in a `try` block or
+    under `pytest.raises`, which may be there to raise, a torch factory's tensor (`torch.ones(1)`,
+    `torch.rand(2).cuda()`) made inside a `with` block, which is run for the block's sake (a
+    profiler, a timer, a memory tracker), nor the last statement of a notebook cell (in a notebook,
+    or a percent-format script's `# %%` cells), whose value is displayed.
 
     **Why is this a bug.** These operations leave their input alone and return the result: as a
     statement they do nothing. The mask is never applied, the dropout never happens, the batch stays
