@@ -392,8 +392,21 @@ _TENSOR_OPS = frozenset({
 })
 
 
+# Methods a module has too (it changes in place, so `model.to(device)` alone is right).
+_MODULE_TOO = frozenset({"to", "cuda", "float", "half", "double"})
+_MODULE_USES = (".eval()", ".train(", ".parameters(", ".state_dict(", ".load_state_dict(", ".named_parameters(",
+                ".modules(", ".children(")
+_MODULE_WORDS = ("model", "net", "module", "encoder", "decoder", "backbone", "layer", "head", "block")
+
+
+def _module_like_receiver(src: Source, receiver: str) -> bool:
+    """A reader takes the receiver for a module: it is used as one, or named like one."""
+    last = receiver.rsplit(".", 1)[-1].lower()
+    return any(word in last for word in _MODULE_WORDS) or any(receiver + use in src.text for use in _MODULE_USES)
+
+
 def result_discarded(src: Source) -> Iterator[Mutant]:
-    """NNC015: `x = x.op(...)` turned into the bare `x.op(...)`."""
+    """NNC015: `x = x.op(...)` turned into the bare `x.op(...)` (not `model = model.to(device)`)."""
     for node in ast.walk(src.tree):
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call)):
             continue
@@ -401,6 +414,8 @@ def result_discarded(src: Source) -> Iterator[Mutant]:
         if not isinstance(call.func, ast.Attribute) or call.func.attr not in _TENSOR_OPS:
             continue
         if not isinstance(target, (ast.Name, ast.Attribute)) or ast.unparse(target) != ast.unparse(call.func.value):
+            continue
+        if call.func.attr in _MODULE_TOO and _module_like_receiver(src, ast.unparse(target)):
             continue
         start = src.offset(node.lineno, node.col_offset)
         value_start = src.offset(call.lineno, call.col_offset)

@@ -33,6 +33,8 @@ TENSOR_METHODS_PATH: Path = REPO_ROOT / "src" / "nncheck" / "model" / "data" / "
 VIEW_OR_COPY: tuple[str, ...] = (
     "squeeze", "unsqueeze", "permute", "transpose", "reshape", "view", "flatten", "contiguous", "detach",
     "clone", "type_as", "nan_to_num", "float", "half", "double", "long", "int", "bool", "to", "cuda", "cpu",
+    "repeat", "repeat_interleave", "expand", "expand_as", "view_as", "reshape_as", "softmax", "log_softmax",
+    "flip", "roll", "narrow", "movedim", "unflatten", "masked_select", "index_select", "gather",
 )
 # Native functions that draw random numbers: as a statement they still move the generator on.
 RANDOM_WORDS: tuple[str, ...] = ("rand", "normal", "bernoulli", "multinomial", "poisson", "seed")

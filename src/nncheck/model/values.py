@@ -101,6 +101,7 @@ class Kind(Enum):
     LOADER = "loader"  # a torch.utils.data.DataLoader, or a progress bar around one
     BATCH = "batch"  # what a loader yields: a tensor or a container of tensors, or a collate_fn's object
     OBJECT = "object"  # an instance of a class of the file that is not a module
+    ARRAY = "array"  # a tensor or a numpy array: its `.shape` is read, it is multiplied with `@`
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,10 @@ _MODULE_EVIDENCE = frozenset({
     "get_parameter", "get_buffer", "register_forward_hook", "register_forward_pre_hook",
     "register_full_backward_hook", "register_full_backward_pre_hook", "eval",
 })
+# What only arrays (torch's tensors, numpy's arrays) have: read or called on a name, they show it is one.
+# Not `.size()` (PyG's data has one) nor `.dtype` and `.device` (transformers' models have them).
+_ARRAY_ATTRIBUTES = frozenset({"shape", "ndim"})
+_ARRAY_METHODS = frozenset({"dim", "numel", "is_floating_point", "is_contiguous", "ndimension", "nelement"})
 # Methods that take a submodule as their second argument.
 _REGISTERING = frozenset({"add_module", "register_module", "set_submodule"})
 # torch functions whose first argument is not a tensor: factories, and those taking a sequence or a string.
@@ -273,6 +278,7 @@ class _Evidence:
     tensors: set[str] = field(default_factory=set)
     modules: set[str] = field(default_factory=set)
     not_tensors: set[str] = field(default_factory=set)
+    arrays: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -438,6 +444,8 @@ class Knowledge:
         if name in evidence.tensors and name not in evidence.not_tensors and name not in evidence.modules \
                 and all(s is Strength.OPEN for s in unsettled) and (settled is None or settled.is_tensor):
             return settled or TENSOR
+        if name in evidence.arrays and name not in evidence.modules and (settled is None or settled.is_tensor):
+            return settled or Value(Kind.ARRAY)
         return UNKNOWN
 
     def _binding(self, scope: _Scope, binding: _Binding) -> Value | None:
@@ -541,6 +549,8 @@ class Knowledge:
         a, b = self._eval(left, owner, env), self._eval(right, owner, env)
         if (a is not None and a.is_tensor) or (b is not None and b.is_tensor):
             return TENSOR
+        if (a is not None and a.kind is Kind.ARRAY) or (b is not None and b.kind is Kind.ARRAY) or _matmul(expr):
+            return Value(Kind.ARRAY)
         if a is None or b is None:
             return None
         if a.kind is b.kind and a.kind in (Kind.LIST, Kind.TUPLE) and added(expr) is not None:
@@ -761,6 +771,10 @@ class Knowledge:
             return UNKNOWN
         if value.kind is Kind.BATCH and method in ("to", "cuda", "cpu", "float", "half", "double", "long"):
             return BATCH
+        if value.kind is Kind.ARRAY:
+            if method in _TENSOR_ONLY_METHODS or method in ("cuda", "float", "half", "double", "long", "to", "detach"):
+                return TENSOR  # numpy's arrays have none of these
+            return Value(Kind.ARRAY) if method in tensor_methods() or method in _MORE_TENSOR_METHODS else UNKNOWN
         if value.kind is Kind.DICT and method == "values" and value.items is not None:
             return Value(Kind.ITERABLE, items=value.items)
         if value.kind is Kind.DICT and method == "items" and value.items is not None:
@@ -821,6 +835,8 @@ class Knowledge:
             return UNKNOWN
         if target in _TENSOR_TYPES:
             return TENSOR
+        if target in ("numpy.ndarray", "numpy.typing.NDArray"):
+            return Value(Kind.ARRAY)
         if target in PARAMETER_CLASSES:
             return PARAMETER if target.rsplit(".", 1)[-1] == "Parameter" else TENSOR
         if target in _LOADERS:
@@ -1091,6 +1107,11 @@ class Knowledge:
         try:
             nodes = list(walk(body))
             for node in nodes:
+                read = attribute(node)
+                if read is not None and read[1] in _ARRAY_ATTRIBUTES and (array := name_of(read[0])) is not None:
+                    evidence.arrays.add(array)
+                if _matmul(node):
+                    evidence.arrays.update(n for side in _binary(node) or () if (n := name_of(side)) is not None)
                 call = as_call(node)
                 if call is not None:
                     self._learn_call(call.func, [v for v, s in call.positional if not s], owner, evidence)
@@ -1122,6 +1143,8 @@ class Knowledge:
             evidence.not_tensors.add(called)
         method = attribute(func)
         if method is not None and (receiver := name_of(method[0])) is not None:
+            if method[1] in _ARRAY_METHODS:
+                evidence.arrays.add(receiver)
             if method[1] in _MODULE_ONLY:
                 evidence.not_tensors.add(receiver)
             if method[1] in _MODULE_EVIDENCE:
@@ -1338,6 +1361,13 @@ def _instance_parameter(func: Function) -> str | None:
         if parts and parts[-1] in _NOT_INSTANCE_METHODS:
             return None
     return first_parameter(func)
+
+
+def _matmul(node: Node) -> bool:
+    """`a @ b`: only arrays (torch's, numpy's) multiply so."""
+    if isinstance(node, ast.BinOp):
+        return isinstance(node.op, ast.MatMult)
+    return isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.MatrixMultiply)
 
 
 def _generic(annotation: Node) -> tuple[Expr, list[Expr]] | None:

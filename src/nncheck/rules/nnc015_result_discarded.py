@@ -9,7 +9,7 @@ import libcst as cst
 
 from nncheck.fixes.fix import Fix
 from nncheck.model.known_modules import pure_functions, tensor_methods
-from nncheck.model.values import UNKNOWN
+from nncheck.model.values import UNKNOWN, Kind
 from nncheck.model.views import C, FileModel, FileView, Screen
 from nncheck.rule import FixAvailability, Report, Rule, Sample
 from nncheck.syntax.nodes import (
@@ -22,10 +22,12 @@ from nncheck.syntax.nodes import (
     boolean,
     class_name,
     dotted,
+    elements,
     function_name,
     is_function,
     is_string,
     methods,
+    name_of,
     scopes,
     statements,
     units,
@@ -286,6 +288,14 @@ def attend(mask, scores):
         mask.unsqueeze(1)  # NNC015
     scores.transpose(1, 2)  # NNC015
     return scores
+
+def update(output, accumulator, x, weights):
+    if isinstance(output, torch.Tensor):
+        output.to(accumulator)  # NNC015
+    batch, tokens, channels = x.shape
+    x.reshape(batch, -1)  # NNC015
+    (x @ weights).softmax(-1)  # NNC015
+    return x
 """,
             unsafe_fixed="""
 import torch
@@ -295,6 +305,14 @@ def attend(mask, scores):
         mask = mask.unsqueeze(1)  # NNC015
     scores = scores.transpose(1, 2)  # NNC015
     return scores
+
+def update(output, accumulator, x, weights):
+    if isinstance(output, torch.Tensor):
+        output = output.to(accumulator)  # NNC015
+    batch, tokens, channels = x.shape
+    x = x.reshape(batch, -1)  # NNC015
+    (x @ weights).softmax(-1)  # NNC015
+    return x
 """,
         ),
     )
@@ -360,7 +378,7 @@ def _discarded(view: FileView[C]) -> Iterator[Discarded]:
     tests = _test_functions(view.tree)
     for owner, body in scopes(view.tree):
         in_class = isinstance(owner, (ast.ClassDef, cst.ClassDef))
-        for statement, call, in_with in _expression_calls(body):
+        for statement, call, in_with, narrowed in _expression_calls(view, body):
             if id(statement) in displayed:
                 continue
             if any(k == "out" for k, _ in call.keywords) or any(
@@ -382,10 +400,13 @@ def _discarded(view: FileView[C]) -> Iterator[Discarded]:
                 yield statement, call, None, True
                 continue
             assert parts is not None
-            if values.is_tensor(parts[0], owner):
+            receiver = values.of(parts[0], owner)
+            if receiver.is_tensor or name_of(parts[0]) in narrowed:
                 yield statement, call, parts[1], True
-            elif parts[1] in _NEW_ON_ANYTHING and values.of(parts[0], owner) == UNKNOWN and not (
-                    parts[1] == "view" and not _sizes(call)) and id(owner) not in tests:
+            elif id(owner) in tests:
+                continue  # a test may call it to see it not raise
+            elif receiver.kind is Kind.ARRAY or (receiver == UNKNOWN and parts[1] in _NEW_ON_ANYTHING and not (
+                    parts[1] == "view" and not _sizes(call))):
                 yield statement, call, parts[1], False
 
 
@@ -455,27 +476,54 @@ def _changes_something(call: Node) -> bool:
     return False
 
 
-def _expression_calls(body: Sequence[Unit], in_with: bool = False) -> Iterator[tuple[Node, Call, bool]]:
+Narrowed = frozenset[str]  # names an `isinstance(x, torch.Tensor)` test holding the statement proves tensors
+
+
+def _expression_calls(
+    view: FileView[C], body: Sequence[Unit], in_with: bool = False, narrowed: Narrowed = frozenset()
+) -> Iterator[tuple[Node, Call, bool, Narrowed]]:
     """Statements that are only a call, outside `try` bodies and `pytest.raises` blocks, with whether a
-    `with` statement holds them."""
+    `with` statement holds them and the names proved tensors where they stand."""
     for unit in body:
         tried = isinstance(unit, _AST_TRIES) if isinstance(unit, ast.AST) else isinstance(unit, (cst.Try, cst.TryStar))
         if tried:
             handlers_and_rest = blocks(unit)[1:]  # the body may be there to raise; the rest is not
             for block in handlers_and_rest:
-                yield from _expression_calls(block, in_with)
+                yield from _expression_calls(view, block, in_with, narrowed)
             continue
         if _raises_block(unit):
             continue
         inner = blocks(unit)
         if inner:
             inside = in_with or bool(with_items(unit))
-            for block in inner:
-                yield from _expression_calls(block, inside)
+            proved = _tensor_test(view, getattr(unit, "test", None)) if isinstance(unit, (ast.If, cst.If)) else None
+            for index, block in enumerate(inner):
+                here = narrowed | {proved} if proved is not None and index == 0 else narrowed
+                yield from _expression_calls(view, block, inside, here)
         elif isinstance(unit, ast.Expr) or (not isinstance(unit, ast.AST) and isinstance(unit, cst.Expr)):
             call = as_call(unit.value)
             if call is not None:
-                yield unit, call, in_with
+                yield unit, call, in_with, narrowed
+        elif isinstance(unit, (ast.Assert, cst.Assert)):
+            proved = _tensor_test(view, unit.test)
+            if proved is not None:
+                narrowed = narrowed | {proved}  # `assert isinstance(x, torch.Tensor)` holds for what follows
+
+
+def _tensor_test(view: FileView[C], test: Node | None) -> str | None:
+    """`x` for `isinstance(x, torch.Tensor)` (or a tuple of tensor types) and `torch.is_tensor(x)`."""
+    call = as_call(test)
+    if call is None or len(call.positional) < 1:
+        return None
+    name = name_of(call.positional[0][0])
+    target = view.resolve(call.func)
+    if target == "torch.is_tensor" and len(call.positional) == 1:
+        return name
+    if name_of(call.func) != "isinstance" or len(call.positional) != 2:
+        return None
+    kinds = elements(call.positional[1][0]) or [call.positional[1][0]]
+    resolved = [view.resolve(kind) for kind in kinds]
+    return name if resolved and all(k in ("torch.Tensor", "torch.nn.Parameter") for k in resolved) else None
 
 
 _AST_TRIES: tuple[type, ...] = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))  # 3.11: TryStar
