@@ -293,7 +293,13 @@ def _tensor_names(tree: ast.Module) -> set[str]:
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             called = ast.unparse(node.value.func)
             if called.startswith("torch.") or called.endswith("Parameter"):
-                found.update(t.id for t in node.targets if isinstance(t, ast.Name))
+                found.update(ast.unparse(t) for t in node.targets if isinstance(t, (ast.Name, ast.Attribute)))
+        if isinstance(node, ast.Call) and node.args and ast.unparse(node.func).rsplit(".", 1)[-1].endswith("_"):
+            found.add(ast.unparse(node.args[0]))  # `init.zeros_(module.z)`: a tensor is initialised in place
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            names = [a.arg for a in node.args.args]
+            if "output" in names and "input" in names:  # a forward hook's tensors
+                found.update(("input", "output"))
     return found
 
 
@@ -312,9 +318,8 @@ def requires_grad_assigned(src: Source) -> Iterator[Mutant]:
         value = src.segment(call.args[0]) if call.args else "True"
         receiver = src.segment(call.func.value)
         owner = call.func.value
-        if (isinstance(owner, ast.Name) and owner.id in tensors) or (
-                isinstance(owner, ast.Attribute) and owner.attr in _TENSOR_ATTRIBUTES) or isinstance(
-                owner, (ast.Subscript, ast.Call)):
+        if receiver in tensors or (isinstance(owner, ast.Attribute) and owner.attr in _TENSOR_ATTRIBUTES) \
+                or isinstance(owner, (ast.Subscript, ast.Call)):
             continue
         start, end = src.span(node.value)
         yield Mutant("NNC011", node.lineno, src.replace(start, end, f"{receiver}.requires_grad = {value}"),

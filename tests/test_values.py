@@ -86,7 +86,7 @@ SAMPLES = {
             y  # unknown
             z = torch.zeros(3)
             z = nn.Linear(2, 2)
-            z  # unknown
+            z  # module
     """,
     "annotations": """
         import torch
@@ -212,6 +212,28 @@ SAMPLES = {
                 for p in self.model.parameters():
                     p  # parameter
     """,
+    "only the bindings that reach the statement": """
+        import torch
+
+        def step(helper, batch, flag):
+            y = torch.zeros(3)
+            y  # tensor
+            y = helper(y)
+            y  # unknown
+            z = helper(batch)
+            if flag:
+                z = torch.ones(2)
+                z  # tensor
+            z  # unknown
+            for _ in range(3):
+                w = torch.ones(2)
+                w  # tensor
+                w = helper(w)
+            v = torch.ones(2)
+            for _ in range(3):
+                v  # unknown
+                v = helper(v)
+    """,
 }
 
 
@@ -221,13 +243,13 @@ def _views(text: str) -> list[FileView]:  # type: ignore[type-arg]
     return [Screen(table, tree, class_nodes, text), FileModel(table, cst.parse_module(text), text)]
 
 
-def _probes(view: FileView) -> list[tuple[Node, Node]]:  # type: ignore[type-arg]
-    """(scope, expression) of every expression statement, in the same order in both trees."""
+def _probes(view: FileView) -> list[tuple[Node, Node, Node]]:  # type: ignore[type-arg]
+    """(scope, expression, statement) of every expression statement, in the same order in both trees."""
     found = []
     for owner, body in scopes(view.tree):
         for unit in simple_units(body):
             if isinstance(unit, (ast.Expr, cst.Expr)):
-                found.append((owner, unit.value))
+                found.append((owner, unit.value, unit))
     return found
 
 
@@ -238,8 +260,8 @@ def test_each_tree_gives_the_expected_kind(name: str) -> None:
     answers = []
     for view in _views(text):
         asked = {}
-        for owner, expr in _probes(view):
-            value = view.values.of(expr, owner)
+        for owner, expr, statement in _probes(view):
+            value = view.values.of(expr, owner, at=statement)
             children = " with children" if view.values.has_children(value) else ""
             asked[_line(view, expr)] = f"{value.kind.value}{children}"
         answers.append(asked)

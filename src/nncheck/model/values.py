@@ -18,9 +18,10 @@ and both get the same answers. Worked out per scope, and only when a rule asks.
 from __future__ import annotations
 
 import ast
+import contextlib
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Union
 
@@ -40,6 +41,7 @@ from nncheck.model.known_modules import (
 )
 from nncheck.model.table import ClassInfo
 from nncheck.syntax.nodes import (
+    Call,
     ClassNode,
     Expr,
     Function,
@@ -62,6 +64,7 @@ from nncheck.syntax.nodes import (
     first_parameter,
     function_name,
     generators,
+    heads,
     is_function,
     is_scope,
     is_string,
@@ -269,6 +272,7 @@ class _Binding:
     sizes: tuple[int, ...] = ()  # the length of the target at each step of path
     instance_of: ClassInfo | None = None  # for the first parameter of a method
     function: Function | None = None  # for a def
+    statement: int = 0  # the id of the statement that binds it (0: a parameter, bound on entry)
 
 
 @dataclass
@@ -286,8 +290,56 @@ class _Scope:
     owner: Owner
     bindings: dict[str, list[_Binding]]
     globals: set[str]
+    positions: dict[int, _Position]  # each statement of the body, by id
     evidence: _Evidence | None = None
     forward: bool = False  # a module class's forward, whose arguments are its inputs
+
+
+@dataclass(frozen=True)
+class _Position:
+    """Where a statement is: its place in source order, its path of indices through the blocks that
+    hold it (statement, block, statement, ...), and the loops around it."""
+
+    order: int
+    path: tuple[int, ...]
+    loops: tuple[int, ...]
+
+
+_ENTRY = _Position(-1, (), ())  # where parameters are bound
+_Assigned = tuple[Expr, "Owner", int]  # a value assigned to an attribute, the scope, the statement
+
+
+def _reaching(positions: dict[int, _Position], bindings: list[_Binding], point: int) -> list[_Binding]:
+    """The bindings that may reach the statement `point`: the last one that always runs before it,
+    those between it and the point, and those in a loop around the point that come round again."""
+    here = positions.get(point)
+    if here is None:
+        return bindings
+    placed = [(binding, positions.get(binding.statement, _ENTRY)) for binding in bindings]
+
+    def before(at: _Position) -> bool:
+        return at.order < here.order or _holds(at, here)
+
+    def dominates(at: _Position) -> bool:
+        if at is _ENTRY or _holds(at, here):
+            return True
+        depth = len(at.path) - 1
+        return depth < len(here.path) and here.path[:depth] == at.path[:depth] and at.path[depth] < here.path[depth]
+
+    last = max((at for _, at in placed if before(at) and dominates(at)), key=lambda at: at.order, default=None)
+    found = []
+    for binding, at in placed:
+        if before(at) and (last is None or at.order >= last.order):
+            found.append(binding)
+        elif not before(at) and any(loop in here.loops and (last is None or loop not in last.loops)
+                                    for loop in at.loops):
+            found.append(binding)  # a loop comes round to the point again
+    return found
+
+
+def _holds(outer: _Position, inner: _Position) -> bool:
+    """`outer` is a compound statement (a loop's head, a `with`) whose blocks hold `inner`."""
+    return len(outer.path) < len(inner.path) and inner.path[:len(outer.path)] == outer.path
 
 
 class Knowledge:
@@ -302,11 +354,14 @@ class Knowledge:
         self._parents: dict[int, Owner] | None = None
         self._classes_of_methods: dict[int, ClassInfo] | None = None
         self._functions: dict[str, list[Function]] | None = None
-        self._attributes: dict[int, dict[str, list[tuple[Expr, Owner]]]] = {}
+        self._attributes: dict[int, dict[str, list[_Assigned]]] = {}
         self._declared: dict[int, dict[str, Expr]] = {}
         self._children: dict[int, bool] = {}
         self._attribute_uses: dict[int, set[str]] = {}
-        self._memo: dict[tuple[int, str], Value] = {}
+        self._mixins: dict[int, bool] = {}
+        self._memo: dict[tuple[int, str, int], Value] = {}
+        # The statement, per scope, at which its names are being asked (see _reaching).
+        self._points: dict[int, int] = {}
         # Names and attributes being worked out, with what they are taken to hold meanwhile.
         self._active: dict[tuple[object, ...], Value | None] = {}
         self._consulted: set[tuple[object, ...]] = set()
@@ -321,9 +376,26 @@ class Knowledge:
 
     # -- the questions -------------------------------------------------------------------------
 
-    def of(self, expr: Expr, owner: Owner) -> Value:
-        """What `expr`, written in the scope `owner`, certainly is."""
-        return self._eval(expr, owner) or UNKNOWN
+    def of(self, expr: Expr, owner: Owner, at: Node | None = None) -> Value:
+        """What `expr`, written in the scope `owner`, certainly is; with `at`, the statement of that
+        scope it is written in, only the bindings that may reach that statement count."""
+        if at is None:
+            return self._eval(expr, owner) or UNKNOWN
+        with self._at(owner, id(at)):
+            return self._eval(expr, owner) or UNKNOWN
+
+    @contextlib.contextmanager
+    def _at(self, owner: Owner, statement: int) -> Iterator[None]:
+        key = id(owner) if owner is not None else 0
+        saved = self._points.get(key)
+        self._points[key] = statement
+        try:
+            yield
+        finally:
+            if saved is None:
+                del self._points[key]
+            else:
+                self._points[key] = saved
 
     def name(self, name: str, owner: Owner) -> Value:
         return self._name(name, owner, None) or UNKNOWN
@@ -369,7 +441,8 @@ class Knowledge:
                 if node.value is None:
                     return UNKNOWN
                 returned = True
-                result = join(result, self._eval(node.value, func))
+                with self._at(func, id(node)):
+                    result = join(result, self._eval(node.value, func))
         return result if returned else UNKNOWN
 
     # -- names ---------------------------------------------------------------------------------
@@ -388,10 +461,15 @@ class Knowledge:
             scope = self._scope(self._parent(scope.owner))
 
     def _bound(self, scope: _Scope, name: str) -> Value | None:
-        key = (id(scope.owner) if scope.owner is not None else 0, name)
+        scope_key = id(scope.owner) if scope.owner is not None else 0
+        point = self._points.get(scope_key, 0)
+        key = (scope_key, name, point)
         if key in self._memo:
             return self._memo[key]
-        result = self._fixpoint(("name", *key), lambda: self._join_bindings(scope, name))
+        bindings = scope.bindings[name]
+        if point:
+            bindings = _reaching(scope.positions, bindings, point)
+        result = self._fixpoint(("name", *key), lambda: self._join_bindings(scope, name, bindings))
         if not self._active and not self._learning:
             self._memo[key] = result or UNKNOWN
         return result
@@ -416,11 +494,15 @@ class Knowledge:
             del self._active[guard]
             self._consulted.discard(guard)
 
-    def _join_bindings(self, scope: _Scope, name: str) -> Value | None:
+    def _join_bindings(self, scope: _Scope, name: str, bindings: list[_Binding]) -> Value | None:
         settled: Value | None = None
         unsettled: list[Strength] = []
-        for binding in scope.bindings[name]:
-            value = self._binding(scope, binding)
+        for binding in bindings:
+            if binding.statement:
+                with self._at(scope.owner, binding.statement):
+                    value = self._binding(scope, binding)
+            else:
+                value = self._binding(scope, binding)
             if value is None:
                 continue
             if value.kind is Kind.UNKNOWN and not value.classes:
@@ -459,7 +541,7 @@ class Knowledge:
         if how == "parameter":
             if binding.instance_of is not None:
                 cls = binding.instance_of
-                module = self._view.table.is_module_class(cls)
+                module = self._view.table.is_module_class(cls) or self._mixed_into_module(cls)
                 return Value(Kind.MODULE if module else Kind.OBJECT, classes=(cls,))
             return self._annotation(binding.expr) if binding.expr is not None else UNKNOWN
         if how in ("loop", "unpack") and binding.expr is not None:
@@ -893,11 +975,12 @@ class Knowledge:
             return UNKNOWN
         return self._fixpoint(("attribute", id(cls), attr), lambda: self._join_assigned(cls, attr, assigned[attr]))
 
-    def _join_assigned(self, cls: ClassInfo, attr: str, assigned: list[tuple[Expr, Owner]]) -> Value | None:
+    def _join_assigned(self, cls: ClassInfo, attr: str, assigned: list[_Assigned]) -> Value | None:
         result: Value | None = None
         unsettled = False
-        for value, scope in assigned:
-            found = self._eval(value, scope)
+        for value, scope, statement in assigned:
+            with self._at(scope, statement):
+                found = self._eval(value, scope)
             if found is None:
                 continue
             if found.kind is Kind.UNKNOWN and not found.classes and (as_call(value) is not None or name_of(value)):
@@ -910,6 +993,25 @@ class Knowledge:
             return UNKNOWN
         return result
 
+    def _mixed_into_module(self, cls: ClassInfo) -> bool:
+        """A mixin (no base but `object`, `ABC`, `Generic`) whose methods call, on self, methods only
+        modules have and it does not define (`self.eval()`, `self.named_parameters()`): its instances
+        are modules."""
+        key = id(cls)
+        if key not in self._mixins:
+            node = self._view._view(cls).node
+            if any(parts and parts[-1] not in ("object", "ABC", "Generic") for parts in cls.base_names):
+                self._mixins[key] = False  # a base may bring `eval` and the like: only plain mixins
+                return False
+            own = {function_name(m) for m in methods(node)}
+            self._mixins[key] = any(
+                (parts := attribute(call.func)) is not None and parts[1] not in own
+                and name_of(parts[0]) == _instance_parameter(method)
+                for method in methods(node) for node_ in walk(units(method))
+                if (call := as_call(node_)) is not None and _shows_module(call)
+            )
+        return self._mixins[key]
+
     def _attribute_evidence(self, cls: ClassInfo) -> set[str]:
         """The attributes on which some method of the class calls a method only modules have."""
         key = id(cls)
@@ -919,19 +1021,19 @@ class Knowledge:
                 self_name = _instance_parameter(method)
                 for node in walk(units(method)):
                     call = as_call(node)
-                    parts = attribute(call.func) if call is not None else None
-                    path = dotted(parts[0]) if parts is not None and parts[1] in _MODULE_EVIDENCE else None
+                    parts = attribute(call.func) if call is not None and _shows_module(call) else None
+                    path = dotted(parts[0]) if parts is not None else None
                     if path is not None and len(path) == 2 and path[0] == self_name:
                         found.add(path[1])
             self._attribute_uses[key] = found
         return self._attribute_uses[key]
 
-    def _assigned_attributes(self, cls: ClassInfo) -> dict[str, list[tuple[Expr, Owner]]]:
+    def _assigned_attributes(self, cls: ClassInfo) -> dict[str, list[_Assigned]]:
         """`self.<attr> = value` in every method of the class, and `attr = value` in its body."""
         key = id(cls)
         if key in self._attributes:
             return self._attributes[key]
-        found: dict[str, list[tuple[Expr, Owner]]] = {}
+        found: dict[str, list[_Assigned]] = {}
         declarations: dict[str, Expr] = {}
         node = self._view._view(cls).node
         for unit in units(node):
@@ -940,7 +1042,7 @@ class Knowledge:
                 for target in plain[0]:
                     name = name_of(target)
                     if name is not None:
-                        found.setdefault(name, []).append((plain[1], node))
+                        found.setdefault(name, []).append((plain[1], node, id(unit)))
             annotated = declared(unit)
             if annotated is not None and (name := name_of(annotated[0])) is not None:
                 declarations[name] = annotated[1]
@@ -953,13 +1055,13 @@ class Knowledge:
                 if plain is None:
                     set_by_name = _setattr_call(inner, self_name)
                     if set_by_name is not None:
-                        found.setdefault(set_by_name[0], []).append((set_by_name[1], method))
+                        found.setdefault(set_by_name[0], []).append((set_by_name[1], method, id(inner)))
                     continue
                 for target in plain[0]:
                     for one, value in pairs(target, plain[1]):
                         path = dotted(one)
                         if path is not None and len(path) == 2 and path[0] == self_name:
-                            found.setdefault(path[1], []).append((value, method))
+                            found.setdefault(path[1], []).append((value, method, id(inner)))
         self._attributes[key] = found
         self._declared[key] = declarations
         return found
@@ -1054,9 +1156,11 @@ class Knowledge:
     def _collect(self, owner: Owner) -> _Scope:
         bindings: dict[str, list[_Binding]] = {}
         global_names: set[str] = set()
+        positions: dict[int, _Position] = {}
+        statement = 0
 
         def bind(name: str, binding: _Binding) -> None:
-            bindings.setdefault(name, []).append(binding)
+            bindings.setdefault(name, []).append(replace(binding, statement=statement))
 
         body = units(self._tree) if owner is None else units(owner)
         forward = False
@@ -1070,21 +1174,41 @@ class Knowledge:
                 else:
                     bind(parameter, _Binding("parameter", annotations.get(parameter)))
             forward = cls is not None and function_name(owner) == "forward" and self._view.table.is_module_class(cls)
-        for node in walk(body):
-            if is_function(node):
-                bind(function_name(node), _Binding("other", function=node))
-                continue
-            if isinstance(node, (ast.ClassDef, cst.ClassDef)):
-                bind(class_name(node), _Binding("other"))
-                continue
-            if isinstance(node, (ast.Lambda, cst.Lambda)):
-                continue
-            _collect_node(node, bind, global_names)
+
+        def visit(block: Sequence[Unit], prefix: tuple[int, ...], loops: tuple[int, ...]) -> None:
+            nonlocal statement
+            for index, unit in enumerate(block):
+                statement = id(unit)
+                path = prefix + (index,)
+                positions[statement] = _Position(len(positions), path, loops)
+                if is_function(unit):
+                    bind(function_name(unit), _Binding("other", function=unit))
+                    continue
+                if isinstance(unit, (ast.ClassDef, cst.ClassDef)):
+                    bind(class_name(unit), _Binding("other"))
+                    continue
+                inner = blocks(unit)
+                if not inner:
+                    for node in walk([unit]):
+                        if not isinstance(node, (ast.Lambda, cst.Lambda)):
+                            _collect_node(node, bind, global_names)
+                    continue
+                _collect_node(unit, bind, global_names)  # a loop's target, a `with`'s names
+                for node in walk(heads(unit)):
+                    if not isinstance(node, (ast.Lambda, cst.Lambda)):
+                        _collect_node(node, bind, global_names)
+                around = loops + (statement,) if loop(unit) is not None or isinstance(unit, (ast.While, cst.While)) \
+                    else loops
+                for number, part in enumerate(inner):
+                    visit(part, path + (number,), around)
+                    statement = id(unit)
+
+        visit(body, (), ())
         if owner is None:
             global_names.clear()
             for name in self._globals_assigned_in_functions():
                 bind(name, _Binding("other"))
-        return _Scope(owner, bindings, global_names, forward=forward)
+        return _Scope(owner, bindings, global_names, positions, forward=forward)
 
     def _globals_assigned_in_functions(self) -> set[str]:
         """Names functions declare `global`: they may rebind the module's names anywhere."""
@@ -1114,7 +1238,7 @@ class Knowledge:
                     evidence.arrays.update(n for side in _binary(node) or () if (n := name_of(side)) is not None)
                 call = as_call(node)
                 if call is not None:
-                    self._learn_call(call.func, [v for v, s in call.positional if not s], owner, evidence)
+                    self._learn_call(call, owner, evidence)
                 operands = _binary(node)
                 if operands is not None and not any(is_string(side) for side in operands):
                     left, right = operands
@@ -1137,18 +1261,20 @@ class Knowledge:
             self._learning -= 1
         return evidence
 
-    def _learn_call(self, func: Expr, positional: list[Expr], owner: Owner, evidence: _Evidence) -> None:
+    def _learn_call(self, call: Call, owner: Owner, evidence: _Evidence) -> None:
+        func = call.func
+        positional = [value for value, starred in call.positional if not starred]
         called = name_of(func)
         if called is not None:
             evidence.not_tensors.add(called)
         method = attribute(func)
         if method is not None and (receiver := name_of(method[0])) is not None:
+            if _shows_module(call):
+                evidence.modules.add(receiver)
             if method[1] in _ARRAY_METHODS:
                 evidence.arrays.add(receiver)
             if method[1] in _MODULE_ONLY:
                 evidence.not_tensors.add(receiver)
-            if method[1] in _MODULE_EVIDENCE:
-                evidence.modules.add(receiver)
         if method is not None and method[1] in _REGISTERING and len(positional) == 2:
             registered = name_of(positional[1])  # `model.set_submodule(name, new_module)`
             if registered is not None:
@@ -1383,6 +1509,15 @@ def _generic(annotation: Node) -> tuple[Expr, list[Expr]] | None:
 
 def _is_ellipsis(node: Node) -> bool:
     return (isinstance(node, ast.Constant) and node.value is Ellipsis) or isinstance(node, cst.Ellipsis)
+
+
+def _shows_module(call: Call) -> bool:
+    """`x.parameters()`, `x.eval()`, `x.load_state_dict(sd, strict=False)`: a method only modules have."""
+    parts = attribute(call.func)
+    if parts is None:
+        return False
+    return parts[1] in _MODULE_EVIDENCE or (
+        parts[1] == "load_state_dict" and any(keyword == "strict" for keyword, _ in call.keywords))
 
 
 def _numeric_arguments(positional: list[Expr]) -> bool:

@@ -7,6 +7,7 @@ import libcst as cst
 from nncheck.fixes.edits import move_statement
 from nncheck.fixes.fix import Fix
 from nncheck.model.base_init import index_of_base_init, is_base_init_call
+from nncheck.model.values import Kind
 from nncheck.model.views import C, CstClass, FileModel, FileView, Screen
 from nncheck.rule import FixAvailability, Report, Rule, Sample
 from nncheck.syntax.cst_queries import changed_in, references
@@ -20,7 +21,6 @@ from nncheck.syntax.nodes import (
     attribute,
     blocks,
     calls_in,
-    conditional,
     first_parameter,
     is_scope,
     method_owner,
@@ -230,34 +230,36 @@ def _offences(view: FileView[C], cls: C) -> Iterator[Offence]:
             continue  # no call (NNC002's case), nothing before it, or only a helper nncheck cannot see
         self_name = first_parameter(init)
         for position, unit in enumerate(units(init)[:index]):
-            found = _first_offence(view, [unit], self_name)
+            found = _first_offence(view, init, [unit], self_name)
             if found is not None:
                 yield init, index, position, found[0], found[1]
                 break
 
 
-def _first_offence(view: FileView[C], body: Sequence[Unit], self_name: str | None) -> tuple[Node, str] | None:
+def _first_offence(
+    view: FileView[C], init: Function, body: Sequence[Unit], self_name: str | None
+) -> tuple[Node, str] | None:
     for unit in body:
         inner = blocks(unit)
         if inner:
             for block in inner:
-                found = _first_offence(view, block, self_name)
+                found = _first_offence(view, init, block, self_name)
                 if found:
                     return found
         elif not is_scope(unit):
-            what = _offence(view, unit, self_name)
+            what = _offence(view, init, unit, self_name)
             if what:
                 return unit, what
     return None
 
 
-def _offence(view: FileView[C], unit: Unit, self_name: str | None) -> str | None:
+def _offence(view: FileView[C], init: Function, unit: Unit, self_name: str | None) -> str | None:
     if self_name is None:
         return None
     assigned = assignment(unit)
     found = [pair for target in assigned[0] for pair in pairs(target, assigned[1])] if assigned else []
     for target, value in found:
-        kind = _value_kind(view, value)
+        kind = _value_kind(view, init, unit, value)
         owner = attribute(target)
         if kind and owner is not None and name_of(owner[0]) == self_name:
             return f"{self_name}.{owner[1]} is assigned a {kind}"
@@ -269,19 +271,15 @@ def _offence(view: FileView[C], unit: Unit, self_name: str | None) -> str | None
     return None
 
 
-def _value_kind(view: FileView[C], value: Expr) -> str | None:
-    branches = conditional(value)
-    if branches is not None:
-        # Certain only when both branches are.
-        body, orelse = _value_kind(view, branches[0]), _value_kind(view, branches[1])
-        return body if body and orelse else None
+def _value_kind(view: FileView[C], init: Function, unit: Unit, value: Expr) -> str | None:
+    """"Module", "Parameter" or "Buffer" (the class torch refuses before its __init__) for a value
+    that is certainly one (see model/values.py); None for anything else."""
     call = as_call(value)
-    if call is None:
-        return None
-    parameter_class = view.parameter_class(call.func)
-    if parameter_class:
-        return parameter_class
-    return "Module" if view.is_module_expr(call.func) else None
+    named = view.parameter_class(call.func) if call is not None else None
+    if named:
+        return named
+    known = view.values.of(value, init, at=unit)
+    return "Module" if known.is_module else "Parameter" if known.kind is Kind.PARAMETER else None
 
 
 def _line_of(init: cst.FunctionDef, unit_index: int) -> tuple[int, bool]:

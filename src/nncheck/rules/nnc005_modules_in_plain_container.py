@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import ast
+from collections.abc import Iterator, Sequence
 from typing import Literal
 
 import libcst as cst
@@ -19,12 +20,14 @@ from nncheck.syntax.nodes import (
     assignment,
     attribute,
     augmented,
+    blocks,
     calls_in,
     display,
     dotted,
     empty_container,
     first_parameter,
     is_none,
+    is_scope,
     loops_in,
     mentions,
     method_owner,
@@ -32,6 +35,7 @@ from nncheck.syntax.nodes import (
     simple_units,
     subscript_owner,
     units,
+    unpacked_elements,
 )
 
 _FILLING_METHODS = ("append", "extend", "insert")
@@ -239,6 +243,42 @@ class Mixed(nn.Module):
             self.norms[i].append(tmp)
 """,
         ),
+        Sample(
+            """
+from torch import nn
+
+class Branches(nn.Module):
+    def __init__(self, drop, dims):
+        super().__init__()
+        if drop:
+            self.layers = LayerDropModuleList(p=drop)
+        else:
+            self.layers = []  # NNC005
+        self.layers.extend([nn.Linear(2, 2) for _ in dims])
+        self.norms = [*[nn.LayerNorm(d) for d in dims], nn.LayerNorm(2)]  # NNC005
+        if drop:
+            self.heads = [nn.Linear(2, 2)]  # NNC005
+        else:
+            self.heads = None
+""",
+            unsafe_fixed="""
+from torch import nn
+
+class Branches(nn.Module):
+    def __init__(self, drop, dims):
+        super().__init__()
+        if drop:
+            self.layers = LayerDropModuleList(p=drop)
+        else:
+            self.layers = nn.ModuleList()  # NNC005
+        self.layers.extend([nn.Linear(2, 2) for _ in dims])
+        self.norms = nn.ModuleList([*[nn.LayerNorm(d) for d in dims], nn.LayerNorm(2)])  # NNC005
+        if drop:
+            self.heads = nn.ModuleList([nn.Linear(2, 2)])  # NNC005
+        else:
+            self.heads = None
+""",
+        ),
     )
 
     @classmethod
@@ -277,15 +317,16 @@ def _plain_containers(view: FileView[C], cls: C) -> Iterator[Found]:
         if self_name is None:
             continue
         assignments = _attribute_assignments(init, self_name)
-        counts: dict[str, int] = {}
-        for attr, _, value in assignments:
-            # `self.x = self.x + [...]` fills it; `self.x = None` in another branch registers nothing.
-            if not _extends(value, [self_name, attr]) and not is_none(value):
-                counts[attr] = counts.get(attr, 0) + 1
-        for attr, statement, value in assignments:
+        for attr, statement, value, arms in assignments:
             path = [self_name, attr]
-            if counts.get(attr) != 1 or _extends(value, path):
-                continue  # assigned again: the plain container may be replaced
+            if _extends(value, path):
+                continue
+            # Assigned again (not `self.x = self.x + [...]`, which fills it, nor `self.x = None`, nor in
+            # another arm of an `if`): the plain container may be replaced.
+            if any(other_attr == attr and other is not statement and not _extends(other_value, path)
+                   and not is_none(other_value) and not _exclusive(arms, other_arms)
+                   for other_attr, other, other_value, other_arms in assignments):
+                continue
             found = _displayed(value) or _filled(init, path, value)
             if found is None:
                 continue
@@ -295,16 +336,37 @@ def _plain_containers(view: FileView[C], cls: C) -> Iterator[Found]:
                 yield f"{self_name}.{attr}", statement, value, kind, holding, nested
 
 
-def _attribute_assignments(init: Function, self_name: str) -> list[tuple[str, Unit, Expr]]:
-    """(x, statement, value) of each `self.x = value` in the body, its blocks included."""
+Arms = tuple[tuple[int, int], ...]  # the `if` statements holding a statement: (id of the if, which arm)
+
+
+def _attribute_assignments(init: Function, self_name: str) -> list[tuple[str, Unit, Expr, Arms]]:
+    """(x, statement, value, arms) of each `self.x = value` in the body, its blocks included."""
     found = []
-    for unit in simple_units(units(init)):
+    for unit, arms in _with_arms(units(init), ()):
         assigned = assignment(unit, annotated=False)
         if assigned is not None and len(assigned[0]) == 1:
             owner = attribute(assigned[0][0])
             if owner is not None and name_of(owner[0]) == self_name:
-                found.append((owner[1], unit, assigned[1]))
+                found.append((owner[1], unit, assigned[1], arms))
     return found
+
+
+def _with_arms(body: Sequence[Unit], arms: Arms) -> Iterator[tuple[Unit, Arms]]:
+    """Every simple statement of the body, with the arms of the `if` statements that hold it."""
+    for unit in body:
+        inner = blocks(unit)
+        if inner:
+            branching = isinstance(unit, (ast.If, cst.If))
+            for index, block in enumerate(inner):
+                yield from _with_arms(block, arms + ((id(unit), index),) if branching else arms)
+        elif not is_scope(unit):
+            yield unit, arms
+
+
+def _exclusive(a: Arms, b: Arms) -> bool:
+    """Two statements in different arms of one `if`: never both run."""
+    taken = dict(a)
+    return any(node in taken and taken[node] != arm for node, arm in b)
 
 
 def _extends(value: Expr, path: list[str]) -> bool:
@@ -320,8 +382,11 @@ Contents = tuple[ContainerKind, list[Item], bool, bool]  # kind, items, all must
 def _displayed(value: Expr) -> Contents | None:
     """A display or comprehension: its kind and elements, all of which must hold what is reported."""
     shown = display(value)
-    if shown is None or shown.unpacks or not shown.values:
+    if shown is None or not shown.values:
         return None
+    if shown.unpacks:  # `[*[LayerNorm(d) for d in dims], Head()]`: each unpacked item counts
+        elements = unpacked_elements(value)
+        return (shown.kind, elements, True, False) if elements is not None else None
     return shown.kind, [(item, False) for item in shown.values], True, False
 
 

@@ -22,8 +22,9 @@ class MisspelledForward(Rule):
     **What it finds.** A class derived from `torch.nn.Module` that does not define `forward` or
     `__call__` itself and defines a method whose name is within edit distance 2 of `forward`:
     `foward`, `forwad`, `fowrard`, `Forward`, `forwards`. Names that start or end with an underscore
-    (`_forward`, `forward_`), that extend `forward` (`forward_i`, `forward2`) and English words that
-    close (`toward`, `onward`, `forwarded`, ...) are not reported.
+    (`_forward`, `forward_`), that extend `forward` (`forward_i`, `forward2`), English words that
+    close (`toward`, `onward`, `forwarded`, ...) and overrides of a method of that name of a base
+    class in the file are not reported.
 
     **Why is this a bug.** Calling the module never runs the misspelled method. With no `forward`
     in its bases either, it runs `nn.Module.forward`, which raises `NotImplementedError: Module
@@ -146,8 +147,8 @@ class Head(nn.Sequential):
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        return screen.any_module(lambda cls: any(_is_typo(function_name(m)) for m in cls.methods())
-                                 and not _defines_forward(cls))
+        return screen.any_module(lambda cls: not _defines_forward(cls) and any(
+            _is_typo(function_name(m)) and not _base_defines(screen, cls, function_name(m)) for m in cls.methods()))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
@@ -155,7 +156,7 @@ class Head(nn.Sequential):
                 continue
             inherited = any(_may_have_forward(model, base) for base in _file_bases_or_unseen(model, cls))
             for statement in cls.methods():
-                if _is_typo(statement.name.value):
+                if _is_typo(statement.name.value) and not _base_defines(model, cls, statement.name.value):
                     name = statement.name.value
                     used = any(attr == name for _, attr in attributes_in([model.tree]))  # rare: a typo found
                     rename = Fix(safe=not inherited, title="Rename it to forward", edits=((statement, _rename),))
@@ -184,6 +185,17 @@ def _file_bases_or_unseen(model: FileView[C], cls: C) -> list[C | None]:
         target = model.resolve(base)
         found.extend(target if isinstance(target, list) and target else [_UNSEEN])
     return found
+
+
+def _base_defines(model: FileView[C], cls: C, name: str, seen: set[int] | None = None) -> bool:
+    """A base class of this file defines a method of that name: the class overrides it, no typo."""
+    seen = set() if seen is None else seen
+    for base in _file_bases_or_unseen(model, cls):
+        if base is not None and id(base) not in seen:
+            seen.add(id(base))
+            if base.methods(name) or _base_defines(model, base, name, seen):
+                return True
+    return False
 
 
 def _may_have_forward(model: FileView[C], cls: C | None, seen: set[int] | None = None) -> bool:

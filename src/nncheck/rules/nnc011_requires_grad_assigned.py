@@ -204,7 +204,7 @@ def _assignments(view: FileView[C]) -> Iterator[tuple[Node, Expr]]:
         for unit, receiver in frozen:
             if option_holder is not None and name_of(receiver) == option_holder:
                 continue
-            if view.values.is_module(receiver, owner):
+            if view.values.of(receiver, owner, at=unit).is_module:
                 yield unit, receiver
 
 

@@ -141,8 +141,8 @@ def profile(profiler, x):
         torch.ones(1)
         torch.tensor(0)
         torch.rand((1000, 1000)).cuda()
-    y = x.tolist()
     y = torch.zeros(2)
+    y = y.tolist()
     y.to("cpu")
 
 def compile_model(ov_model, graph, batch):
@@ -400,7 +400,7 @@ def _discarded(view: FileView[C]) -> Iterator[Discarded]:
                 yield statement, call, None, True
                 continue
             assert parts is not None
-            receiver = values.of(parts[0], owner)
+            receiver = values.of(parts[0], owner, at=statement)
             if receiver.is_tensor or name_of(parts[0]) in narrowed:
                 yield statement, call, parts[1], True
             elif id(owner) in tests:

@@ -463,6 +463,37 @@ def _try_star() -> tuple[type[ast.AST], ...]:
     return (star,) if star is not None else ()
 
 
+def heads(unit: Node) -> list[Node]:
+    """The parts of a compound statement outside its blocks: a loop's target and iterable, a test, a
+    `with`'s items, an `except`'s clauses (with their names), a `match`'s subject and patterns."""
+    if isinstance(unit, ast.AST):
+        if isinstance(unit, (ast.For, ast.AsyncFor)):
+            return [unit.target, unit.iter]
+        if isinstance(unit, (ast.If, ast.While)):
+            return [unit.test]
+        if isinstance(unit, (ast.With, ast.AsyncWith)):
+            return list(unit.items)
+        if isinstance(unit, ast.Match):
+            return [unit.subject, *(p for case in unit.cases for p in (case.pattern, case.guard) if p is not None)]
+        found: list[Node] = []
+        for handler in getattr(unit, "handlers", ()):  # try: the handler's type, and its name
+            if handler.type is not None:
+                found.append(handler.type)
+            found.append(ast.ExceptHandler(type=None, name=handler.name, body=[]))
+        return found
+    if isinstance(unit, cst.For):
+        return [unit.target, unit.iter]
+    if isinstance(unit, (cst.If, cst.While)):
+        return [unit.test]
+    if isinstance(unit, cst.With):
+        return list(unit.items)
+    if isinstance(unit, cst.Match):
+        return [unit.subject, *(p for case in unit.cases for p in (case.pattern, case.guard) if p is not None)]
+    if isinstance(unit, (cst.Try, cst.TryStar)):
+        return [handler.with_changes(body=cst.IndentedBlock(body=[])) for handler in unit.handlers]
+    return []
+
+
 def simple_units(body: Iterable[Unit]) -> Iterator[Unit]:
     """Every statement that is not a block, inside the blocks of `body` too, but not in nested scopes."""
     for unit in body:
@@ -568,6 +599,16 @@ def display(expr: Node) -> Display | None:
         return Display("list" if isinstance(expr, cst.ListComp) else "set", [expr.elt], False, True)
     if isinstance(expr, cst.DictComp):
         return Display("dict", [expr.value], False, True)
+    return None
+
+
+def unpacked_elements(expr: Node) -> list[tuple[Expr, bool]] | None:
+    """(value, starred) of each element of a list, tuple or set display: `[a, *b]` gives (a, False),
+    (b, True)."""
+    if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+        return [(e.value, True) if isinstance(e, ast.Starred) else (e, False) for e in expr.elts]
+    if not isinstance(expr, ast.AST) and isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+        return [(e.value, isinstance(e, cst.StarredElement)) for e in expr.elements]
     return None
 
 
