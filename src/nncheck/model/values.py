@@ -1154,14 +1154,7 @@ class Knowledge:
         return scope
 
     def _collect(self, owner: Owner) -> _Scope:
-        bindings: dict[str, list[_Binding]] = {}
-        global_names: set[str] = set()
-        positions: dict[int, _Position] = {}
-        statement = 0
-
-        def bind(name: str, binding: _Binding) -> None:
-            bindings.setdefault(name, []).append(replace(binding, statement=statement))
-
+        collector = _Collector()
         body = units(self._tree) if owner is None else units(owner)
         forward = False
         if is_function(owner):
@@ -1170,45 +1163,16 @@ class Knowledge:
             annotations = parameter_annotations(owner)
             for parameter in parameters(owner):
                 if parameter == instance:
-                    bind(parameter, _Binding("parameter", instance_of=cls))
+                    collector.bind(parameter, _Binding("parameter", instance_of=cls))
                 else:
-                    bind(parameter, _Binding("parameter", annotations.get(parameter)))
+                    collector.bind(parameter, _Binding("parameter", annotations.get(parameter)))
             forward = cls is not None and function_name(owner) == "forward" and self._view.table.is_module_class(cls)
-
-        def visit(block: Sequence[Unit], prefix: tuple[int, ...], loops: tuple[int, ...]) -> None:
-            nonlocal statement
-            for index, unit in enumerate(block):
-                statement = id(unit)
-                path = prefix + (index,)
-                positions[statement] = _Position(len(positions), path, loops)
-                if is_function(unit):
-                    bind(function_name(unit), _Binding("other", function=unit))
-                    continue
-                if isinstance(unit, (ast.ClassDef, cst.ClassDef)):
-                    bind(class_name(unit), _Binding("other"))
-                    continue
-                inner = blocks(unit)
-                if not inner:
-                    for node in walk([unit]):
-                        if not isinstance(node, (ast.Lambda, cst.Lambda)):
-                            _collect_node(node, bind, global_names)
-                    continue
-                _collect_node(unit, bind, global_names)  # a loop's target, a `with`'s names
-                for node in walk(heads(unit)):
-                    if not isinstance(node, (ast.Lambda, cst.Lambda)):
-                        _collect_node(node, bind, global_names)
-                around = loops + (statement,) if loop(unit) is not None or isinstance(unit, (ast.While, cst.While)) \
-                    else loops
-                for number, part in enumerate(inner):
-                    visit(part, path + (number,), around)
-                    statement = id(unit)
-
-        visit(body, (), ())
+        collector.visit(body, (), ())
         if owner is None:
-            global_names.clear()
+            collector.global_names.clear()
             for name in self._globals_assigned_in_functions():
-                bind(name, _Binding("other"))
-        return _Scope(owner, bindings, global_names, positions, forward=forward)
+                collector.bind(name, _Binding("other"))
+        return _Scope(owner, collector.bindings, collector.global_names, collector.positions, forward=forward)
 
     def _globals_assigned_in_functions(self) -> set[str]:
         """Names functions declare `global`: they may rebind the module's names anywhere."""
@@ -1295,6 +1259,46 @@ class Knowledge:
 
 
 Bind = Callable[[str, _Binding], None]
+
+
+class _Collector:
+    """A scope's bindings, each with the statement that makes it, and where each statement is."""
+
+    def __init__(self) -> None:
+        self.bindings: dict[str, list[_Binding]] = {}
+        self.global_names: set[str] = set()
+        self.positions: dict[int, _Position] = {}
+        self.statement = 0  # the statement being read (0: the entry, where parameters are bound)
+
+    def bind(self, name: str, binding: _Binding) -> None:
+        self.bindings.setdefault(name, []).append(replace(binding, statement=self.statement))
+
+    def visit(self, block: Sequence[Unit], prefix: tuple[int, ...], loops: tuple[int, ...]) -> None:
+        for index, unit in enumerate(block):
+            self.statement = here = id(unit)
+            path = prefix + (index,)
+            self.positions[here] = _Position(len(self.positions), path, loops)
+            if is_function(unit):
+                self.bind(function_name(unit), _Binding("other", function=unit))
+                continue
+            if isinstance(unit, (ast.ClassDef, cst.ClassDef)):
+                self.bind(class_name(unit), _Binding("other"))
+                continue
+            inner = blocks(unit)
+            if not inner:
+                self._read([unit])
+                continue
+            _collect_node(unit, self.bind, self.global_names)  # a loop's target, a `with`'s names
+            self._read(heads(unit))
+            looping = loop(unit) is not None or isinstance(unit, (ast.While, cst.While))
+            for number, part in enumerate(inner):
+                self.visit(part, path + (number,), loops + (here,) if looping else loops)
+                self.statement = here
+
+    def _read(self, nodes: Sequence[Node]) -> None:
+        for node in walk(nodes):
+            if not isinstance(node, (ast.Lambda, cst.Lambda)):
+                _collect_node(node, self.bind, self.global_names)
 
 
 def _collect_node(node: Node, bind: Bind, global_names: set[str]) -> None:
