@@ -15,7 +15,7 @@ import libcst as cst
 
 from nncheck.model.known_modules import INSTANCE_NORMS, PARAMETERISED_LAYERS, RETURNING_SELF, torch_layer
 from nncheck.model.table import ClassInfo, Table
-from nncheck.model.values import Knowledge
+from nncheck.model.knowledge import Knowledge
 from nncheck.syntax.nodes import (
     Call,
     ClassNode,
