@@ -11,8 +11,28 @@ import ast
 import warnings
 
 from nncheck.engine.recursion import python_parser_limit
-from nncheck.model.table import Resolver, StarResolver, Table, TableBuilder, imported_name
-from nncheck.syntax.nodes import blocks, dotted, is_none, parameters
+from nncheck.model.table import (
+    ClassFinder,
+    InitKind,
+    Resolver,
+    StarClassFinder,
+    StarResolver,
+    Table,
+    TableBuilder,
+    imported_name,
+)
+from nncheck.syntax.nodes import (
+    blocks,
+    dotted,
+    elements,
+    first_parameter,
+    has_decorator,
+    is_docstring,
+    is_none,
+    is_super_call,
+    parameters,
+    simple_units,
+)
 
 
 def _names(target: ast.expr) -> list[str]:
@@ -35,6 +55,60 @@ def _literal_names(value: ast.expr) -> list[str] | None:
     ):
         return [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
     return None
+
+
+def _init_kind(body: list[ast.stmt]) -> tuple[InitKind, frozenset[str] | None]:
+    """What the class body's own `__init__` does (its last definition, `@overload` stubs left out), and
+    for one that only assigns attributes of the instance, their names."""
+    inits = [
+        node for node in body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "__init__"
+        and not has_decorator(node, "overload")
+    ]
+    if not inits:
+        return InitKind.ABSENT, None
+    init = inits[-1]
+    if all(_passes(statement) for statement in init.body):
+        return InitKind.PASSING, None
+    self_name = first_parameter(init)
+    names: set[str] = set()
+    for statement in simple_units(init.body):
+        if _passes(statement) or isinstance(statement, (ast.Return, ast.Pass)):
+            continue
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target] \
+            if isinstance(statement, (ast.AnnAssign, ast.AugAssign)) else None
+        if targets is None:
+            return InitKind.OWN, None
+        for target in targets:
+            for element in elements(target) or [target]:
+                parts = dotted(element)
+                if parts is not None and len(parts) == 2 and parts[0] == self_name:
+                    names.add(parts[1])
+                elif parts is None or len(parts) != 1:
+                    return InitKind.OWN, None  # `self.a.b = ...`, `x[0] = ...`: more than its own attributes
+    return InitKind.OWN, frozenset(names)
+
+
+def _passes(statement: ast.stmt) -> bool:
+    """A statement of an `__init__` that sets nothing: a docstring, `pass`, `...`, `raise`, or
+    `super().__init__(...)`."""
+    if isinstance(statement, (ast.Pass, ast.Raise)) or is_docstring(statement):
+        return True
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+        return True
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    return isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "__init__" \
+        and is_super_call(call.func.value)
+
+
+def _sets_call_super_init(body: list[ast.stmt]) -> bool:
+    return any(
+        isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Constant)
+        and node.value.value is True
+        and any(isinstance(t, ast.Name) and t.id == "call_super_init"
+                for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))
+        for node in body
+    )
 
 
 class _Walker:
@@ -61,7 +135,10 @@ class _Walker:
                         builder.bind_import(alias.asname or alias.name, qualname)
             elif isinstance(node, ast.ClassDef):
                 bases = [None if isinstance(base, ast.Starred) else dotted(base) for base in node.bases]
-                builder.enter_class(node.name, bases)
+                subscripted = [dotted(base.value) if isinstance(base, ast.Subscript) else None for base in node.bases]
+                builder.enter_class(
+                    node.name, bases, subscripted, _init_kind(node.body), _sets_call_super_init(node.body)
+                )
                 if self.class_nodes is not None:
                     self.class_nodes.append(node)
                 self.statements(node.body)
@@ -110,20 +187,21 @@ def build(
     resolver: Resolver | None = None,
     keep_nodes: bool = True,
     star_resolver: StarResolver | None = None,
+    finders: tuple[ClassFinder, StarClassFinder] | None = None,
 ) -> tuple[Table, list[ast.ClassDef]]:
     """The table of a parsed file, and (with keep_nodes) each class's ast node, in the table's order."""
     walker = _Walker(keep_nodes)
     walker.statements(tree.body)
-    return walker.builder.table(extra_bases, resolver, star_resolver), walker.class_nodes or []
+    return walker.builder.table(extra_bases, resolver, star_resolver, finders), walker.class_nodes or []
 
 
 def read_table(
     text: str, extra_bases: frozenset[str] = frozenset(), resolver: Resolver | None = None,
-    star_resolver: StarResolver | None = None,
+    star_resolver: StarResolver | None = None, finders: tuple[ClassFinder, StarClassFinder] | None = None,
 ) -> Table:
     """The table of another file's text; raises SyntaxError, ValueError or RecursionError if Python
     cannot parse it."""
     with warnings.catch_warnings(), python_parser_limit():
         warnings.simplefilter("ignore")  # invalid escape sequences and the like are not ours to report
         tree = ast.parse(text)
-    return build(tree, extra_bases, resolver, keep_nodes=False, star_resolver=star_resolver)[0]
+    return build(tree, extra_bases, resolver, keep_nodes=False, star_resolver=star_resolver, finders=finders)[0]
