@@ -42,12 +42,13 @@ def without_statement(block: cst.IndentedBlock, index: int) -> cst.IndentedBlock
     on lines of their own, before the next statement (or at the block's end)."""
     statements = list(block.body)
     removed = statements.pop(index)
-    kept = list(removed.leading_lines)
+    kept = list(getattr(removed, "leading_lines", ()))
     trailing = removed.trailing_whitespace if isinstance(removed, cst.SimpleStatementLine) else None
     if trailing is not None and trailing.comment is not None:
         kept.append(cst.EmptyLine(indent=True, comment=trailing.comment, newline=trailing.newline))
     if index < len(statements):
         following = statements[index]
-        statements[index] = following.with_changes(leading_lines=[*kept, *following.leading_lines])
+        leading = list(getattr(following, "leading_lines", ()))
+        statements[index] = following.with_changes(leading_lines=[*kept, *leading])
         return block.with_changes(body=statements)
     return block.with_changes(body=statements, footer=[*kept, *block.footer])

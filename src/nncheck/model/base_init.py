@@ -6,6 +6,8 @@ libcst's tree, and both get the same answers.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Sequence
 
 from nncheck.model.known_modules import module_methods
@@ -55,6 +57,15 @@ def init_call_without_self(view: FileView[C], func: Function) -> str | None:
             if view.resolve_parts(parts):
                 return ".".join(parts)
     return None
+
+
+# `super(self.__class__, ...` or `super(type(...`, in the text of a file where dynamic_supers may find one.
+_DYNAMIC_SUPER = re.compile(r"super\(\s*(?:\w+\s*\.\s*__class__|type\s*\()")
+
+
+@functools.lru_cache(maxsize=1)
+def _may_have_dynamic_super(text: str) -> bool:
+    return _DYNAMIC_SUPER.search(text) is not None
 
 
 SuperProblem = tuple[str, str]  # ("unbound", "Net") for super(Net); ("foreign", "Other") for super(Other, self)
@@ -110,9 +121,11 @@ def dynamic_super(call: Call, self_name: str | None) -> str | None:
     return None
 
 
-def dynamic_supers(func: Function) -> list[tuple[Call, str]]:
+def dynamic_supers(func: Function, text: str) -> list[tuple[Call, str]]:
     """Each `super(type(self), self).__init__(...)` of the method (not of nested functions), with its
-    class argument as written (see dynamic_super)."""
+    class argument as written (see dynamic_super). `text`, the file's source, is looked at first."""
+    if not _may_have_dynamic_super(text):
+        return []
     self_name = first_parameter(func)
     return [(call, kind) for call in calls_in(units(func)) if (kind := dynamic_super(call, self_name)) is not None]
 

@@ -21,18 +21,7 @@ from nncheck.model.table import (
     TableBuilder,
     imported_name,
 )
-from nncheck.syntax.nodes import (
-    blocks,
-    dotted,
-    elements,
-    first_parameter,
-    has_decorator,
-    is_docstring,
-    is_none,
-    is_super_call,
-    parameters,
-    simple_units,
-)
+from nncheck.syntax.nodes import blocks, dotted, has_decorator, is_none, is_super_call, parameters
 
 
 def _names(target: ast.expr) -> list[str]:
@@ -59,46 +48,58 @@ def _literal_names(value: ast.expr) -> list[str] | None:
 
 def _init_kind(body: list[ast.stmt]) -> tuple[InitKind, frozenset[str] | None]:
     """What the class body's own `__init__` does (its last definition, `@overload` stubs left out), and
-    for one that only assigns attributes of the instance, their names."""
-    inits = [
-        node for node in body
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "__init__"
-        and not has_decorator(node, "overload")
-    ]
-    if not inits:
+    for one that only assigns attributes of the instance, their names. Asked of every class of every
+    file read: a walk over statements only, stopping at the first that is more than an assignment."""
+    init: ast.FunctionDef | ast.AsyncFunctionDef | None = None
+    for node in body:
+        if isinstance(node, _FUNCTIONS) and node.name == "__init__" \
+                and not (node.decorator_list and has_decorator(node, "overload")):
+            init = node
+    if init is None:
         return InitKind.ABSENT, None
-    init = inits[-1]
-    if all(_passes(statement) for statement in init.body):
-        return InitKind.PASSING, None
-    self_name = first_parameter(init)
+    arguments = [*init.args.posonlyargs, *init.args.args]
     names: set[str] = set()
-    for statement in simple_units(init.body):
-        if _passes(statement) or isinstance(statement, (ast.Return, ast.Pass)):
+    if not _assigns_only(init.body, arguments[0].arg if arguments else None, names):
+        return InitKind.OWN, None
+    return (InitKind.OWN, frozenset(names)) if names else (InitKind.PASSING, None)
+
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_NOTHING = (ast.Pass, ast.Raise, ast.Return)
+_ASSIGNS = (ast.Assign, ast.AnnAssign, ast.AugAssign)
+_BLOCKS = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try)
+
+
+def _assigns_only(body: list[ast.stmt], self_name: str | None, names: set[str]) -> bool:
+    """`body` does nothing but assign local names and attributes of the instance (whose names it adds to
+    `names`), and statements that set nothing (docstrings, `pass`, `raise`, `super().__init__(...)`)."""
+    for statement in body:
+        kind = statement.__class__
+        if isinstance(statement, _ASSIGNS):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            for target in targets:
+                for element in target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]:
+                    if isinstance(element, ast.Attribute) and isinstance(element.value, ast.Name) \
+                            and element.value.id == self_name:
+                        names.add(element.attr)
+                    elif not isinstance(element, ast.Name):
+                        return False  # `self.a.b = ...`, `x[0] = ...`: more than its own attributes
+        elif kind in _NOTHING:
             continue
-        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target] \
-            if isinstance(statement, (ast.AnnAssign, ast.AugAssign)) else None
-        if targets is None:
-            return InitKind.OWN, None
-        for target in targets:
-            for element in elements(target) or [target]:
-                parts = dotted(element)
-                if parts is not None and len(parts) == 2 and parts[0] == self_name:
-                    names.add(parts[1])
-                elif parts is None or len(parts) != 1:
-                    return InitKind.OWN, None  # `self.a.b = ...`, `x[0] = ...`: more than its own attributes
-    return InitKind.OWN, frozenset(names)
-
-
-def _passes(statement: ast.stmt) -> bool:
-    """A statement of an `__init__` that sets nothing: a docstring, `pass`, `...`, `raise`, or
-    `super().__init__(...)`."""
-    if isinstance(statement, (ast.Pass, ast.Raise)) or is_docstring(statement):
-        return True
-    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
-        return True
-    call = statement.value if isinstance(statement, ast.Expr) else None
-    return isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "__init__" \
-        and is_super_call(call.func.value)
+        elif isinstance(statement, ast.Expr):
+            value = statement.value
+            if isinstance(value, ast.Constant):
+                continue  # a docstring or `...`
+            if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+                    and value.func.attr == "__init__" and is_super_call(value.func.value)):
+                return False
+        elif kind in _BLOCKS:
+            for block in blocks(statement):
+                if not _assigns_only([s for s in block if isinstance(s, ast.stmt)], self_name, names):
+                    return False
+        else:
+            return False
+    return True
 
 
 def _sets_call_super_init(body: list[ast.stmt]) -> bool:

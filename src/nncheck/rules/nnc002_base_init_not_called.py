@@ -291,12 +291,12 @@ class Reset(nn.Module):
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        return screen.any_module(lambda node: bool(_uninitialising(screen, node) or _dynamic(node)))
+        return screen.any_module(lambda node: bool(_uninitialising(screen, node) or _dynamic(screen, node)))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
-            for init in cls.methods("__init__"):
-                for call, kind in dynamic_supers(init):
+            for method in cls.methods("__init__"):
+                for call, kind in dynamic_supers(method, model.text):
                     if isinstance(call.node, cst.Call):
                         yield self.report(call.node, self.message_dynamic_super, fix=_plain_super_fix(call.node),
                                           cls=cls.qualname, kind=kind)
@@ -327,8 +327,8 @@ def _uninitialising(view: FileView[C], cls: C) -> list[Function]:
     ]
 
 
-def _dynamic(cls: C) -> bool:
-    return any(dynamic_supers(init) for init in cls.methods("__init__"))
+def _dynamic(view: FileView[C], cls: C) -> bool:
+    return any(dynamic_supers(init, view.text) for init in cls.methods("__init__"))
 
 
 def _plain_super_fix(call: cst.Call) -> Fix | None:

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Union
 
 import libcst as cst
 
-from nncheck.model.base_init import broken_super, index_of_base_init, is_base_init_call
+from nncheck.model.base_init import broken_super, is_base_init_call
 from nncheck.model.known_modules import STATELESS_LAYERS, torch_layer
-from nncheck.model.methods import find_method
+from nncheck.model.methods import Unseen, find_method
 from nncheck.model.views import C, FileModel, FileView, Screen
 from nncheck.rule import FixAvailability, Report, Rule
 from nncheck.syntax.nodes import (
@@ -27,13 +27,13 @@ from nncheck.syntax.nodes import (
     dotted,
     elements,
     first_parameter,
-    is_function,
     is_none,
     is_scope,
     is_string,
     is_super_call,
     method_owner,
     name_of,
+    simple_units,
     units,
 )
 
@@ -239,8 +239,13 @@ def _repeated(view: FileView[C], cls: C) -> list[tuple[Call, Call]]:
     something may have been registered."""
     found: list[tuple[Call, Call]] = []
     for init in cls.methods("__init__"):
-        # The cheap look first: most __init__ methods make one call of an `__init__`.
-        if sum(1 for call in calls_in(units(init)) if method_owner(call, "__init__") is not None) < 2:
+        # The cheap look first: most make one such call. Python's ast keeps each statement's calls
+        # (other screens ask for them too); libcst's would be walked afresh, so only statements are.
+        if isinstance(init, ast.AST):
+            calls: Iterable[Call | None] = calls_in(units(init))
+        else:
+            calls = (_statement_call(unit) for unit in simple_units(units(init)))
+        if sum(1 for call in calls if call is not None and method_owner(call, "__init__") is not None) < 2:
             continue
         walk = _Walk(view, cls, first_parameter(init))
         walk.body(units(init), None)
@@ -404,7 +409,7 @@ def _runs_module_init(view: FileView[C], expr: Expr, seen: set[int]) -> bool:
         if init is None:  # inherited from the first base, all of this file's classes seen
             if not (cls.bases and _runs_module_init(view, cls.bases[0], seen)):
                 return False
-        elif not is_function(init) or not _init_runs_module_init(view, cls, init, seen):
+        elif isinstance(init, Unseen) or not _init_runs_module_init(view, cls, init, seen):
             return False
     return True
 
@@ -526,4 +531,3 @@ def _try_parts(unit: Node) -> tuple[list[Unit], list[list[Unit]], list[Unit], li
     orelse = units(unit.orelse.body) if unit.orelse is not None else []
     final = units(unit.finalbody.body) if unit.finalbody is not None else []
     return units(unit.body), [units(h.body) for h in unit.handlers], orelse, final
-

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import ast
+import functools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -14,10 +16,10 @@ from nncheck.syntax.nodes import (
     Expr,
     Node,
     Unit,
+    as_call,
     assignment,
     attribute,
     boolean,
-    calls_in,
     conditional,
     first_parameter,
     has_decorator,
@@ -30,6 +32,8 @@ from nncheck.syntax.nodes import (
 )
 
 _REGISTERING = ("add_module", "register_module")
+_REGISTERS_BY_NAME = "_module("  # in the text of a file that calls either
+_WRITTEN = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)\s*(?:=(?!=)|:|,)")
 
 
 class ClassAttributeShadowsModule(Rule):
@@ -210,15 +214,28 @@ class Shadow:
 
 
 def _shadows(view: FileView[C], cls: C) -> list[Shadow]:
-    bindings = _class_values(cls)
+    values = _class_values(cls)
+    if not values or not cls.methods():  # a model output's dataclass fields: nothing assigned on self
+        return []
+    # The cheap look first: few of the names bound in class bodies are ever assigned on `self`.
+    if _REGISTERS_BY_NAME not in view.text:
+        values = {name: bound for name, bound in values.items() if name in _attributes_written(view.text)}
+    bindings = {
+        name: (unit, value) for name, (unit, value) in values.items()
+        if is_none(value) or _is_literal(value) or _is_submodule(view, value)
+    }
     if not bindings:
         return []
-    found: list[Shadow] = []
     assigned = _submodules(view, cls, set(bindings))
-    for name, (unit, value) in bindings.items():
-        if name in assigned and (is_none(value) or _is_literal(value) or _is_submodule(view, value)):
-            found.append(Shadow(name, unit, value, assigned[name]))
-    return found
+    return [Shadow(name, unit, value, assigned[name]) for name, (unit, value) in bindings.items() if name in assigned]
+
+
+@functools.lru_cache(maxsize=1)
+def _attributes_written(text: str) -> frozenset[str]:
+    """Every `name` in the source written as `.name =`, `.name:` or `.name,` (a cheap look first: the
+    screen asks of every class with class-level values, and few of their names are assigned on `self`;
+    `self.name = ...`, `self.name: T = ...` and `self.name, self.other = ...` are among these)."""
+    return frozenset(_WRITTEN.findall(text))
 
 
 def _class_values(cls: C) -> dict[str, tuple[Unit, Expr]]:
@@ -236,7 +253,8 @@ def _class_values(cls: C) -> dict[str, tuple[Unit, Expr]]:
 
 
 def _submodules(view: FileView[C], cls: C, names: set[str]) -> dict[str, Node]:
-    """Of `names`, those a method of the class assigns a submodule to on `self`, with the statement."""
+    """Of `names`, those a method of the class assigns a submodule to on `self` (or registers one with
+    `self.add_module(...)` as a statement), with the statement."""
     found: dict[str, Node] = {}
     for method in cls.methods():
         if has_decorator(method, "staticmethod") or has_decorator(method, "classmethod"):
@@ -246,19 +264,21 @@ def _submodules(view: FileView[C], cls: C, names: set[str]) -> dict[str, Node]:
             continue
         for unit in simple_units(units(method)):
             bound = assignment(unit)
-            for target, value in [p for t in bound[0] for p in pairs(t, bound[1])] if bound else []:
-                owner = attribute(target)
-                if owner is not None and owner[1] in names and name_of(owner[0]) == self_name \
-                        and owner[1] not in found and _is_submodule_value(view, value):
-                    found[owner[1]] = unit
-            for call in calls_in([unit]):
-                registered = attribute(call.func)
-                if registered is None or registered[1] not in _REGISTERING or name_of(registered[0]) != self_name:
-                    continue
-                name = _string(call.positional[0][0]) if call.positional else None
-                if name in names and name not in found and len(call.positional) > 1 \
-                        and not is_none(call.positional[1][0]):
-                    found[name] = unit
+            if bound is not None:
+                for target, value in [p for t in bound[0] for p in pairs(t, bound[1])]:
+                    owner = attribute(target)
+                    if owner is not None and owner[1] in names and owner[1] not in found \
+                            and name_of(owner[0]) == self_name and _is_submodule_value(view, value):
+                        found[owner[1]] = unit
+                continue
+            call = as_call(unit.value) if isinstance(unit, (ast.Expr, cst.Expr)) else None
+            registered = attribute(call.func) if call is not None else None
+            if call is None or registered is None or registered[1] not in _REGISTERING \
+                    or name_of(registered[0]) != self_name or len(call.positional) < 2:
+                continue
+            name = _string(call.positional[0][0])
+            if name in names and name not in found and not is_none(call.positional[1][0]):
+                found[name] = unit
     return found
 
 
@@ -328,4 +348,3 @@ def _always_set(cls: CstClass, name: str) -> bool:
                 if owner is not None and owner[1] == name and name_of(owner[0]) == self_name:
                     return True
     return False
-

@@ -87,7 +87,9 @@ class AttributeHookNotDelegating(Rule):
     code = "NNC020"
     name = "attribute-hook-not-delegating"
     fix_availability = FixAvailability.NONE
-    message = "{cls}.{hook} never calls nn.Module.{hook}{why}; call super().{hook}(...) for the names it does not handle"
+    message = (
+        "{cls}.{hook} never calls nn.Module.{hook}{why}; call super().{hook}(...) for the names it does not handle"
+    )
     why_set = ", so the layers, parameters and buffers assigned to the module are never registered"
     why_get = " nor raises AttributeError, so it hides every submodule, parameter and buffer"
 
@@ -234,8 +236,8 @@ def _registers(view: FileView[C], cls: C, hook: str) -> bool:
     a submodule or a Parameter to an attribute of the instance (for __getattr__, or registers one with
     `register_buffer` and the like), or a base is a torch layer with parameters."""
     for base in cls.bases:
-        target = view.resolve(base)
-        if isinstance(target, str) and (torch_layer(target) or "") in PARAMETERISED_LAYERS:
+        named = view.resolve(base)
+        if isinstance(named, str) and (torch_layer(named) or "") in PARAMETERISED_LAYERS:
             return True
     for method in cls.methods():
         self_name = first_parameter(method)
@@ -286,7 +288,7 @@ def _is_base(view: FileView[C], owner: Expr, self_name: str | None) -> bool:
         # super(nn.Module, self) starts after nn.Module: it reaches object's
         return made is None or not made.positional or not view.is_module_itself(made.positional[0][0])
     parts = dotted(owner)
-    return bool(parts) and parts not in (["object"], ["builtins", "object"]) and parts[0] != self_name
+    return parts is not None and parts not in (["object"], ["builtins", "object"]) and parts[0] != self_name
 
 
 def _raises_attribute_error(method: Function) -> bool:
