@@ -828,6 +828,18 @@ SETATTR_NOT_DELEGATING = Case(
     every=("def __setattr__", "def __getattr__"),
 )
 
+DATA_PARALLEL_PASSTHROUGH = Case(
+    sample(
+        """
+        class Passthrough(nn.DataParallel):
+            def __getattr__(self, name: str) -> object:
+                return getattr(self.module, name)
+        """
+    ),
+    code="NNC020",
+    marker="def __getattr__",
+)
+
 HOOKS_DELEGATING = Case(
     sample(
         """
@@ -886,6 +898,7 @@ LINT_CASES.update({
     "class-attribute-shadows": CLASS_ATTRIBUTE_SHADOWS,
     "class-annotation-only": CLASS_ANNOTATION_ONLY,
     "setattr-not-delegating": SETATTR_NOT_DELEGATING,
+    "data-parallel-passthrough": DATA_PARALLEL_PASSTHROUGH,
     "hooks-delegating": HOOKS_DELEGATING,
     "dynamic-super": DYNAMIC_SUPER,
 })
@@ -959,6 +972,11 @@ def test_attribute_hooks_that_never_reach_the_modules_hide_or_lose_layers() -> N
     hidden = namespace["G"]()
     assert hidden.fc is None
     assert len(list(hidden.parameters())) == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # DataParallel warns that there is no GPU
+        wrapped = run(DATA_PARALLEL_PASSTHROUGH.source)["Passthrough"](torch.nn.Linear(2, 3))
+    with pytest.raises(RecursionError):
+        wrapped.in_features  # `self.module` is looked up through the override too
     kept = run(HOOKS_DELEGATING.source)["M"]()
     assert isinstance(kept.fc, torch.nn.Linear) and len(list(kept.parameters())) == 2
     assert kept.frozen is True and kept.in_features == 2

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from nncheck.model.known_modules import PARAMETERISED_LAYERS, torch_layer
+from nncheck.model.known_modules import MODULE_ITSELF, PARAMETERISED_LAYERS, STATELESS_LAYERS, torch_layer
 from nncheck.model.methods import Unseen, find_method
 from nncheck.model.views import C, FileModel, FileView, Screen
 from nncheck.rule import FixAvailability, Report, Rule
@@ -41,7 +41,8 @@ class AttributeHookNotDelegating(Rule):
 
     **What it finds.** In an nn.Module subclass that has something to register (a method assigns a
     submodule or a Parameter to `self`, or registers a buffer, or a base is a torch layer with
-    parameters), a `__setattr__` that on no path calls the base class's (`super().__setattr__(...)`,
+    parameters; for `__getattr__`, any torch.nn class with state, such as `nn.DataParallel`), a
+    `__setattr__` that on no path calls the base class's (`super().__setattr__(...)`,
     `nn.Module.__setattr__(self, ...)` or another base's), for instance one that only calls
     `object.__setattr__` or writes `self.__dict__`; and a `__getattr__` that on no path calls the base
     class's `__getattr__` and never raises `AttributeError`. A call of one of the class's own methods
@@ -56,7 +57,9 @@ class AttributeHookNotDelegating(Rule):
     `self.fc = nn.Linear(...)` has no parameters, `state_dict()` is empty and `.to()` moves nothing.
     Registered submodules, parameters and buffers live in `_modules`, `_parameters` and `_buffers`,
     found only by nn.Module's `__getattr__`: one that never reaches it and never raises
-    AttributeError hides them all, and `self.fc` gives whatever it returns (`None`) (torch 2.13).
+    AttributeError hides them all, and `self.fc` gives whatever it returns (`None`); in a subclass of
+    `nn.DataParallel` that forwards to `getattr(self.module, name)`, `self.module` itself is looked up
+    there, endlessly (`RecursionError`) (torch 2.13).
 
     **Example.**
 
@@ -191,6 +194,10 @@ class Direct(nn.Linear):
     def __setattr__(self, name, value):  # NNC020
         self.__dict__[name] = value
 
+class Passthrough(nn.DataParallel):
+    def __getattr__(self, name):  # NNC020
+        return getattr(self.module, name)
+
 class Config(nn.Module):
     def __init__(self, config):
         super().__init__()
@@ -234,11 +241,16 @@ def _reads_registries(method: Function) -> bool:
 def _registers(view: FileView[C], cls: C, hook: str) -> bool:
     """The class certainly has something registered that the hook mishandles: a method of it assigns
     a submodule or a Parameter to an attribute of the instance (for __getattr__, or registers one with
-    `register_buffer` and the like), or a base is a torch layer with parameters."""
+    `register_buffer` and the like), or a base is a torch layer with parameters (for __getattr__, any
+    torch.nn class with state: `nn.DataParallel` holds its `module`)."""
     for base in cls.bases:
         named = view.resolve(base)
-        if isinstance(named, str) and (torch_layer(named) or "") in PARAMETERISED_LAYERS:
-            return True
+        layer = torch_layer(named) if isinstance(named, str) and named not in MODULE_ITSELF else None
+        if layer in PARAMETERISED_LAYERS:
+            return True  # its __init__ assigns its parameters through __setattr__
+        if hook == "__getattr__" and layer is not None and layer not in STATELESS_LAYERS:
+            return True  # a torch class with state, such as nn.DataParallel's `module`, looked up there
+
     for method in cls.methods():
         self_name = first_parameter(method)
         for unit in simple_units(units(method)):
