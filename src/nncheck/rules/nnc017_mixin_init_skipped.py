@@ -38,7 +38,8 @@ class MixinInitSkipped(Rule):
     cannot be found, that derives from anything but classes found and `object`, `ABC`, `Generic[...]`
     or `Protocol`, or whose `__init__` only calls `super().__init__(...)`, is never reported, and
     neither is a class with a module base (or a base that may be one) after the mixin, which puts
-    `nn.Module` after it in the MRO.
+    `nn.Module` after it in the MRO, nor a class whose own `__init__` assigns every attribute that the
+    mixin's `__init__` (doing nothing else) would have assigned.
 
     **Why is this a bug.** `nn.Module.__init__` does not call `super().__init__()` (unless the class
     sets `call_super_init = True`). In `class Classifier(nn.Module, LoggingMixin)` the MRO reaches
@@ -127,6 +128,20 @@ class Shaped(Protocol):
 
 class Abstract(nn.Module, abc.ABC, Shaped):
     pass
+""",
+        """
+from torch import nn
+
+class EncoderMixin:
+    def __init__(self):
+        self._depth = 5
+        self._in_channels = 3
+
+class Encoder(nn.Module, EncoderMixin):  # sets all that EncoderMixin.__init__ would have
+    def __init__(self, depth):
+        super().__init__()
+        self._depth = depth
+        self._in_channels = 3
 """,
         """
 from torch import nn
@@ -221,7 +236,8 @@ class Skipped:
 
 
 def _skipped(view: FileView[C], cls: C) -> Skipped | None:
-    """The first base of `cls` whose `__init__` never runs because a module base comes before it."""
+    """A base of `cls` (the last, if several) whose `__init__` never runs because a module base comes
+    before it, and which that leaves something unset."""
     bases = cls.bases
     if len(bases) < 2 or cls.info.call_super_init:
         return None
