@@ -61,3 +61,15 @@ def test_a_src_layout_is_found_from_tests_without_configuration(tmp_cwd: Path) -
     # A configured src replaces the default.
     write(tmp_cwd / "pyproject.toml", '[tool.nncheck]\nsrc = ["lib"]\n')
     assert nncheck_here("tests", cwd=tmp_cwd).stdout == ""
+
+
+def test_editing_only_the_mixins_file_changes_the_findings(tmp_cwd: Path) -> None:
+    # The result cache must know that NNC017's answer depends on the file that defines the mixin.
+    write(tmp_cwd / "app" / "mylib" / "__init__.py", "")
+    write(tmp_cwd / "app" / "mylib" / "mixins.py", "class Logged:\n    pass\n")
+    write(tmp_cwd / "app" / "net.py", (
+        "from torch import nn\n\nfrom mylib.mixins import Logged\n\n\nclass Net(nn.Module, Logged):\n    pass\n"
+    ))
+    assert nncheck_here("app/net.py", cwd=tmp_cwd).stdout == ""
+    write(tmp_cwd / "app" / "mylib" / "mixins.py", "class Logged:\n    def __init__(self):\n        self.log = []\n")
+    assert nncheck_here("app/net.py", cwd=tmp_cwd).stdout.startswith("app/net.py:6:1: NNC017")

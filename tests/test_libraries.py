@@ -128,6 +128,56 @@ def test_a_real_interpreter_is_asked_for_its_import_path(tmp_cwd: Path) -> None:
     assert result.stdout.count("NNC001") == 5, result.stdout + result.stderr
 
 
+# Mixins as a library ships them: re-exported by a star import under TYPE_CHECKING, one setting state
+# in its __init__ (through a base), one without an __init__, one that only passes the call on.
+MIXIN_LIBRARY = {
+    "mixlib/__init__.py": (
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n"
+        "    from .mixins import *\n"
+    ),
+    "mixlib/mixins.py": (
+        "import abc\n"
+        "class _Registry(abc.ABC):\n"
+        "    def __init__(self):\n"
+        "        self.registry = {}\n"
+        "class RegistryMixin(_Registry):\n"
+        "    pass\n"
+        "class HubMixin:\n"
+        "    def push(self):\n"
+        "        return None\n"
+        "class Passing:\n"
+        "    def __init__(self, *args, **kwargs):\n"
+        "        super().__init__(*args, **kwargs)\n"
+        "__all__ = ['RegistryMixin', 'HubMixin', 'Passing']\n"
+    ),
+}
+
+MIXIN_USER = (
+    "from torch import nn\n"
+    "from mixlib import HubMixin, Passing, RegistryMixin\n"
+    "class A(nn.Module, RegistryMixin):\n"  # line 3
+    "    pass\n"
+    "class B(nn.Module, HubMixin):\n"
+    "    pass\n"
+    "class C(nn.Module, Passing):\n"
+    "    pass\n"
+)
+
+
+def test_a_mixins_init_is_found_in_an_installed_library(tmp_cwd: Path) -> None:
+    site = tmp_cwd / "env" / "site-packages"
+    write_tree(site, MIXIN_LIBRARY)
+    (tmp_cwd / "m.py").write_text(MIXIN_USER)
+    result = nncheck_here("--no-cache", "--python", interpreter(tmp_cwd, site), "m.py", cwd=tmp_cwd)
+    found = [line.split(" ", 2)[:2] for line in result.stdout.splitlines()]
+    assert found == [["m.py:3:1:", "NNC017"]], result.stdout + result.stderr
+    # Not installed (another environment): the mixin cannot be read, so nothing is said about it.
+    (tmp_cwd / "bare").mkdir()
+    absent = nncheck_here("--no-cache", "--python", interpreter(tmp_cwd / "bare", None), "m.py", cwd=tmp_cwd)
+    assert (absent.returncode, absent.stdout) == (0, ""), absent.stdout
+
+
 INDEXED = (
     "import torchvision\n"
     "from timm.layers import Mlp\n"

@@ -75,7 +75,8 @@ def test_what_must_be_parsed_whole_is_none(before: str, after: str) -> None:
 def test_random_edits_of_real_files_give_python_s_tree(seed: int) -> None:
     rng = random.Random(seed)
     spliced_count = 0
-    for path in rng.sample(SOURCES, 25):
+    # 40 files: with 25, one seed took only 25 splices, so any new source file could tip it below.
+    for path in rng.sample(SOURCES, 40):
         try:
             text = decode(path.read_bytes())
             tree = ast.parse(text)

@@ -657,6 +657,341 @@ def test_a_discarded_tensor_result_changes_nothing() -> None:
     assert torch.equal(namespace["weight"].data, torch.ones(2))  # the "SGD step" moved nothing
 
 
+# --- NNC017-NNC020, and NNC002's super(type(self), self) ------------------------------------------
+
+MIXIN_INIT_SKIPPED = Case(
+    sample(
+        """
+        class LoggingMixin:
+            def __init__(self) -> None:
+                self.log: list[str] = []
+
+        class Classifier(nn.Module, LoggingMixin):
+            def __init__(self) -> None:
+                super().__init__()
+                self.fc = nn.Linear(4, 2)
+
+        class MyBase(nn.Module):
+            pass
+
+        class Block(MyBase, LoggingMixin):
+            pass
+        """
+    ),
+    code="NNC017",
+    every=("class Classifier", "class Block"),
+)
+
+MIXIN_INIT_RUNS = Case(
+    sample(
+        """
+        class LoggingMixin:
+            def __init__(self) -> None:
+                self.log: list[str] = []
+
+        class Describe:
+            def describe(self) -> str:
+                return type(self).__name__
+
+        class First(LoggingMixin, nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                nn.Module.__init__(self)
+                self.fc = nn.Linear(4, 2)
+
+        class Explicit(nn.Module, LoggingMixin):
+            def __init__(self) -> None:
+                nn.Module.__init__(self)
+                LoggingMixin.__init__(self)
+                self.fc = nn.Linear(4, 2)
+
+        class Cooperative(nn.Module, LoggingMixin):
+            call_super_init = True
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.fc = nn.Linear(4, 2)
+
+        class Described(nn.Module, Describe):
+            pass
+        """
+    )
+)
+
+BASE_INIT_TWICE = Case(
+    sample(
+        """
+        class M(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.fc = nn.Linear(2, 2)
+                super().__init__()  # again
+
+        class Encoder(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.enc = nn.Linear(2, 2)
+
+        class Decoder(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.dec = nn.Linear(2, 2)
+
+        class AutoEncoder(Encoder, Decoder):
+            def __init__(self) -> None:
+                Encoder.__init__(self)
+                Decoder.__init__(self)
+        """
+    ),
+    code="NNC018",
+    every=("# again", "Decoder.__init__(self)"),
+)
+
+BASE_INIT_ONCE_PER_PATH = Case(
+    sample(
+        """
+        class M(nn.Module):
+            def __init__(self, fast: bool) -> None:
+                if fast:
+                    super().__init__()
+                else:
+                    nn.Module.__init__(self)
+                self.fc = nn.Linear(2, 2)
+
+        class Compatible(nn.Module):
+            def __init__(self, **kwargs: int) -> None:
+                try:
+                    super().__init__(**kwargs)
+                except TypeError:
+                    super().__init__()
+                self.fc = nn.Linear(2, 2)
+        """
+    )
+)
+
+CLASS_ATTRIBUTE_SHADOWS = Case(
+    sample(
+        """
+        class M(nn.Module):
+            head = None
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.head = nn.Linear(2, 2)
+
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                if self.head is not None:
+                    return self.head(x)
+                return x
+        """
+    ),
+    code="NNC019",
+    marker="head = None",
+)
+
+CLASS_ANNOTATION_ONLY = Case(
+    sample(
+        """
+        class M(nn.Module):
+            head: nn.Module
+            dim = 4
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.head = nn.Linear(2, 2)
+                self.dim = 8
+        """
+    )
+)
+
+SETATTR_NOT_DELEGATING = Case(
+    sample(
+        """
+        class M(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.fc = nn.Linear(2, 2)
+
+            def __setattr__(self, name: str, value: object) -> None:
+                object.__setattr__(self, name, value)
+
+        class G(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.fc = nn.Linear(2, 2)
+
+            def __getattr__(self, name: str) -> object:
+                return None
+        """
+    ),
+    code="NNC020",
+    every=("def __setattr__", "def __getattr__"),
+)
+
+DATA_PARALLEL_PASSTHROUGH = Case(
+    sample(
+        """
+        class Passthrough(nn.DataParallel):
+            def __getattr__(self, name: str) -> object:
+                return getattr(self.module, name)
+        """
+    ),
+    code="NNC020",
+    marker="def __getattr__",
+)
+
+HOOKS_DELEGATING = Case(
+    sample(
+        """
+        class M(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.fc = nn.Linear(2, 2)
+                self.frozen = True
+
+            def __setattr__(self, name: str, value: object) -> None:
+                if name == "frozen":
+                    object.__setattr__(self, name, value)
+                    return
+                super().__setattr__(name, value)
+
+            def __getattr__(self, name: str) -> object:
+                try:
+                    return super().__getattr__(name)
+                except AttributeError:
+                    return getattr(self.fc, name)
+        """
+    )
+)
+
+DYNAMIC_SUPER = Case(
+    sample(
+        """
+        class Base(nn.Module):
+            def __init__(self) -> None:
+                super(self.__class__, self).__init__()
+                self.fc = nn.Linear(2, 2)
+
+        class Sub(Base):
+            def __init__(self) -> None:
+                super().__init__()
+
+        class Sized(nn.Module):
+            def __init__(self, width: int) -> None:
+                super(type(self), self).__init__()
+                self.fc = nn.Linear(width, width)
+
+        class Deeper(Sized):
+            def __init__(self, width: int, depth: int) -> None:
+                super().__init__(width)
+        """
+    ),
+    code="NNC002",
+    every=("super(self.__class__, self)", "super(type(self), self)"),
+)
+
+LINT_CASES.update({
+    "mixin-init-skipped": MIXIN_INIT_SKIPPED,
+    "mixin-init-runs": MIXIN_INIT_RUNS,
+    "base-init-twice": BASE_INIT_TWICE,
+    "base-init-once-per-path": BASE_INIT_ONCE_PER_PATH,
+    "class-attribute-shadows": CLASS_ATTRIBUTE_SHADOWS,
+    "class-annotation-only": CLASS_ANNOTATION_ONLY,
+    "setattr-not-delegating": SETATTR_NOT_DELEGATING,
+    "data-parallel-passthrough": DATA_PARALLEL_PASSTHROUGH,
+    "hooks-delegating": HOOKS_DELEGATING,
+    "dynamic-super": DYNAMIC_SUPER,
+})
+
+
+def test_a_mixin_after_a_module_base_is_never_initialised() -> None:
+    namespace = run(MIXIN_INIT_SKIPPED.source)
+    for name in ("Classifier", "Block"):
+        with pytest.raises(AttributeError, match="has no attribute 'log'"):
+            namespace[name]().log
+    assert torch.nn.Module.call_super_init is False
+
+
+def test_a_mixin_first_called_explicitly_or_with_call_super_init_is_initialised() -> None:
+    namespace = run(MIXIN_INIT_RUNS.source)
+    for name in ("First", "Explicit", "Cooperative"):
+        model = namespace[name]()
+        assert model.log == [], name
+        assert len(list(model.parameters())) == 2, name
+    assert namespace["Described"]().describe() == "Described"
+
+
+def test_a_second_base_init_forgets_every_layer_registered_before() -> None:
+    namespace = run(BASE_INIT_TWICE.source)
+    model = namespace["M"]()
+    assert list(model.parameters()) == [] and list(model.state_dict()) == []
+    with pytest.raises(AttributeError, match="has no attribute 'fc'"):
+        model.fc
+    both = namespace["AutoEncoder"]()
+    assert [name for name, _ in both.named_parameters()] == ["dec.weight", "dec.bias"]
+    with pytest.raises(AttributeError, match="has no attribute 'enc'"):
+        both.enc
+
+
+def test_base_inits_on_different_paths_run_once() -> None:
+    namespace = run(BASE_INIT_ONCE_PER_PATH.source)
+    for model in (namespace["M"](True), namespace["M"](False), namespace["Compatible"]()):
+        assert len(list(model.parameters())) == 2
+
+
+def test_a_class_level_value_hides_the_submodule_of_the_same_name() -> None:
+    model = run(CLASS_ATTRIBUTE_SHADOWS.source)["M"]()
+    assert model.head is None
+    assert isinstance(model._modules["head"], torch.nn.Linear)
+    assert len(list(model.parameters())) == 2  # registered, and trained for nothing
+    x = torch.ones(1, 2)
+    assert torch.equal(model(x), x)  # the head is skipped
+    fixed = run(CLASS_ANNOTATION_ONLY.source)["M"]()
+    assert isinstance(fixed.head, torch.nn.Linear) and fixed.dim == 8
+
+
+def test_a_class_level_value_named_like_a_parameter_raises_instead() -> None:
+    source = sample(
+        """
+        class M(nn.Module):
+            w = None
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.w = nn.Parameter(torch.ones(2))
+        """
+    )
+    with pytest.raises(KeyError, match="attribute 'w' already exists"):
+        run(source)["M"]()
+
+
+def test_attribute_hooks_that_never_reach_the_modules_hide_or_lose_layers() -> None:
+    namespace = run(SETATTR_NOT_DELEGATING.source)
+    lost = namespace["M"]()
+    assert list(lost.parameters()) == [] and list(lost.state_dict()) == []
+    hidden = namespace["G"]()
+    assert hidden.fc is None
+    assert len(list(hidden.parameters())) == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # DataParallel warns that there is no GPU
+        wrapped = run(DATA_PARALLEL_PASSTHROUGH.source)["Passthrough"](torch.nn.Linear(2, 3))
+    with pytest.raises(RecursionError):
+        wrapped.in_features  # `self.module` is looked up through the override too
+    kept = run(HOOKS_DELEGATING.source)["M"]()
+    assert isinstance(kept.fc, torch.nn.Linear) and len(list(kept.parameters())) == 2
+    assert kept.frozen is True and kept.in_features == 2
+
+
+def test_super_of_the_instances_class_recurses_in_a_subclass() -> None:
+    namespace = run(DYNAMIC_SUPER.source)
+    assert len(list(namespace["Base"]().parameters())) == 2  # the class itself works
+    with pytest.raises(RecursionError):
+        namespace["Sub"]()
+    assert len(list(namespace["Sized"](2).parameters())) == 2
+    with pytest.raises(TypeError, match="missing 1 required positional argument"):
+        namespace["Deeper"](2, 3)
+
+
 # --- the linter's verdict on the same samples -------------------------------
 
 

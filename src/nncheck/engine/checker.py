@@ -126,7 +126,10 @@ def _analyse(
             reduced: Reduced | None = None
             try:
                 star_resolver = project.star_resolver_for(path) if project else None
-                table, class_nodes = build(tree, settings.module_bases, resolver, star_resolver=star_resolver)
+                finders = project.finders_for(path) if project else None
+                table, class_nodes = build(
+                    tree, settings.module_bases, resolver, star_resolver=star_resolver, finders=finders
+                )
                 if project is not None:
                     project.keep_table(path, text, table)
                 if settings.prescreen:

@@ -35,3 +35,20 @@ def move_statement(func: cst.FunctionDef, source: int, before: int) -> cst.Funct
     moved = statements.pop(source)
     statements.insert(before, moved)
     return func.with_changes(body=func.body.with_changes(body=statements))
+
+
+def without_statement(block: cst.IndentedBlock, index: int) -> cst.IndentedBlock:
+    """The block without its statement number `index`; the comments above it and after it are kept,
+    on lines of their own, before the next statement (or at the block's end)."""
+    statements = list(block.body)
+    removed = statements.pop(index)
+    kept = list(getattr(removed, "leading_lines", ()))
+    trailing = removed.trailing_whitespace if isinstance(removed, cst.SimpleStatementLine) else None
+    if trailing is not None and trailing.comment is not None:
+        kept.append(cst.EmptyLine(indent=True, comment=trailing.comment, newline=trailing.newline))
+    if index < len(statements):
+        following = statements[index]
+        leading = list(getattr(following, "leading_lines", ()))
+        statements[index] = following.with_changes(leading_lines=[*kept, *leading])
+        return block.with_changes(body=statements)
+    return block.with_changes(body=statements, footer=[*kept, *block.footer])

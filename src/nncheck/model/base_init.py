@@ -6,6 +6,8 @@ libcst's tree, and both get the same answers.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Sequence
 
 from nncheck.model.known_modules import module_methods
@@ -59,6 +61,15 @@ def init_call_without_self(view: FileView[C], func: Function) -> str | None:
     return None
 
 
+# `super(self.__class__, ...` or `super(type(...`, in the text of a file where dynamic_supers may find one.
+_DYNAMIC_SUPER = re.compile(r"super\(\s*(?:\w+\s*\.\s*__class__|type\s*\()")
+
+
+@functools.lru_cache(maxsize=1)
+def _may_have_dynamic_super(text: str) -> bool:
+    return _DYNAMIC_SUPER.search(text) is not None
+
+
 SuperProblem = tuple[str, str]  # ("unbound", "Net") for super(Net); ("foreign", "Other") for super(Other, self)
 
 
@@ -90,6 +101,35 @@ def _is_ancestor(view: FileView[C], candidate: C, cls: C, seen: set[int] | None 
         if isinstance(target, list) and any(t is candidate or _is_ancestor(view, candidate, t, seen) for t in target):
             return True
     return False
+
+
+def dynamic_super(call: Call, self_name: str | None) -> str | None:
+    """For `super(self.__class__, self).__init__(...)` or `super(type(self), self).__init__(...)`, the
+    class argument as written: it names the instance's class, not the one the method is written in."""
+    owner = method_owner(call, "__init__")
+    made = as_call(owner) if owner is not None and is_super_call(owner) else None
+    if made is None or made.keywords or len(made.positional) != 2 or self_name is None:
+        return None
+    (kind, kind_starred), (instance, instance_starred) = made.positional
+    if kind_starred or instance_starred or name_of(instance) != self_name:
+        return None
+    named = attribute(kind)
+    if named is not None and named[1] == "__class__" and name_of(named[0]) == self_name:
+        return f"{self_name}.__class__"
+    typed = as_call(kind)
+    if typed is not None and name_of(typed.func) == "type" and not typed.keywords and len(typed.positional) == 1 \
+            and not typed.positional[0][1] and name_of(typed.positional[0][0]) == self_name:
+        return f"type({self_name})"
+    return None
+
+
+def dynamic_supers(func: Function, text: str) -> list[tuple[Call, str]]:
+    """Each `super(type(self), self).__init__(...)` of the method (not of nested functions), with its
+    class argument as written (see dynamic_super). `text`, the file's source, is looked at first."""
+    if not _may_have_dynamic_super(text):
+        return []
+    self_name = first_parameter(func)
+    return [(call, kind) for call in calls_in(units(func)) if (kind := dynamic_super(call, self_name)) is not None]
 
 
 def first_broken_super(view: FileView[C], cls: C, func: Function) -> SuperProblem | None:

@@ -11,8 +11,17 @@ import ast
 import warnings
 
 from nncheck.engine.recursion import python_parser_limit
-from nncheck.model.table import Resolver, StarResolver, Table, TableBuilder, imported_name
-from nncheck.syntax.nodes import blocks, dotted, is_none, parameters
+from nncheck.model.table import (
+    ClassFinder,
+    InitKind,
+    Resolver,
+    StarClassFinder,
+    StarResolver,
+    Table,
+    TableBuilder,
+    imported_name,
+)
+from nncheck.syntax.nodes import blocks, dotted, has_decorator, is_none, is_super_call, parameters
 
 
 def _names(target: ast.expr) -> list[str]:
@@ -35,6 +44,72 @@ def _literal_names(value: ast.expr) -> list[str] | None:
     ):
         return [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
     return None
+
+
+def _init_kind(body: list[ast.stmt]) -> tuple[InitKind, frozenset[str] | None]:
+    """What the class body's own `__init__` does (its last definition, `@overload` stubs left out), and
+    for one that only assigns attributes of the instance, their names. Asked of every class of every
+    file read: a walk over statements only, stopping at the first that is more than an assignment."""
+    init: ast.FunctionDef | ast.AsyncFunctionDef | None = None
+    for node in body:
+        if isinstance(node, _FUNCTIONS) and node.name == "__init__" \
+                and not (node.decorator_list and has_decorator(node, "overload")):
+            init = node
+    if init is None:
+        return InitKind.ABSENT, None
+    arguments = [*init.args.posonlyargs, *init.args.args]
+    names: set[str] = set()
+    if not _assigns_only(init.body, arguments[0].arg if arguments else None, names):
+        return InitKind.OWN, None
+    return (InitKind.OWN, frozenset(names)) if names else (InitKind.PASSING, None)
+
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_NOTHING = (ast.Pass, ast.Raise, ast.Return)
+_ASSIGNS = (ast.Assign, ast.AnnAssign, ast.AugAssign)
+_BLOCKS = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try)
+
+
+def _assigns_only(body: list[ast.stmt], self_name: str | None, names: set[str]) -> bool:
+    """`body` does nothing but assign local names and attributes of the instance (whose names it adds to
+    `names`), and statements that set nothing (docstrings, `pass`, `raise`, `super().__init__(...)`)."""
+    for statement in body:
+        kind = statement.__class__
+        if isinstance(statement, _ASSIGNS):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            for target in targets:
+                for element in target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]:
+                    if isinstance(element, ast.Attribute) and isinstance(element.value, ast.Name) \
+                            and element.value.id == self_name:
+                        names.add(element.attr)
+                    elif not isinstance(element, ast.Name):
+                        return False  # `self.a.b = ...`, `x[0] = ...`: more than its own attributes
+        elif kind in _NOTHING:
+            continue
+        elif isinstance(statement, ast.Expr):
+            value = statement.value
+            if isinstance(value, ast.Constant):
+                continue  # a docstring or `...`
+            if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+                    and value.func.attr == "__init__" and is_super_call(value.func.value)):
+                return False
+        elif kind in _BLOCKS:
+            for block in blocks(statement):
+                if not _assigns_only([s for s in block if isinstance(s, ast.stmt)], self_name, names):
+                    return False
+        else:
+            return False
+    return True
+
+
+def _sets_call_super_init(body: list[ast.stmt]) -> bool:
+    return any(
+        isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Constant)
+        and node.value.value is True
+        and any(isinstance(t, ast.Name) and t.id == "call_super_init"
+                for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))
+        for node in body
+    )
 
 
 class _Walker:
@@ -61,7 +136,10 @@ class _Walker:
                         builder.bind_import(alias.asname or alias.name, qualname)
             elif isinstance(node, ast.ClassDef):
                 bases = [None if isinstance(base, ast.Starred) else dotted(base) for base in node.bases]
-                builder.enter_class(node.name, bases)
+                subscripted = [dotted(base.value) if isinstance(base, ast.Subscript) else None for base in node.bases]
+                builder.enter_class(
+                    node.name, bases, subscripted, _init_kind(node.body), _sets_call_super_init(node.body)
+                )
                 if self.class_nodes is not None:
                     self.class_nodes.append(node)
                 self.statements(node.body)
@@ -110,20 +188,21 @@ def build(
     resolver: Resolver | None = None,
     keep_nodes: bool = True,
     star_resolver: StarResolver | None = None,
+    finders: tuple[ClassFinder, StarClassFinder] | None = None,
 ) -> tuple[Table, list[ast.ClassDef]]:
     """The table of a parsed file, and (with keep_nodes) each class's ast node, in the table's order."""
     walker = _Walker(keep_nodes)
     walker.statements(tree.body)
-    return walker.builder.table(extra_bases, resolver, star_resolver), walker.class_nodes or []
+    return walker.builder.table(extra_bases, resolver, star_resolver, finders), walker.class_nodes or []
 
 
 def read_table(
     text: str, extra_bases: frozenset[str] = frozenset(), resolver: Resolver | None = None,
-    star_resolver: StarResolver | None = None,
+    star_resolver: StarResolver | None = None, finders: tuple[ClassFinder, StarClassFinder] | None = None,
 ) -> Table:
     """The table of another file's text; raises SyntaxError, ValueError or RecursionError if Python
     cannot parse it."""
     with warnings.catch_warnings(), python_parser_limit():
         warnings.simplefilter("ignore")  # invalid escape sequences and the like are not ours to report
         tree = ast.parse(text)
-    return build(tree, extra_bases, resolver, keep_nodes=False, star_resolver=star_resolver)[0]
+    return build(tree, extra_bases, resolver, keep_nodes=False, star_resolver=star_resolver, finders=finders)[0]

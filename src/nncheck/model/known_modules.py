@@ -28,6 +28,11 @@ THIRD_PARTY_MODULE_BASES = frozenset(
 # nn.Module itself, whose __init__ takes no arguments.
 MODULE_ITSELF = frozenset({"torch.nn.Module", "torch.nn.modules.Module", "torch.nn.modules.module.Module"})
 
+# Bases that make a class no nn.Module and give it no `__init__` that sets anything (besides `object`).
+PLAIN_ROOTS = frozenset(
+    {"abc.ABC", "typing.Generic", "typing.Protocol", "typing_extensions.Generic", "typing_extensions.Protocol"}
+)
+
 # Values that torch's Module.__setattr__ refuses before Module.__init__ has run.
 PARAMETER_CLASSES = frozenset(
     {

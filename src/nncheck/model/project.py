@@ -22,7 +22,7 @@ from nncheck.model import library_index
 from nncheck.model.build import read_table
 from nncheck.model.environment import library_roots
 from nncheck.model.known_modules import is_known_module
-from nncheck.model.table import Resolver, StarResolver, Table
+from nncheck.model.table import ClassFinder, Found, Resolver, StarClassFinder, StarResolver, Table
 
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 # Packages whose module classes are known from data; their files are never looked for.
@@ -61,6 +61,52 @@ class Project:
 
     def star_resolver_for(self, path: str) -> StarResolver:
         return lambda module, parts: self.is_exported_module(path, module, parts)
+
+    def finders_for(self, path: str) -> tuple[ClassFinder, StarClassFinder]:
+        return (lambda qualified_name: self.find_class(path, qualified_name),
+                lambda module, parts: self.find_exported_class(path, module, parts))
+
+    def find_class(self, importer: str, qualified_name: str) -> Found | None:
+        """The classes `qualified_name`, imported in `importer`, stands for in the file that defines
+        them; None if that file is not found (an index of a library knows no class bodies)."""
+        probed = self._probed.setdefault(_realpath(importer), set())
+        for file, attributes in self._candidates(importer, qualified_name):
+            probed.add(_realpath(file))
+            if not os.path.isfile(file):
+                continue
+            table = self._table(file)
+            if table is None:
+                continue
+            key = (file, "class " + ".".join(attributes))
+            if key in self._in_progress:
+                return None
+            self._in_progress.add(key)
+            try:
+                return table.find(attributes)
+            finally:
+                self._in_progress.discard(key)
+        return None
+
+    def find_exported_class(self, importer: str, module: str, parts: list[str]) -> Found | None:
+        """The classes `from <module> import *` in `importer` binds to the name path, as is_exported_module
+        asks."""
+        probed = self._probed.setdefault(_realpath(importer), set())
+        for file in self._module_files_of(importer, module):
+            probed.add(_realpath(file))
+            if not os.path.isfile(file):
+                continue
+            if not self._may_bind(file, parts[0]):
+                return None
+            table = self._table(file)
+            key = (file, "class *" + ".".join(parts))
+            if table is None or not table.exports_name(parts[0]) or key in self._in_progress:
+                return None
+            self._in_progress.add(key)
+            try:
+                return table.find(parts)
+            finally:
+                self._in_progress.discard(key)
+        return None
 
     def is_module(self, importer: str, qualified_name: str) -> bool:
         probed = self._probed.setdefault(_realpath(importer), set())
@@ -145,7 +191,8 @@ class Project:
             self._tables[key] = None  # also guards against re-entry while it is being built
             try:
                 self._tables[key] = read_table(
-                    decode(read_bytes(real)), self._extra_bases, self.resolver_for(real), self.star_resolver_for(real)
+                    decode(read_bytes(real)), self._extra_bases, self.resolver_for(real), self.star_resolver_for(real),
+                    self.finders_for(real),
                 )
             except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
                 pass  # a file that cannot be read or parsed leaves its names unresolved

@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Union
 
-from nncheck.model.known_modules import MODULE_ITSELF, PARAMETER_CLASSES, is_known_module
+from nncheck.model.known_modules import MODULE_ITSELF, PARAMETER_CLASSES, PLAIN_ROOTS, is_known_module
+
+
+class InitKind(Enum):
+    """What a class's own `__init__` (in its body) does."""
+
+    ABSENT = "absent"  # none: the next class's runs
+    PASSING = "passing"  # only a docstring, `pass`, `raise` or `super().__init__(...)`: it sets nothing
+    OWN = "own"  # anything else
 
 
 @dataclass(eq=False)
@@ -23,6 +31,13 @@ class ClassInfo:
     parent: ClassInfo | None  # the class whose body holds this one, if any
     base_names: list[list[str] | None]  # each positional base as a dotted name, None if it is not one
     nested: dict[str, list[ClassInfo]] = field(default_factory=dict)
+    init: InitKind = InitKind.ABSENT
+    call_super_init: bool = False  # `call_super_init = True` in the body: nn.Module.__init__ calls the next one
+    # For an OWN __init__ that only assigns attributes of the instance (in any branch), their names;
+    # None if it does anything else (calls a function, ...).
+    init_sets: frozenset[str] | None = None
+    # For each positional base written `Name[...]` (`Generic[T]`), the dotted name subscripted; else None.
+    subscripted: list[list[str] | None] = field(default_factory=list)
 
     @property
     def qualname(self) -> str:
@@ -54,6 +69,20 @@ Resolver = Callable[[str], bool]  # is this qualified name an nn.Module class in
 StarResolver = Callable[[str, list[str]], bool]
 
 
+@dataclass(frozen=True)
+class Found:
+    """Classes a name stands for, in the table of the file that defines them."""
+
+    table: Table
+    classes: list[ClassInfo]
+
+
+# The classes a qualified name stands for in another file (of the project or an installed library).
+ClassFinder = Callable[[str], Union[Found, None]]
+# The classes that `from <module> import *` binds to the name path, as StarResolver asks.
+StarClassFinder = Callable[[str, list[str]], Union[Found, None]]
+
+
 class Table:
     """Resolution over a file's bindings. Whether a class is an nn.Module is worked out once and kept:
     the pre-screen and the rules ask the same table."""
@@ -67,6 +96,7 @@ class Table:
         stars: tuple[str, ...] = (),
         exports: frozenset[str] | None = None,
         star_resolver: StarResolver | None = None,
+        finders: tuple[ClassFinder, StarClassFinder] | None = None,
     ) -> None:
         self.classes = classes
         self.bindings = bindings
@@ -78,6 +108,9 @@ class Table:
         self._is_module: dict[int, bool] = {}
         self._paths: dict[tuple[str, ...], bool] = {}
         self._resolved: dict[tuple[str, ...], Target] = {}
+        self._finders = finders
+        self._found: dict[tuple[str, ...], Found | None] = {}
+        self._plain: dict[int, bool] = {}
 
     def exports_name(self, name: str) -> bool:
         """Would `from <this module> import *` bind the name (as far as the table shows)?"""
@@ -169,6 +202,71 @@ class Table:
             )
         return self._paths[key]
 
+    def find(self, parts: list[str]) -> Found | None:
+        """The classes the name `parts` stands for, here or in the file that defines them; None if they
+        cannot be found (a library that is not installed, torch, a name bound some other way)."""
+        key = tuple(parts)
+        if key not in self._found:
+            self._found[key] = None  # an import cycle finds nothing
+            self._found[key] = self._find(parts)
+        return self._found[key]
+
+    def _find(self, parts: list[str]) -> Found | None:
+        target = self.resolve_parts(parts)
+        if isinstance(target, list):
+            return Found(self, target) if target else None
+        if self._finders is None:
+            return None
+        if isinstance(target, str):
+            return self._finders[0](target)
+        if parts[0] not in self.bindings:
+            for module in self.stars:
+                found = self._finders[1](module, parts)
+                if found is not None:
+                    return found
+        return None
+
+    def is_plain(self, cls: ClassInfo) -> bool:
+        """`cls` is certainly no nn.Module: every class it derives from was found and is none, up to
+        `object`, `ABC`, `Generic[...]` or `Protocol`."""
+        key = id(cls)
+        if key not in self._plain:
+            self._plain[key] = False  # a cycle of bases proves nothing
+            self._plain[key] = not self.is_module_class(cls) and all(
+                self.is_plain_name(parts or (cls.subscripted[i] if i < len(cls.subscripted) else None))
+                for i, parts in enumerate(cls.base_names)
+            )
+        return self._plain[key]
+
+    def is_plain_name(self, parts: list[str] | None) -> bool:
+        """The name `parts` stands for certainly plain classes (see is_plain), or `object`, `ABC`, ..."""
+        if not parts:
+            return False
+        if parts == ["object"] and "object" not in self.bindings:
+            return True
+        target = self.resolve_parts(parts)
+        if isinstance(target, str) and target in PLAIN_ROOTS:
+            return True
+        found = self.find(parts)
+        return found is not None and all(found.table.is_plain(cls) for cls in found.classes)
+
+    def init_owner(self, cls: ClassInfo, seen: frozenset[int] = frozenset()) -> tuple[Table, ClassInfo] | None:
+        """The class whose `__init__` an instance of the plain class `cls` (see is_plain) runs first:
+        `cls` itself if it has one, else the first found along its bases, depth first; None if none has."""
+        if cls.init is not InitKind.ABSENT:
+            return self, cls
+        if id(cls) in seen:
+            return None
+        for i, parts in enumerate(cls.base_names):
+            parts = parts or (cls.subscripted[i] if i < len(cls.subscripted) else None)
+            found = self.find(parts) if parts else None
+            if found is not None:
+                for base in found.classes:
+                    owner = found.table.init_owner(base, seen | {id(cls)})
+                    if owner is not None:
+                        return owner
+        return None
+
     def is_module_itself(self, parts: list[str] | None) -> bool:
         """The dotted name names torch.nn.Module itself, not a subclass."""
         target = self.resolve_parts(parts) if parts else None
@@ -206,10 +304,12 @@ class TableBuilder:
 
     def table(
         self, extra_bases: frozenset[str] = frozenset(), resolver: Resolver | None = None,
-        star_resolver: StarResolver | None = None,
+        star_resolver: StarResolver | None = None, finders: tuple[ClassFinder, StarClassFinder] | None = None,
     ) -> Table:
         exports = frozenset(self.exports) if self.exports is not None and self._exports_known else None
-        return Table(self.classes, self.bindings, extra_bases, resolver, tuple(self.stars), exports, star_resolver)
+        return Table(
+            self.classes, self.bindings, extra_bases, resolver, tuple(self.stars), exports, star_resolver, finders
+        )
 
     def star_import(self, module: str) -> None:
         if not self._class_stack:
@@ -251,9 +351,13 @@ class TableBuilder:
         elif target is not None:
             self.bind_other([target])
 
-    def enter_class(self, name: str, base_names: list[list[str] | None]) -> ClassInfo:
+    def enter_class(
+        self, name: str, base_names: list[list[str] | None], subscripted: list[list[str] | None] | None = None,
+        init: tuple[InitKind, frozenset[str] | None] = (InitKind.ABSENT, None), call_super_init: bool = False,
+    ) -> ClassInfo:
         parent = self._class_stack[-1] if self._class_stack else None
-        info = ClassInfo(name=name, parent=parent, base_names=base_names)
+        info = ClassInfo(name=name, parent=parent, base_names=base_names, init=init[0], init_sets=init[1],
+                         call_super_init=call_super_init, subscripted=subscripted or [])
         if parent is not None:
             parent.nested.setdefault(name, []).append(info)
         self.classes.append(info)

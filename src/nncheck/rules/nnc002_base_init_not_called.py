@@ -6,7 +6,13 @@ import libcst as cst
 
 from nncheck.fixes.edits import SUPER_INIT, insert_first
 from nncheck.fixes.fix import Fix
-from nncheck.model.base_init import adopts_state, first_broken_super, index_of_base_init, init_call_without_self
+from nncheck.model.base_init import (
+    adopts_state,
+    dynamic_supers,
+    first_broken_super,
+    index_of_base_init,
+    init_call_without_self,
+)
 from nncheck.model.views import C, CstClass, FileModel, FileView, Screen
 from nncheck.rule import FixAvailability, Report, Rule, Sample
 from nncheck.syntax.nodes import Function, first_parameter, has_decorator, only_raises
@@ -27,14 +33,19 @@ class BaseInitNotCalled(Rule):
     super object); `super(Other, self).__init__()` where `Other` is a class of this file that is
     neither the class nor one of its bases (skipping a level on purpose, `super(Parent, self)` with
     `Parent` a base, is fine). `self.fc.__init__(2, 2)` re-initialises an attribute and
-    `super().__init()` is a typo: neither initialises the class, so both are ordinary NNC002.
+    `super().__init()` is a typo: neither initialises the class, so both are ordinary NNC002. And
+    `super(self.__class__, self).__init__(...)` or `super(type(self), self).__init__(...)` in
+    `__init__` is reported at the call, with its own message: it works in the class itself only.
 
     **Why is this a bug.** `nn.Module.__init__` creates the registries that hold parameters, buffers
     and submodules. Without it the object is broken: assigning a layer raises
     `AttributeError: cannot assign module before Module.__init__() call`, and calling the module or
     asking for its parameters fails with `'Net' object has no attribute '_parameters'` (torch 2.13).
     `super(Other, self)` with a class that is not a base raises `TypeError: super(type, obj): obj
-    must be an instance or subtype of type`.
+    must be an instance or subtype of type`. `super(type(self), self)` starts the method lookup after
+    the instance's class: in a subclass `Sub` whose `__init__` calls `super().__init__()`, the call in
+    the base class runs the base's `__init__` again, and again (`RecursionError`), or `Sub.__init__`
+    without its arguments (`TypeError: ... missing 1 required positional argument`).
 
     **Example.**
 
@@ -56,6 +67,8 @@ class BaseInitNotCalled(Rule):
     with several bases a person must decide what each one needs. No fix for the calls that look like
     a base init but are wrong (`nn.Module.__init__()`, `super(Net).__init__()`,
     `super(Other, self).__init__()`): a person must see what was meant.
+    `super(self.__class__, self).__init__(...)` and `super(type(self), self).__init__(...)` become
+    `super().__init__(...)`, the arguments kept: safe, it is what the call means in the class itself.
     """
 
     code = "NNC002"
@@ -72,6 +85,10 @@ class BaseInitNotCalled(Rule):
     message_foreign_super = (
         "{cls}.__init__ calls super({other}, self).__init__(), but {other} is not {cls} or one of its bases "
         "(TypeError); use super().__init__()"
+    )
+    message_dynamic_super = (
+        "super({kind}, self) names the instance's class, not {cls}: in a subclass this call runs "
+        "{cls}.__init__ again, endlessly (RecursionError); use super().__init__()"
     )
 
     valid = (
@@ -90,6 +107,13 @@ class Old(nn.Module):
 class Skipping(Old):
     def __init__(self):
         super(Old, self).__init__()
+
+class Forwarding(nn.Module):
+    def __init__(self):
+        super().__init__()
+
+    def extra_repr(self):  # not a base __init__ call: not this rule's
+        return super(type(self), self).extra_repr()
 
 class Indirect(nn.Module):
     def __init__(self, width):
@@ -242,6 +266,32 @@ class Typo(nn.Module):
             """
 from torch import nn
 
+class Block(nn.Module):
+    def __init__(self, width):
+        super(self.__class__, self).__init__()  # NNC002
+        self.fc = nn.Linear(width, width)
+
+class Layer(nn.Linear):
+    def __init__(this, width):
+        super(type(this), this).__init__(width, width)  # NNC002
+""",
+            fixed="""
+from torch import nn
+
+class Block(nn.Module):
+    def __init__(self, width):
+        super().__init__()  # NNC002
+        self.fc = nn.Linear(width, width)
+
+class Layer(nn.Linear):
+    def __init__(this, width):
+        super().__init__(width, width)  # NNC002
+""",
+        ),
+        Sample(
+            """
+from torch import nn
+
 class Reset(nn.Module):
     def __init__(self):  # NNC002
         self.fc.__init__(2, 2)
@@ -259,10 +309,15 @@ class Reset(nn.Module):
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        return screen.any_module(lambda node: bool(_uninitialising(screen, node)))
+        return screen.any_module(lambda node: bool(_uninitialising(screen, node) or _dynamic(screen, node)))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for cls in model.module_classes():
+            for method in cls.methods("__init__"):
+                for call, kind in dynamic_supers(method, model.text):
+                    if isinstance(call.node, cst.Call):
+                        yield self.report(call.node, self.message_dynamic_super, fix=_plain_super_fix(call.node),
+                                          cls=cls.qualname, kind=kind)
             for init in _uninitialising(model, cls):
                 if not isinstance(init, cst.FunctionDef):
                     continue  # never: a libcst class has libcst methods
@@ -289,6 +344,19 @@ def _uninitialising(view: FileView[C], cls: C) -> list[Function]:
         if not (has_decorator(init, "overload") or only_raises(init) or adopts_state(init))
         and index_of_base_init(view, cls, init) is None
     ]
+
+
+def _dynamic(view: FileView[C], cls: C) -> bool:
+    return any(dynamic_supers(init, view.text) for init in cls.methods("__init__"))
+
+
+def _plain_super_fix(call: cst.Call) -> Fix | None:
+    """`super(type(self), self).__init__(...)` -> `super().__init__(...)`, unless a comment is inside."""
+    owner = call.func.value if isinstance(call.func, cst.Attribute) else None
+    if not isinstance(owner, cst.Call) or "#" in cst.Module(body=[]).code_for_node(owner):
+        return None
+    edit = (owner, lambda made: made.with_changes(args=(), whitespace_before_args=cst.SimpleWhitespace("")))
+    return Fix(safe=True, title="Use super()", edits=(edit,))
 
 
 def _add_super_init(init: cst.FunctionDef) -> cst.FunctionDef:
