@@ -197,10 +197,21 @@ def module_list_unwrapped(src: Source) -> Iterator[Mutant]:
                 replacement = src.segment(call.args[0])
             else:
                 continue
+            if any(isinstance(n, ast.Call) and _stateless_layer(n) for n in ast.walk(call)):
+                continue  # pooling and activations lose nothing in a plain list: not a mistake
             start, end = src.span(call)
             text = src.replace(start, end, replacement)
             yield Mutant("NNC005", node.lineno, text, (node.lineno, node.lineno),
                          f"{cls.name}: self.{target.attr} = nn.ModuleList(...) made a plain list")
+
+
+_STATELESS = ("Pool", "ReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Identity", "Flatten", "Upsample", "Softmax")
+
+
+def _stateless_layer(call: ast.Call) -> bool:
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    return any(word in name for word in _STATELESS)
 
 
 def forward_misspelled(src: Source) -> Iterator[Mutant]:

@@ -73,3 +73,52 @@ def test_editing_only_the_mixins_file_changes_the_findings(tmp_cwd: Path) -> Non
     assert nncheck_here("app/net.py", cwd=tmp_cwd).stdout == ""
     write(tmp_cwd / "app" / "mylib" / "mixins.py", "class Logged:\n    def __init__(self):\n        self.log = []\n")
     assert nncheck_here("app/net.py", cwd=tmp_cwd).stdout.startswith("app/net.py:6:1: NNC017")
+
+
+BASE_WITH_HELPERS = '''from torch import nn
+
+
+class Base(nn.Module):
+    def post_init(self):
+        self.tie()
+
+    def tie(self):
+        self.ready = True
+
+    def setup(self):
+        self.prepare()
+
+    def prepare(self):
+        nn.Module.__init__(self)
+'''
+HELPED = '''from mylib.base import Base
+from mylib.gone import Elsewhere
+
+
+class Posted(Base):
+    def __init__(self):
+        self.post_init()
+
+
+class Set(Base):
+    def __init__(self):
+        self.setup()
+
+
+class Unknown(Elsewhere, Base):
+    def __init__(self):
+        self.post_init()
+'''
+
+
+def test_a_helper_inherited_from_another_file_is_read_to_see_whether_it_runs_the_base_init(tmp_cwd: Path) -> None:
+    # transformers' `self.post_init()` runs no base __init__: only the helper that reaches one counts.
+    write(tmp_cwd / "app" / "mylib" / "__init__.py", "")
+    write(tmp_cwd / "app" / "mylib" / "base.py", BASE_WITH_HELPERS)
+    write(tmp_cwd / "app" / "net.py", HELPED)
+    result = nncheck_here("--select", "NNC002", "app/net.py", cwd=tmp_cwd)
+    assert [line.split(" ")[:2] for line in result.stdout.splitlines() if "NNC002" in line] == [["app/net.py:6:5:", "NNC002"]]
+    # Editing only the base file changes the answer: the result cache sees it.
+    write(tmp_cwd / "app" / "mylib" / "base.py", BASE_WITH_HELPERS.replace("self.ready = True", "self.prepare()"))
+    result = nncheck_here("--select", "NNC002", "app/net.py", cwd=tmp_cwd)
+    assert "NNC002" not in result.stdout

@@ -7,10 +7,13 @@ libcst's tree, and both get the same answers.
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Sequence
 
-from nncheck.model.known_modules import module_methods
+from nncheck.files.source import SourceError, decode, read_bytes
+from nncheck.model.known_modules import is_known_module, module_methods
+from nncheck.model.table import ClassInfo, Table
 from nncheck.model.methods import Unseen, find_method
 from nncheck.model.views import C, FileView
 from nncheck.syntax.nodes import (
@@ -159,7 +162,9 @@ def _runs_base_init(
             return True
         helper = _helper(view, cls, call, self_name)
         if isinstance(helper, Unseen):
-            if unseen_counts:
+            parts = attribute(call.func)
+            inits = external_method_inits(view, cls, parts[1]) if parts is not None else None
+            if inits or (inits is None and unseen_counts):
                 return True
         elif helper is not None and function_name(helper) not in seen:
             seen.add(function_name(helper))
@@ -214,3 +219,98 @@ def adopts_state(func: Function) -> bool:
         return False
     state = attribute(call.positional[0][0])
     return state is not None and state[1] == "__dict__"
+
+
+# What reading another file's method may find: it runs a base __init__ (True), it does not (False),
+# or it cannot tell (None: a file that cannot be read, a class that cannot be found).
+_NOT_DEFINED = "not defined"
+_INIT_CALL = re.compile(r"\.__init__\s*\(")
+_SELF_CALL = re.compile(r"\bself\.(\w+)\s*\(")
+_HELPER_DEPTH = 10
+
+
+def external_method_inits(view: FileView[C], cls: C, name: str) -> bool | None:
+    """Whether the method `name`, which the class inherits from a class of another file (of the project
+    or an installed library), may run a base `__init__`: its text, and that of the methods it calls on
+    self, is read there. `self.post_init()` of transformers' PreTrainedModel runs none."""
+    found = _from_bases(view.table, cls.info, name, 0, set(), {})
+    return None if found == _NOT_DEFINED else found  # type: ignore[return-value]
+
+
+Answers = dict[tuple[int, str], "bool | None | str"]  # by class and method, within one question
+
+
+def _from_bases(
+    table: Table, info: ClassInfo, name: str, depth: int, seen: set[int], answers: Answers
+) -> bool | None | str:
+    """What the first base (depth first) that defines `name` says; _NOT_DEFINED if none does."""
+    if id(info) in seen:
+        return _NOT_DEFINED
+    seen.add(id(info))
+    unseen = False  # a base that cannot be read: it may define the method
+    for parts in info.base_names:
+        target = table.resolve_parts(parts) if parts else None
+        if isinstance(target, str) and is_known_module(target, table.extra_bases):
+            continue  # torch's own classes: their methods run no base __init__ of the user's
+        found = table.find(parts) if parts else None
+        if found is None:
+            unseen = True
+            continue
+        for base in found.classes:
+            answer = _defined(found.table, base, name, depth, seen, answers)
+            if answer != _NOT_DEFINED:
+                return None if unseen else answer  # a base before it may define the method first
+    return None if unseen else _NOT_DEFINED
+
+
+def _defined(
+    table: Table, info: ClassInfo, name: str, depth: int, seen: set[int], answers: Answers
+) -> bool | None | str:
+    key = (id(info), name)
+    if key not in answers:
+        answers[key] = False  # a method reached again through its own calls adds nothing of its own
+        answers[key] = _look_up(table, info, name, depth, seen, answers)
+    return answers[key]
+
+
+def _look_up(
+    table: Table, info: ClassInfo, name: str, depth: int, seen: set[int], answers: Answers
+) -> bool | None | str:
+    lines = info.method_lines.get(name)
+    if lines is None:
+        return _from_bases(table, info, name, depth, seen, answers)
+    text = _method_text(table.path, lines)
+    if text is None:
+        return None
+    if _INIT_CALL.search(text):
+        return True
+    if depth >= _HELPER_DEPTH:
+        return None
+    for called in sorted(set(_SELF_CALL.findall(text)) - module_methods()):
+        answer = _defined(table, info, called, depth + 1, set(), answers)
+        if answer is True or answer is None:
+            return answer
+        if answer == _NOT_DEFINED:
+            return None  # defined further down, in a subclass perhaps
+    return False
+
+
+def _method_text(path: str | None, lines: tuple[int, int]) -> str | None:
+    """The lines of a method after its `def` line, read from the file."""
+    if path is None:
+        return None
+    try:
+        stamp = os.stat(path)
+    except OSError:
+        return None
+    source = _file_lines(path, stamp.st_mtime_ns, stamp.st_size)
+    return None if source is None else "".join(source[lines[0]:lines[1]])
+
+
+@functools.lru_cache(maxsize=64)
+def _file_lines(path: str, mtime: int, size: int) -> list[str] | None:
+    """The file's lines (as of its modification time and size: a language server sees edits)."""
+    try:
+        return decode(read_bytes(path)).splitlines(keepends=True)
+    except SourceError:
+        return None

@@ -137,9 +137,13 @@ class _Walker:
             elif isinstance(node, ast.ClassDef):
                 bases = [None if isinstance(base, ast.Starred) else dotted(base) for base in node.bases]
                 subscripted = [dotted(base.value) if isinstance(base, ast.Subscript) else None for base in node.bases]
-                builder.enter_class(
+                info = builder.enter_class(
                     node.name, bases, subscripted, _init_kind(node.body), _sets_call_super_init(node.body)
                 )
+                info.method_lines = {
+                    method.name: (method.lineno, method.end_lineno or method.lineno)
+                    for method in node.body if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef))
+                }
                 if self.class_nodes is not None:
                     self.class_nodes.append(node)
                 self.statements(node.body)

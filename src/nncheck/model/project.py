@@ -190,10 +190,12 @@ class Project:
         if key not in self._tables:
             self._tables[key] = None  # also guards against re-entry while it is being built
             try:
-                self._tables[key] = read_table(
+                table = read_table(
                     decode(read_bytes(real)), self._extra_bases, self.resolver_for(real), self.star_resolver_for(real),
                     self.finders_for(real),
                 )
+                table.path = real
+                self._tables[key] = table
             except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
                 pass  # a file that cannot be read or parsed leaves its names unresolved
         return self._tables[key]
@@ -210,6 +212,7 @@ class Project:
         except SourceError:
             return
         if on_disk == text and _stamp(path) == key:
+            table.path = key[0]
             self._tables[key] = table
 
     def _candidates(self, importer: str, qualified_name: str) -> Iterator[tuple[str, list[str]]]:

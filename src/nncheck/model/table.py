@@ -38,6 +38,9 @@ class ClassInfo:
     init_sets: frozenset[str] | None = None
     # For each positional base written `Name[...]` (`Generic[T]`), the dotted name subscripted; else None.
     subscripted: list[list[str] | None] = field(default_factory=list)
+    # The lines (first, last) of each method defined in the body, to read its text when another file's
+    # class is asked what a method does (see base_init.external_method_inits).
+    method_lines: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def qualname(self) -> str:
@@ -109,6 +112,7 @@ class Table:
         self._paths: dict[tuple[str, ...], bool] = {}
         self._resolved: dict[tuple[str, ...], Target] = {}
         self._finders = finders
+        self.path: str | None = None  # the file, for the tables of other files (see Project)
         self._found: dict[tuple[str, ...], Found | None] = {}
         self._plain: dict[int, bool] = {}
 

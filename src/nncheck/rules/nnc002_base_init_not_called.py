@@ -25,10 +25,12 @@ class BaseInitNotCalled(Rule):
     initialises a base class: `super().__init__(...)`, `super(Cls, self).__init__(...)` or
     `Base.__init__(self, ...)`. A call in any branch counts; calls inside nested functions, lambdas
     and classes do not; a call of one of the class's own methods that makes such a call
-    (`self._setup()`) does. `@overload` stubs, bodies that only `raise` and an `__init__` whose first
-    statement adopts an initialised module's state (`self.__dict__ = other.__dict__`, or
-    `self.__dict__.update(other.__dict__)`) are not reported. Calls
-    that look like a base init but initialise nothing are reported with their own message:
+    (`self._setup()`) does, also of a method inherited from a class of another file (of the project
+    or an installed library), whose text is read there: transformers' `self.post_init()` runs none.
+    A method nncheck cannot read is taken to run one. `@overload` stubs, bodies that only `raise`
+    and an `__init__` whose first statement adopts an initialised module's state
+    (`self.__dict__ = other.__dict__`, or `self.__dict__.update(other.__dict__)`) are not reported.
+    Calls that look like a base init but initialise nothing are reported with their own message:
     `nn.Module.__init__()` without the instance; `super(Net).__init__()` with one argument (an unbound
     super object); `super(Other, self).__init__()` where `Other` is a class of this file that is
     neither the class nor one of its bases (skipping a level on purpose, `super(Parent, self)` with

@@ -21,6 +21,7 @@ from nncheck.syntax.nodes import (
     attribute,
     augmented,
     blocks,
+    conditional,
     calls_in,
     display,
     dotted,
@@ -439,7 +440,7 @@ def _holding(view: FileView[C], init: Function, items: list[Item], every: bool) 
     dropout modules (whose train/eval switch is lost), or parameters. For a display every element must
     be one; for a filled container, some added item."""
     values = [view.values.iterated(view.values.of(item, init)) if each else view.values.of(item, init)
-              for item, each in items]
+              for item, each in _optional_branches(items, every)]
     parameters = [value for value in values if value.kind is Kind.PARAMETER]
     if parameters and (len(parameters) == len(items) or not every):
         return "parameters"
@@ -451,6 +452,22 @@ def _holding(view: FileView[C], init: Function, items: list[Item], every: bool) 
     if all(value.stateless or value.layer in DROPOUT_LAYERS for value in modules):
         return "dropout"
     return "modules"
+
+
+def _optional_branches(items: list[Item], every: bool) -> list[Item]:
+    """In a filled container, `Linear(...) if c else None` adds a Linear when it adds anything."""
+    if every:
+        return items
+    found: list[Item] = []
+    for item, each in items:
+        branches = conditional(item)
+        if branches is not None and not each and is_none(branches[1]):
+            found.append((branches[0], False))
+        elif branches is not None and not each and is_none(branches[0]):
+            found.append((branches[1], False))
+        else:
+            found.append((item, each))
+    return found
 
 
 def _added_names(init: Function, path: list[str]) -> set[str]:

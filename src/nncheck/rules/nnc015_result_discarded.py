@@ -38,11 +38,12 @@ from nncheck.syntax.nodes import (
 _CELL = re.compile(r"^# ?%%", re.MULTILINE)
 # Methods that return a new value and change nothing on tensors and on every other common type that
 # has them (numpy's arrays, pandas): thrown away, they do nothing whatever the receiver. `to`, `cuda`,
-# `float`, `contiguous`, `detach`, `add`, `reshape` are not among them: modules, PyG's data, sets and
-# OpenVINO's models change in place.
+# `float`, `contiguous`, `detach`, `add` are not among them: modules, PyG's data and sets change in
+# place; nor is `reshape` with one argument, as OpenVINO's models take it (in place).
 _NEW_ON_ANYTHING = frozenset({
     "permute", "transpose", "unsqueeze", "squeeze", "masked_fill", "view", "type_as", "clamp", "clamp_min",
-    "clamp_max", "flatten", "swapaxes", "swapdims", "tril", "triu",
+    "clamp_max", "flatten", "swapaxes", "swapdims", "tril", "triu", "repeat", "expand", "softmax", "log_softmax",
+    "long", "reshape",
 })
 # torch functions that make a tensor from sizes or data, not from another tensor.
 _FACTORIES = frozenset({"zeros", "ones", "empty", "full", "rand", "randn", "randint", "randperm", "arange", "linspace",
@@ -405,8 +406,7 @@ def _discarded(view: FileView[C]) -> Iterator[Discarded]:
                 yield statement, call, parts[1], True
             elif id(owner) in tests:
                 continue  # a test may call it to see it not raise
-            elif receiver.kind is Kind.ARRAY or (receiver == UNKNOWN and parts[1] in _NEW_ON_ANYTHING and not (
-                    parts[1] == "view" and not _sizes(call))):
+            elif receiver.kind is Kind.ARRAY or (receiver == UNKNOWN and _new_on_anything(parts[1], call)):
                 yield statement, call, parts[1], False
 
 
@@ -419,6 +419,15 @@ def _test_functions(tree: ast.Module | cst.Module) -> set[int]:
         elif isinstance(node, (ast.ClassDef, cst.ClassDef)) and class_name(node).startswith("Test"):
             found.update(id(method) for method in methods(node))
     return found
+
+
+def _new_on_anything(method: str, call: Call) -> bool:
+    """`x.permute(0, 2, 1)` on anything: a new value; `x.view` given sizes, `x.reshape` given two or more."""
+    if method == "view":
+        return _sizes(call)
+    if method == "reshape":
+        return len(call.positional) >= 2
+    return method in _NEW_ON_ANYTHING
 
 
 def _sizes(call: Call) -> bool:
