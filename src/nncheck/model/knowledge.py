@@ -454,8 +454,31 @@ class Knowledge:
         if value.is_tensor and attr in ("T", "mT", "H", "mH", "real", "imag"):
             return TENSOR
         if value.classes:
-            return self._attribute(value.classes, attr)
+            decided, local = self._attribute_here(base, attr, owner, value.classes)
+            return local if decided else self._attribute(value.classes, attr)
         return UNKNOWN
+
+    def _attribute_here(
+        self, base: Expr, attr: str, owner: Owner, classes: tuple[ClassInfo, ...]
+    ) -> tuple[bool, Value | None]:
+        """(True, its value) for `self.<attr>` at the statement asked about when assignments of this
+        method that reach it decide it (`self.layers = []` ... `nn.Sequential(self.layers)` then
+        `self.layers = ...`); (False, None) when the value may come from outside the method."""
+        if not is_function(owner) or len(classes) != 1 or name_of(base) != _instance_parameter(owner):
+            return False, None
+        point = self._points.get(id(owner))
+        local = [Binding("value", value, statement=statement)
+                 for value, scope, statement in self._assigned_attributes(classes[0]).get(attr, ()) if scope is owner]
+        if not point or not local:
+            return False, None
+        reached = reaching(self._scope(owner).positions, [Binding("parameter"), *local], point)
+        if any(binding.statement == 0 for binding in reached):
+            return False, None  # no assignment of the method always runs before the point
+        result: Value | None = None
+        for binding in reached:
+            with self._at(owner, binding.statement):
+                result = join(result, self._eval(binding.expr, owner) if binding.expr is not None else UNKNOWN)
+        return True, result
 
     def _call(
         self, func: Expr, positional: list[Expr], starred: bool, keywords: Sequence[tuple[str | None, Expr]],

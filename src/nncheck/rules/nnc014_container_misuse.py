@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
@@ -10,7 +10,7 @@ from nncheck.fixes.fix import Fix
 from nncheck.model.values import Kind
 from nncheck.model.views import C, FileModel, FileView, Screen
 from nncheck.rule import FixAvailability, Report, Rule, Sample
-from nncheck.syntax.nodes import Call, Expr, calls_in, display, scopes
+from nncheck.syntax.nodes import Call, Expr, Unit, blocks, calls_in, display, heads, is_scope, scopes
 
 _CONTAINERS = re.compile(r"(?:Sequential|ModuleList|ModuleDict|ParameterList)\s*\(")
 # What iterating gives modules: a ModuleList can be built from these.
@@ -110,6 +110,40 @@ e = nn.ModuleDict([nn.Linear(2, 2), nn.ReLU()])  # NNC014@5
 f = nn.ParameterList(nn.Parameter(torch.zeros(2)), nn.Parameter(torch.ones(2)))  # NNC014@5
 """,
         ),
+        Sample(
+            """
+from torch import nn
+
+class Aggregator(nn.Module):
+    def __init__(self, dims):
+        super().__init__()
+        self.conv_layers = []
+        for dim in dims:
+            self.conv_layers.append(nn.Conv1d(dim, dim, 3))
+        self.conv_layers = nn.Sequential(self.conv_layers)  # NNC014@28
+        layers = []
+        for dim in dims:
+            layers.append(nn.Linear(dim, dim))
+        layers = layers[1:]
+        self.head = nn.Sequential(layers)  # NNC014@21
+""",
+            fixed="""
+from torch import nn
+
+class Aggregator(nn.Module):
+    def __init__(self, dims):
+        super().__init__()
+        self.conv_layers = []
+        for dim in dims:
+            self.conv_layers.append(nn.Conv1d(dim, dim, 3))
+        self.conv_layers = nn.Sequential(*self.conv_layers)  # NNC014@28
+        layers = []
+        for dim in dims:
+            layers.append(nn.Linear(dim, dim))
+        layers = layers[1:]
+        self.head = nn.Sequential(*layers)  # NNC014@21
+""",
+        ),
     )
 
     @classmethod
@@ -137,7 +171,7 @@ def _unpack(call: cst.Call) -> cst.Call:
 def _misuses(view: FileView[C]) -> Iterator[Misuse]:
     """Each container call given the wrong kind of argument (the screen asks this too)."""
     for owner, body in scopes(view.tree):
-        for call in calls_in(body):
+        for unit, call in _calls_by_statement(body):
             target = view.resolve(call.func)
             container = view.torch_layer(call.node) if isinstance(target, str) else None
             if container not in ("Sequential", "ModuleList", "ModuleDict", "ParameterList"):
@@ -150,15 +184,27 @@ def _misuses(view: FileView[C]) -> Iterator[Misuse]:
             elif len(positional) != 1:
                 continue
             elif container == "Sequential":
-                given = view.values.of(positional[0], owner)
+                given = view.values.of(positional[0], owner, at=unit)
                 if isinstance(positional[0], _GENERATORS) or given.kind in _SEQUENCES:
                     yield call, "sequential", positional[0]
             elif container == "ModuleList":
-                value = view.values.of(positional[0], owner)
+                value = view.values.of(positional[0], owner, at=unit)
                 if value.is_module and value.layer is not None and value.layer not in _ITERATES_MODULES:
                     yield call, "one module", None
             elif container == "ModuleDict":
                 shown = display(positional[0])
                 if shown is not None and shown.kind in ("list", "tuple") and not shown.comprehension \
-                        and shown.values and all(view.values.is_module(v, owner) for v in shown.values):
+                        and shown.values and all(view.values.of(v, owner, at=unit).is_module for v in shown.values):
                     yield call, "module dict", None
+
+
+def _calls_by_statement(body: Sequence[Unit]) -> Iterator[tuple[Unit, Call]]:
+    """Each call of the body (not in nested scopes), with the statement that holds it."""
+    for unit in body:
+        inner = blocks(unit)
+        if inner:
+            yield from ((unit, call) for call in calls_in(heads(unit)))
+            for block in inner:
+                yield from _calls_by_statement(block)
+        elif not is_scope(unit):
+            yield from ((unit, call) for call in calls_in([unit]))
