@@ -75,3 +75,45 @@ def test_each_environment_gets_its_own_findings_from_one_cache(
             assert output == "", output  # in b, mylib is not installed: Blk is unknown
     # One entry per environment, each kept while the other runs.
     assert len(list(cache.rglob("*.json"))) == 2
+
+
+def installed(folder: Path, checkout: Path, packages: list[Path]) -> dict[str, str]:
+    """A virtualenv made and filled as the README says (`pip install .` from a checkout), and the
+    environment to run its commands in."""
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, timeout=300)
+    env = {**os.environ, "PATH": f"{folder / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+           "VIRTUAL_ENV": str(folder)}
+    env.pop("PYTHONPATH", None)
+    for package in [checkout, *packages]:
+        done = subprocess.run([str(folder / "bin" / "pip"), "install", "-q", str(package)], env=env,
+                              capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stdout + done.stderr
+    return env
+
+
+@pytest.mark.slow
+def test_two_real_virtualenvs_share_the_default_cache_folder(tmp_path: Path) -> None:
+    from conftest import ROOT
+
+    checkout = tmp_path / "nncheck"
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for name in tracked.decode().split("\0"):
+        if name and (ROOT / name).is_file():
+            write(checkout / name, (ROOT / name).read_bytes())
+    mylib = tmp_path / "mylib"
+    write(mylib / "pyproject.toml", '[project]\nname = "mylib"\nversion = "1.0"\n\n[build-system]\n'
+                                    'requires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n')
+    write(mylib / "mylib" / "__init__.py", MYLIB)
+    envs = {"a": installed(tmp_path / "a", checkout, [mylib]), "b": installed(tmp_path / "b", checkout, [])}
+    project = tmp_path / "project"
+    write(project / "mine.py", MINE)
+    home = tmp_path / "home"  # the default folder, ~/.cache/nncheck, of one user for both environments
+    for name in "abab" + "baba":
+        env = {**envs[name], "HOME": str(home)}
+        env.pop("NNCHECK_CACHE_DIR", None)
+        env.pop("XDG_CACHE_HOME", None)
+        for command in (["nncheck", "mine.py"], ["flake8", "--isolated", "--select", "NNC", "mine.py"]):
+            result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=120)
+            assert "Traceback" not in result.stderr, result.stderr
+            assert result.stdout.startswith(FOUND) if name == "a" else result.stdout == "", (name, command, result)
+    assert len(list((home / ".cache" / "nncheck").rglob("*.json"))) == 4  # two front ends, two environments
