@@ -296,8 +296,8 @@ def _tensor_names(tree: ast.Module) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.iter, ast.Call):
             func = node.iter.func
-            if isinstance(func, ast.Attribute) and func.attr in ("parameters", "named_parameters", "buffers",
-                                                                   "named_buffers", "values"):
+            iterated = ("parameters", "named_parameters", "buffers", "named_buffers", "values")
+            if isinstance(func, ast.Attribute) and func.attr in iterated:
                 target = node.target
                 names = target.elts if isinstance(target, ast.Tuple) else [target]
                 found.update(n.id for n in names if isinstance(n, ast.Name))

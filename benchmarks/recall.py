@@ -52,8 +52,8 @@ def prepare(work: Path, name: str) -> Path:
     if not target.exists():
         downloads = work / "downloads"
         binary = ["--no-binary", SOURCE_ONLY[name]] if name in SOURCE_ONLY else []
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", *binary, spec, "-d", str(downloads)],
-                       check=True, stdout=subprocess.DEVNULL)
+        command = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", *binary, spec, "-d", str(downloads)]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
         project = spec.split("==")[0].replace("-", "_").lower()
         archive = next(p for p in downloads.iterdir()
                        if p.name.lower().replace("-", "_").startswith(f"{project}_{spec.split('==')[1]}"))

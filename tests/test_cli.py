@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from conftest import nncheck, nncheck_here
 
 BAD = "from torch import nn\n\n\nclass Net(nn.Module):\n    def __call__(self, x):\n        return x\n"
@@ -158,13 +160,36 @@ def test_rule_without_an_argument_lists_the_rules_and_all_prints_every_page() ->
     listing = nncheck("rule")
     assert listing.returncode == 0
     lines = listing.stdout.splitlines()
-    assert [line.split()[:2] for line in lines] == [[rule.code, rule.name] for rule in all_rules()]
+    assert [line.split()[:2] for line in lines] == [[rule.code, rule.name] for rule in all_rules()] + [
+        ["NNC900", "unparsable-file"], ["NNC901", "internal-error"], ["NNC902", "unsupported-file"]]
     assert lines[6].endswith("is called directly. (off by default)")
     assert sum("off by default" in line for line in lines) == 1
+    assert lines[-3:] == [
+        "NNC900  unparsable-file              The file could not be read, decoded or parsed, or was not checked "
+        "in time. (always reported)",
+        "NNC901  internal-error               An internal error in nncheck on this file. (always reported)",
+        "NNC902  unsupported-file             Valid Python that nncheck cannot check. (always reported)",
+    ]
     every = nncheck_here("rule", "--all")
     assert every.returncode == 0
     assert every.stdout.count("**Why is this a bug.**") == len(all_rules())
+    assert every.stdout.count("**What it means.**") == 3
+    assert every.stdout.endswith(nncheck_here("rule", "NNC902").stdout)
     assert nncheck_here("rule", "NNC001", "--all").returncode == 2
+
+
+@pytest.mark.parametrize(("code", "name", "says"), [
+    ("NNC900", "unparsable-file", "Mend the syntax error"),
+    ("NNC901", "internal-error", "Please file a bug"),
+    ("NNC902", "unsupported-file", "libcst cannot parse it"),
+])
+def test_rule_documents_the_codes_about_a_file_itself(code: str, name: str, says: str) -> None:
+    by_code, by_name = nncheck_here("rule", code.lower()), nncheck_here("rule", name)
+    assert by_code.returncode == by_name.returncode == 0, by_code.stderr
+    assert by_code.stdout == by_name.stdout
+    assert by_code.stdout.startswith(f"{code} ({name})\n\n")
+    for section in ("**What it means.**", "**What to do.**", "**Always reported.**", says):
+        assert section in by_code.stdout
 
 
 def test_a_file_named_twice_is_checked_once(tmp_cwd: Path) -> None:
@@ -172,3 +197,57 @@ def test_a_file_named_twice_is_checked_once(tmp_cwd: Path) -> None:
     result = nncheck_here("pkg/m.py", "./pkg/m.py", "pkg", cwd=tmp_cwd)
     assert result.stdout == f"pkg/m.py:{BAD_LINE}\n"
     assert result.stderr == "Found 1 problem in 1 file (1 file checked); 1 fixable with --fix.\n"
+
+
+def test_a_run_that_finds_no_file_warns_and_exits_0(tmp_cwd: Path) -> None:
+    (tmp_cwd / "empty").mkdir()
+    write(tmp_cwd / "skipped" / "build" / "x.py", BAD)  # only files in a skipped folder
+    write(tmp_cwd / "skipped" / "notes.txt", BAD)
+    for folder in ("empty/", "skipped"):
+        result = nncheck_here(folder, cwd=tmp_cwd)
+        assert (result.returncode, result.stdout) == (0, ""), folder
+        assert result.stderr == (f"nncheck: warning: no Python files or notebooks found under {folder}\n"
+                                 "No problems found (0 files checked).\n")
+    both = nncheck_here("--output-format", "json", "empty", "skipped", cwd=tmp_cwd)
+    assert (both.returncode, both.stdout) == (0, "[]\n")
+    assert both.stderr == "nncheck: warning: no Python files or notebooks found under empty, skipped\n"
+    # One file anywhere is enough: no warning.
+    write(tmp_cwd / "empty" / "good.py", GOOD)
+    assert nncheck_here("empty", "skipped", cwd=tmp_cwd).stderr == "No problems found (1 file checked).\n"
+    assert nncheck_here("-", stdin=GOOD, cwd=tmp_cwd / "skipped").stderr == "No problems found (1 file checked).\n"
+
+
+DROPOUT = ("import torch.nn.functional as F\nfrom torch import nn\n\n\nclass Net(nn.Module):\n"
+           "    def forward(self, x):\n        a = F.dropout(x)\n        return F.dropout(a)\n")
+
+
+def test_fixes_held_back_for_want_of_unsafe_fixes_are_counted(tmp_cwd: Path) -> None:
+    write(tmp_cwd / "x.py", DROPOUT)
+    diff = nncheck_here("--diff", "x.py", cwd=tmp_cwd)
+    assert (diff.returncode, diff.stdout) == (0, "")
+    assert diff.stderr == "Nothing to fix (1 file checked); 2 fixable with --unsafe-fixes.\n"
+    check = nncheck_here("x.py", cwd=tmp_cwd)
+    assert check.returncode == 1
+    assert check.stderr == "Found 2 problems in 1 file (1 file checked); 2 fixable with --unsafe-fixes.\n"
+    fix = nncheck_here("--fix", "x.py", cwd=tmp_cwd)
+    assert fix.stderr == ("Fixed 0 problems in 0 files; 2 problems in 1 file remain (1 file checked); "
+                          "2 fixable with --unsafe-fixes.\n")
+    write(tmp_cwd / "y.py", BAD)
+    both = nncheck_here("--diff", "x.py", "y.py", cwd=tmp_cwd)
+    assert both.returncode == 1
+    assert both.stderr == "Would fix 1 problem in 1 file (2 files checked); 2 more fixable with --unsafe-fixes.\n"
+    assert nncheck_here("x.py", "y.py", cwd=tmp_cwd).stderr == (
+        "Found 3 problems in 2 files (2 files checked); 1 fixable with --fix, 2 more with --unsafe-fixes.\n")
+    unsafe = nncheck_here("--diff", "--unsafe-fixes", "x.py", cwd=tmp_cwd)
+    assert unsafe.returncode == 1
+    assert unsafe.stderr == "Would fix 2 problems in 1 file (1 file checked).\n"
+
+
+def test_stdin_filename_without_stdin_is_a_usage_error(tmp_cwd: Path) -> None:
+    write(tmp_cwd / "x.py", GOOD)
+    result = nncheck("--stdin-filename", "model.py", stdin=BAD, cwd=tmp_cwd)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == ("nncheck: error: --stdin-filename names the source read from stdin: add '-' to the "
+                             "paths (nncheck - --stdin-filename NAME)\n")
+    with_path = nncheck_here("x.py", "--stdin-filename", "model.py", stdin=BAD, cwd=tmp_cwd)
+    assert (with_path.returncode, with_path.stdout) == (2, "")

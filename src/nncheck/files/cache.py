@@ -1,10 +1,13 @@
-"""The command's result cache: findings per file, reused while nothing they depend on has changed.
+"""The result cache of the command and the flake8 plugin: findings per file, reused while nothing they
+depend on has changed.
 
-An entry is keyed by nncheck's version, the effective settings, the file's path and its content; it
-also records the content hash of every other file its cross-file resolution looked at (or that the
-file was missing), and is used only if all of them are still the same. Entries are written
-atomically and start with a checksum of the rest; a truncated, corrupt or foreign one, or anything
-that is not a readable regular file, is ignored. The folder is kept to a bounded size.
+An entry is keyed by nncheck's version, the effective settings, the environment whose installed
+libraries imports resolve in (its import path: two virtualenvs may share one cache folder, and a base
+class installed in one of them is an nn.Module there only), the file's path and its content; it also
+records the content hash of every other file its cross-file resolution looked at (or that the file was
+missing), and is used only if all of them are still the same. Entries are written atomically and start
+with a checksum of the rest; a truncated, corrupt or foreign one, or anything that is not a readable
+regular file, is ignored. The folder is kept to a bounded size.
 This module must not import libcst: a fully cached run never loads it.
 """
 
@@ -22,6 +25,7 @@ from nncheck import __version__
 from nncheck.findings import Finding, FixSafety
 from nncheck.settings import Settings
 from nncheck.files.source import SourceError, read_bytes
+from nncheck.model.environment import InterpreterError, library_roots
 
 MAX_ENTRIES = 100_000
 PRUNE_INTERVAL = 24 * 3600  # seconds; for hosts such as flake8 that give no end of a run to prune at
@@ -44,13 +48,27 @@ class ResultCache:
     def __init__(self, folder: str) -> None:
         self.folder = folder
         self._digests: dict[str, str] = {}
+        self._environments: dict[str | None, str] = {}
 
     def key(self, path: str, data: bytes, settings: Settings, reader: Reader = "nncheck") -> str:
         """`reader`: who shows the findings; flake8 applies noqa comments itself, so its entries keep
         the findings those comments silence."""
-        digest = hashlib.sha256(f"{__version__}\0{reader}\0{settings!r}\0{os.path.abspath(path)}\0".encode())
+        environment = self._environment(settings.python)
+        digest = hashlib.sha256(
+            f"{__version__}\0{reader}\0{settings!r}\0{environment}\0{os.path.abspath(path)}\0".encode())
         digest.update(data)
         return digest.hexdigest()
+
+    def _environment(self, python: str | None) -> str:
+        """The import path that installed libraries are read from: the settings name the interpreter
+        (or None, nncheck's own), and only its answer tells which environment that is."""
+        if python not in self._environments:
+            try:
+                roots = library_roots(python)
+            except InterpreterError as error:  # no library is read then; the front end has said why
+                roots = (f"unusable: {error}",)
+            self._environments[python] = json.dumps(roots)
+        return self._environments[python]
 
     def _file(self, key: str) -> str:
         return os.path.join(self.folder, key[:2], key + ".json")

@@ -198,9 +198,7 @@ def settings_for(path: str, overrides: Overrides = Overrides()) -> Settings:
     src = overrides.src if overrides.src is not None else tuple(
         os.path.normpath(os.path.join(config.root, s)) for s in src_setting)
     bases = overrides.module_bases if overrides.module_bases is not None else config.module_bases
-    python = overrides.python
-    if python is None and config.python is not None:
-        python = os.path.join(config.root, config.python) if os.sep in config.python else config.python
+    python, _ = _python_of(config, overrides)
     return Settings(
         select=(config.select if config.select is not None else DEFAULT_SELECT) + config.extend_select,
         ignore=config.ignore,
@@ -209,6 +207,22 @@ def settings_for(path: str, overrides: Overrides = Overrides()) -> Settings:
         src_roots=src,
         python=python,
     )
+
+
+def python_for(path: str, overrides: Overrides = Overrides()) -> tuple[str | None, str]:
+    """The Python interpreter named for the file `path` (None: nncheck's own), and where it was named,
+    as an error about it should say: `--python`, or the configuration file and key."""
+    return _python_of(config_for(path, overrides), overrides)
+
+
+def _python_of(config: Config, overrides: Overrides) -> tuple[str | None, str]:
+    if overrides.python is not None:
+        return overrides.python, "--python"
+    where = f"{config.path}: [tool.nncheck] python"
+    if config.python is None:
+        return None, where
+    # A path is relative to the configuration's folder; a bare name (`python3`) is looked up on PATH.
+    return (os.path.join(config.root, config.python) if os.sep in config.python else config.python), where
 
 
 def excludes_for(path: str, overrides: Overrides = Overrides()) -> tuple[tuple[str, ...] | None, tuple[str, ...], str]:

@@ -13,10 +13,10 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from nncheck import __version__
 from nncheck.files.cache import ResultCache, default_folder
-from nncheck.files.config import ConfigError, Overrides, config_for, excludes_for, settings_for
+from nncheck.files.config import ConfigError, Overrides, config_for, excludes_for, python_for, settings_for
 from nncheck.files.discovery import DEFAULT_EXCLUDES, find_python_files
 from nncheck.files.source import SourceError, read_bytes
-from nncheck.findings import FILE_CODES, INTERNAL_ERROR, UNPARSABLE, Finding
+from nncheck.findings import FILE_CODES, INTERNAL_ERROR, UNPARSABLE, Finding, FixSafety
 from nncheck.fixes.outcome import FileFix, FixResult, Status, checked
 from nncheck.frontends.formats import to_github, to_json, to_sarif
 from nncheck.frontends.job import DEFAULT_FILE_TIMEOUT, Job, Mode
@@ -95,10 +95,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(arguments)
     if args.unsafe_fixes and not (args.fix or args.diff):
         parser.error("--unsafe-fixes needs --fix or --diff")
+    read_stdin = STDIN in args.paths
+    if args.stdin_filename is not None and not read_stdin:
+        # Without `-` nothing is read from stdin: the current folder would be checked instead, silently.
+        print("nncheck: error: --stdin-filename names the source read from stdin: add '-' to the paths "
+              "(nncheck - --stdin-filename NAME)", file=sys.stderr)
+        return EXIT_ERROR
     overrides = overrides_from(args)
     # --diff wins over --fix, as in ruff: asking to see the changes never writes them.
     mode = Mode.DIFF if args.diff else Mode.FIX if args.fix else Mode.CHECK
-    cache = None if args.no_cache or mode is not Mode.CHECK else ResultCache(args.cache_dir or default_folder())
+    cache = None if args.no_cache else ResultCache(args.cache_dir or default_folder())
     job = Job(overrides, mode, args.unsafe_fixes, args.file_timeout)
     missing = [path for path in args.paths if path != STDIN and not os.path.lexists(path)]
     if missing:
@@ -106,22 +112,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         for path in missing:
             print(f"nncheck: error: no such file or folder: {path}", file=sys.stderr)
         return EXIT_ERROR
+    stdin_name = args.stdin_filename or STDIN
     files: list[str] = []
-    outcomes: list[FileFix] = []
     try:
         for path in args.paths:
-            if path == STDIN:
-                outcomes.append(_stdin(args.stdin_filename or STDIN, job))
-            else:
+            if path != STDIN:
                 files.extend(_discover(path, args.exclude, overrides))
         files = _once_each(files)
-        _validate_configuration(files, overrides)
+        _validate_configuration([*files, *([_stdin_path(stdin_name)] if read_stdin else [])], overrides)
     except ConfigError as error:
         print(f"nncheck: error: {error}", file=sys.stderr)
         return EXIT_ERROR
+    if not files and not read_stdin:
+        # Exit status 0 all the same, as ruff's: but a mistyped folder or a too wide exclude must show.
+        print(f"nncheck: warning: no Python files or notebooks found under {', '.join(args.paths)}", file=sys.stderr)
+    outcomes = [_stdin(stdin_name, job)] if read_stdin else []
     outcomes.extend(_run(files, job, args.jobs, cache))
     outcomes.sort(key=lambda outcome: outcome.path)
-    failed_writes = _report(outcomes, job, args.output_format, read_stdin=STDIN in args.paths)
+    failed_writes = _report(outcomes, job, args.output_format, read_stdin=read_stdin)
     remaining = [f for o in outcomes for f in o.result.remaining]
     if failed_writes or any(f.code in FILE_CODES for f in remaining):
         return EXIT_ERROR
@@ -150,18 +158,20 @@ def _once_each(files: list[str]) -> list[str]:
 
 def _validate_configuration(files: Iterable[str], overrides: Overrides) -> None:
     # Every configuration file that will be used is read once here, so a bad one stops the run with
-    # one line before any checking, rather than in a worker.
-    from nncheck.model.environment import InterpreterError, library_roots
+    # one line before any checking, rather than in a worker; so does an interpreter named in one (or
+    # with --python) that cannot be used, named as the user named it (see frontends/interpreter.py).
+    from nncheck.frontends.interpreter import problem
 
-    pythons = set()
+    pythons: set[tuple[str, str]] = set()
     for folder in sorted({os.path.dirname(os.path.abspath(f)) for f in files}):
         config_for(os.path.join(folder, "x.py"), overrides)
-        pythons.add(settings_for(os.path.join(folder, "x.py"), overrides).python)
-    for python in sorted(p for p in pythons if p is not None):
-        try:
-            library_roots(python)
-        except InterpreterError as error:
-            raise ConfigError(f"--python: {error}") from None
+        python, where = python_for(os.path.join(folder, "x.py"), overrides)
+        if python is not None:
+            pythons.add((python, where))
+    for python, where in sorted(pythons):
+        found = problem(python, where)
+        if found is not None:
+            raise ConfigError(found)
 
 
 def _report(outcomes: list[FileFix], job: Job, output_format: str, read_stdin: bool) -> bool:
@@ -193,8 +203,13 @@ def _report(outcomes: list[FileFix], job: Job, output_format: str, read_stdin: b
             findings_out.write(format_finding(finding, markers=markers) + "\n")
     out.flush()
     if output_format in ("text", "github") or job.mode is not Mode.CHECK:
-        print(summary(outcomes, job.mode), file=sys.stderr)
+        print(summary(outcomes, job.mode, job.unsafe), file=sys.stderr)
     return failed
+
+
+def _stdin_path(name: str) -> str:
+    """Where source read from stdin is taken to be, for its configuration."""
+    return name if name != STDIN else "stdin.py"
 
 
 def _stdin(name: str, job: Job) -> FileFix:
@@ -208,7 +223,7 @@ def _stdin(name: str, job: Job) -> FileFix:
     from nncheck.engine.checker import check_source
     from nncheck.fixes.fixer import fix_source
 
-    settings = settings_for(name if name != STDIN else "stdin.py", job.overrides)
+    settings = settings_for(_stdin_path(name), job.overrides)
     try:
         with time_limit(job.file_timeout):
             if job.mode is Mode.CHECK:
@@ -235,31 +250,57 @@ def _run(files: list[str], job: Job, jobs: int, cache: ResultCache | None) -> li
         for path in files:
             key = _cache_key(cache, path, job)
             found = cache.get(key, path) if key else None
-            if found is not None:
+            if found is not None and not _has_fixes(found, job):
+                # Nothing that this run could fix: what the cache says is all there is to report.
                 done[path] = checked(path, found)
             elif key:
                 keys[path] = key
     todo = [path for path in files if path not in done]
     progress = Progress(len(todo))
+    # --fix rewrites files that others' findings may depend on, perhaps after a worker read them: the
+    # entries of this run are kept only if they depend on none of the files it changed.
+    later: list[tuple[str, list[Finding], list[str]]] = []
+    changed: set[str] = set()
 
     def record(path: str, result: Result) -> None:
         outcome, depends_on = result
         done[path] = outcome
-        if cache is not None and path in keys and outcome.is_final:
-            cache.put(keys[path], outcome.result.remaining, depends_on)
+        if cache is not None and path in keys and outcome.is_final and not outcome.write_error:
+            key: str | None = keys[path]
+            if outcome.result.changed:
+                # With --fix, what is left is what the file now holds: the next run needs no work on it.
+                # (--diff changed nothing: the entry it found, whose findings have fixes, stands.)
+                changed.add(os.path.realpath(path))
+                key = _cache_key(cache, path, job, outcome.result.encoded()) if job.mode is Mode.FIX else None
+            if key and job.mode is Mode.FIX:
+                later.append((key, outcome.result.remaining, depends_on))
+            elif key:
+                cache.put(key, outcome.result.remaining, depends_on)
         progress.advance()
 
     # Below _MIN_FILES_FOR_WORKERS files, starting worker processes costs more than it saves.
     run_files(todo, job, 1 if len(todo) < _MIN_FILES_FOR_WORKERS else jobs, record)
     progress.done()
-    if cache is not None and todo:
-        cache.prune()
+    if cache is not None:
+        for key, findings, depends_on in later:
+            if not changed.intersection(os.path.realpath(p) for p in depends_on):
+                cache.put(key, findings, depends_on)
+        if todo:
+            cache.prune()
     return [done[path] for path in files]
 
 
-def _cache_key(cache: ResultCache, path: str, job: Job) -> str | None:
-    try:
-        data = read_bytes(path)
-    except SourceError:
-        return None  # the check itself reports what is wrong with the file
+def _has_fixes(findings: list[Finding], job: Job) -> bool:
+    """Whether fixing could change a file with these findings, as this run fixes."""
+    if job.mode is Mode.CHECK:
+        return False
+    return any(f.fix is FixSafety.SAFE or (f.fix is FixSafety.UNSAFE and job.unsafe) for f in findings)
+
+
+def _cache_key(cache: ResultCache, path: str, job: Job, data: bytes | None = None) -> str | None:
+    if data is None:
+        try:
+            data = read_bytes(path)
+        except SourceError:
+            return None  # the check itself reports what is wrong with the file
     return cache.key(path, data, settings_for(path, job.overrides))

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import ast
+import multiprocessing
 import os
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +19,7 @@ from nncheck.engine.checker import check_source, dependencies
 from nncheck.files.cache import ResultCache, default_folder
 from nncheck.findings import INTERNAL_ERROR, Finding
 from nncheck.engine.rule_set import all_rules
+from nncheck.frontends.interpreter import fallback_warning, problem
 from nncheck.settings import Settings
 
 
@@ -54,7 +57,7 @@ class Plugin:
             default="",
             parse_from_config=True,
             help="The Python interpreter whose installed libraries imported base classes are read from "
-            "(default: the one flake8 runs under).",
+            "(default: the one flake8 runs under; one that cannot be run is warned about, and the default used).",
         )
         parser.add_option(
             "--nncheck-cache-dir",
@@ -80,7 +83,7 @@ class Plugin:
             module_bases=frozenset(options.nncheck_module_bases or ()),
             # As the command: the current folder and its src/ unless folders are named.
             src_roots=tuple(options.nncheck_src or (os.getcwd(), os.path.join(os.getcwd(), "src"))),
-            python=options.nncheck_python or None,
+            python=_usable_python(options.nncheck_python or None),
         )
         cls.cache = None if options.nncheck_no_cache else ResultCache(options.nncheck_cache_dir or default_folder())
         if cls.cache is not None:
@@ -108,3 +111,18 @@ class Plugin:
         if cache is not None and not any(f.code == INTERNAL_ERROR for f in findings):  # a bug may be fixed
             cache.put(key, findings, dependencies(path, self.settings))
         return findings
+
+
+def _usable_python(python: str | None) -> str | None:
+    """The interpreter named with --nncheck-python, or None (flake8's own) if it cannot be used: then a
+    warning says so once, on stderr, and flake8's run goes on (see frontends/interpreter.py)."""
+    if python is None:
+        return None
+    given = any(a == "--nncheck-python" or a.startswith("--nncheck-python=") for a in sys.argv[1:])
+    found = problem(python, "--nncheck-python" if given else "nncheck-python (flake8's configuration)")
+    if found is None:
+        return python
+    # flake8's worker processes parse the options again where they are not forked: they stay quiet.
+    if multiprocessing.parent_process() is None:
+        print(f"nncheck: warning: {fallback_warning(found, 'flake8')}", file=sys.stderr)
+    return None

@@ -7,13 +7,8 @@ import os
 from typing import Any
 
 from nncheck import __version__
-from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, UNSUPPORTED, Finding, rule_url
-
-FILE_CODES = {
-    UNPARSABLE: "The file could not be read, decoded or parsed.",
-    INTERNAL_ERROR: "An internal error in nncheck on this file.",
-    UNSUPPORTED: "Valid Python that nncheck cannot check.",
-}
+from nncheck.findings import FILE_CODES, Finding, rule_url
+from nncheck.frontends.file_codes import FILE_CODE_DOCS
 
 
 def _end(finding: Finding) -> tuple[int, int]:
@@ -62,13 +57,14 @@ def to_sarif(findings: list[Finding]) -> str:
         for rule in all_rules()
     ] + [
         {
-            "id": code,
-            "shortDescription": {"text": text},
-            "fullDescription": {"text": text},
-            "helpUri": rule_url(code),
+            "id": code.code,
+            "name": code.name,
+            "shortDescription": {"text": code.summary},
+            "fullDescription": {"text": code.documentation()},
+            "helpUri": rule_url(code.code),
             "defaultConfiguration": {"level": "error"},
         }
-        for code, text in FILE_CODES.items()
+        for code in FILE_CODE_DOCS
     ]
     index = {rule["id"]: position for position, rule in enumerate(rules)}
     results = []

@@ -21,7 +21,7 @@ import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import urlparse
 
@@ -30,7 +30,7 @@ from nncheck.engine.checker import check_source, dependencies, forget_other_file
 from nncheck.engine.noqa import noqa_edit, split_keeping_breaks, split_lines
 from nncheck.engine.parsing import python_parse
 from nncheck.engine.reparse import reparse
-from nncheck.files.config import ConfigError, Overrides, settings_for
+from nncheck.files.config import ConfigError, Overrides, python_for, settings_for
 from nncheck.files.notebook import is_notebook
 from nncheck.files.source import SourceError
 from nncheck.findings import FILE_CODES, UNPARSABLE, Finding, FixSafety, rule_url
@@ -38,6 +38,7 @@ from nncheck.frontends.lsp_documents import Document, apply_change, carried_over
 from nncheck.frontends.lsp_stream import INVALID_PARAMS, MessageReader, Refusal, refusal, what_is_wrong
 from nncheck.fixes.fixer import fix_source
 from nncheck.fixes.outcome import FixResult
+from nncheck.frontends.interpreter import fallback_warning, problem
 from nncheck.frontends.options import add_configuration_options, overrides_from
 from nncheck.settings import Settings
 
@@ -447,6 +448,29 @@ class Session:
         except Exception:
             traceback.print_exc(file=sys.stderr)
 
+    def settings_of(self, path: str) -> Settings:
+        """The file's settings; with the environment nncheck runs under if the interpreter named for it
+        (with --python or in its configuration) cannot be used, after a warning shown once (see
+        frontends/interpreter.py): an editor's diagnostics must not stop for it."""
+        settings = settings_for(path, self.overrides)
+        if settings.python is None:
+            return settings
+        found = problem(*python_for(path, self.overrides))
+        if found is None:
+            return settings
+        self.warn(f"nncheck: {fallback_warning(found, 'nncheck lsp')}")
+        return replace(settings, python=None)
+
+    def warn(self, message: str) -> None:
+        """A warning in the editor, once per distinct text, and in its log."""
+        from lsprotocol import types
+
+        if message in self._shown_errors:
+            return
+        self._shown_errors.add(message)
+        self.server.window_log_message(types.LogMessageParams(type=types.MessageType.Warning, message=message))
+        self.server.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
+
     @property
     def encoding(self) -> str:
         return self.server.workspace.position_encoding or "utf-16"
@@ -578,7 +602,7 @@ class Session:
 
     def check_text(self, uri: str, path: str, text: str) -> Checked:
         """On the worker: the findings for this text of the document."""
-        settings = settings_for(path, self.overrides)
+        settings = self.settings_of(path)
         previous = self.checked.get(uri)
         if previous and previous.text == text and previous.settings == settings:
             return previous
@@ -668,7 +692,7 @@ class Session:
                     types.PublishDiagnosticsParams(uri=cell_uri, diagnostics=by_cell.get(cell_uri, [])))
             self.notebook_cells[uri] = set(by_cell)
 
-        return (lambda: check_source(book, path, settings_for(path, self.overrides))), show
+        return (lambda: check_source(book, path, self.settings_of(path))), show
 
     def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
         from lsprotocol import types

@@ -79,7 +79,7 @@ def one_file(job: Job, path: str) -> Result:
         if job.mode is Mode.FIX:
             write_fix(outcome, settings)
         outcome.data = None  # not needed any more; spares sending it back from a worker
-        return outcome, []
+        return outcome, dependencies(path, settings)
     except Exception as error:  # the last guard: one file's bug must not lose the other files' results
         return crashed(path, f"internal error in nncheck: {type(error).__name__}: {error}"), []
 

@@ -57,7 +57,8 @@ def _count(number: int, noun: str) -> str:
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
-def summary(outcomes: list[FileFix], mode: Mode) -> str:
+def summary(outcomes: list[FileFix], mode: Mode, unsafe_fixes: bool = False) -> str:
+    """The last line of a run. `unsafe_fixes`: --unsafe-fixes was given, so no fix was held back."""
     checked = f"({_count(len(outcomes), 'file')} checked)"
     remaining = [f for o in outcomes for f in o.result.remaining]
     fixed = [f for o in outcomes for f in o.result.fixed]
@@ -66,18 +67,22 @@ def summary(outcomes: list[FileFix], mode: Mode) -> str:
         f"{_count(len(remaining), 'problem')} in {_count(len({f.path for f in remaining}), 'file')}"
         if remaining else ""
     )
+    safe = sum(1 for f in remaining if f.fix is FixSafety.SAFE)
+    unsafe = 0 if unsafe_fixes else sum(1 for f in remaining if f.fix is FixSafety.UNSAFE)
+    # Fixes held back for want of --unsafe-fixes are counted, so that "Nothing to fix" never hides them.
+    held_back = f"; {unsafe:,} {'more ' if fixed else ''}fixable with --unsafe-fixes" if unsafe else ""
     if mode is Mode.DIFF:
-        return f"Would fix {_count(len(fixed), 'problem')} in {fixed_files} {checked}." if fixed else (
-            f"Nothing to fix {checked}."
-        )
+        if fixed:
+            return f"Would fix {_count(len(fixed), 'problem')} in {fixed_files} {checked}{held_back}."
+        return f"Nothing to fix {checked}{held_back}."
     if mode is Mode.FIX:
         left = f"{found} remain{'s' if len(remaining) == 1 else ''}" if remaining else "no problems remain"
-        return f"Fixed {_count(len(fixed), 'problem')} in {fixed_files}; {left} {checked}."
+        held_back = f"; {unsafe:,} fixable with --unsafe-fixes" if unsafe else ""
+        return f"Fixed {_count(len(fixed), 'problem')} in {fixed_files}; {left} {checked}{held_back}."
     if not remaining:
         return f"No problems found {checked}."
-    safe = sum(1 for f in remaining if f.fix is FixSafety.SAFE)
-    unsafe = sum(1 for f in remaining if f.fix is FixSafety.UNSAFE)
-    fixable = ""
-    if safe or unsafe:
+    if safe:
         fixable = f"; {safe:,} fixable with --fix" + (f", {unsafe:,} more with --unsafe-fixes" if unsafe else "")
+    else:
+        fixable = f"; {unsafe:,} fixable with --unsafe-fixes" if unsafe else ""
     return f"Found {found} {checked}{fixable}."

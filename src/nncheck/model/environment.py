@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -28,9 +29,23 @@ class InterpreterError(ValueError):
 
 
 def library_roots(python: str | None) -> tuple[str, ...]:
+    """The folders installed libraries are read from: of nncheck's own interpreter, or of `python`."""
     if python is None:
         return _own_roots()
-    return _roots_of(os.path.abspath(python) if os.sep in python else python)
+    named = os.path.abspath(python) if os.sep in python else python
+    roots = _roots_of(named, _stamp(named))
+    if isinstance(roots, str):  # why it cannot be used, kept so that it is not run again for nothing
+        raise InterpreterError(roots)
+    return roots
+
+
+def interpreter_problem(python: str | None) -> str | None:
+    """Why `python` cannot be asked for its import path (one line), or None if it can."""
+    try:
+        library_roots(python)
+    except InterpreterError as error:
+        return str(error)
+    return None
 
 
 @functools.cache
@@ -43,20 +58,33 @@ def _own_roots() -> tuple[str, ...]:
     )
 
 
+def _stamp(python: str) -> tuple[int, int] | None:
+    """What changes when the interpreter is created or replaced: a long-lived process (the language
+    server) asks again once a missing virtualenv has been made, and never twice for one that is broken."""
+    found = python if os.sep in python else shutil.which(python)
+    try:
+        info = os.stat(found) if found else None
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_size) if info else None
+
+
 @functools.cache
-def _roots_of(python: str) -> tuple[str, ...]:
+def _roots_of(python: str, stamp: tuple[int, int] | None) -> tuple[str, ...] | str:
     try:
         answer = subprocess.run(
             [python, "-c", _ASK], capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
             env={k: v for k, v in os.environ.items() if k != "PYTHONSTARTUP"},
         )
-    except (OSError, subprocess.SubprocessError) as error:
-        raise InterpreterError(f"cannot run the Python interpreter {python!r}: {error}") from None
+    except OSError as error:
+        return f"cannot run the Python interpreter {python!r}: {error.strerror or error}"
+    except subprocess.SubprocessError as error:
+        return f"cannot run the Python interpreter {python!r}: {error}"
     if answer.returncode != 0:
         last = (answer.stderr.strip().splitlines() or ["no output"])[-1]
-        raise InterpreterError(f"the Python interpreter {python!r} failed: {last}")
+        return f"the Python interpreter {python!r} failed: {last}"
     try:
         paths = json.loads(answer.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
-        raise InterpreterError(f"{python!r} did not answer as a Python interpreter") from None
+        return f"{python!r} did not answer as a Python interpreter"
     return tuple(os.path.abspath(p) for p in paths if isinstance(p, str))
