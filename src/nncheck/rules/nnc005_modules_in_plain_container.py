@@ -9,6 +9,7 @@ import libcst as cst
 from nncheck.fixes.fix import Fix
 from nncheck.model.known_modules import DROPOUT_LAYERS
 from nncheck.model.values import Kind
+from nncheck.syntax.expressions import is_slice
 from nncheck.model.views import C, FileModel, FileView, Screen
 from nncheck.rule import FixAvailability, Report, Rule, Sample
 from nncheck.syntax.nodes import (
@@ -37,6 +38,7 @@ from nncheck.syntax.nodes import (
     subscript_owner,
     units,
     unpacked_elements,
+    walk,
 )
 
 _FILLING_METHODS = ("append", "extend", "insert")
@@ -141,6 +143,13 @@ class SemSegHead(nn.Module):
             block = nn.Linear(2, 2)
             self.blocks.append(block)
             setattr(self, f"block{index}", block)
+
+class Sliced(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.parts = [nn.Linear(2, 2), nn.Linear(2, 2)]
+        self.tail = nn.Sequential(*self.parts[1:])
+        self.head = nn.ModuleList(self.parts[:1])
 
 class Stateless(nn.Module):
     def __init__(self):
@@ -261,6 +270,7 @@ class Branches(nn.Module):
             self.heads = [nn.Linear(2, 2)]  # NNC005
         else:
             self.heads = None
+        self.merged = nn.Linear(self.norms[0].normalized_shape[0], 2)
 """,
             unsafe_fixed="""
 from torch import nn
@@ -278,6 +288,7 @@ class Branches(nn.Module):
             self.heads = nn.ModuleList([nn.Linear(2, 2)])  # NNC005
         else:
             self.heads = None
+        self.merged = nn.Linear(self.norms[0].normalized_shape[0], 2)
 """,
         ),
     )
@@ -489,7 +500,7 @@ def _wrapped_or_registered(view: FileView[C], cls: C, path: list[str], added_nam
     calls = calls_in(units(cls.node)) + [c for m in cls.methods() for c in calls_in(units(m))]
     for call in calls:
         arguments = [v for v, _ in call.positional] + [v for _, v in call.keywords]
-        if view.is_module_expr(call.func) and any(mentions([arg], path) for arg in arguments):
+        if view.is_module_expr(call.func) and any(_hands_over(arg, path) for arg in arguments):
             return True
         registering = any(method_owner(call, m) is not None for m in _REGISTERING_METHODS) or (
             name_of(call.func) == "setattr")
@@ -523,3 +534,17 @@ def _wrap_fix(
     )
     edit = (statement, lambda node: node.with_changes(value=replacement))
     return Fix(safe=False, title=f"Wrap it in {spelled}", edits=(edit,))
+
+
+def _hands_over(argument: Expr, path: list[str]) -> bool:
+    """The argument gives the container itself (`self.x`, `*self.x`, `[m for m in self.x]`), not
+    something read from one of its items (`self.x[0].conv.in_channels`)."""
+    whole = items = 0
+    for node in walk([argument], enter_scopes=True):
+        if dotted(node) == path:
+            whole += 1
+        inner = attribute(node)
+        owner = inner[0] if inner is not None else None if is_slice(node) else subscript_owner(node)
+        if owner is not None and dotted(owner) == path:
+            items += 1  # `self.x[0]`, `self.x[0].conv`: an item's, not the container (a slice still is)
+    return whole > items
