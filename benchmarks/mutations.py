@@ -421,8 +421,24 @@ def _module_like_receiver(src: Source, receiver: str) -> bool:
     return any(word in last for word in _MODULE_WORDS) or any(receiver + use in src.text for use in _MODULE_USES)
 
 
+def _raising_lines(tree: ast.Module) -> set[int]:
+    """The lines of `try` bodies and `with pytest.raises(...)` blocks: a call there may be made to raise."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        body: list[ast.stmt] = []
+        if isinstance(node, ast.Try):
+            body = node.body
+        elif isinstance(node, ast.With) and any("raises" in ast.unparse(item.context_expr) for item in node.items):
+            body = node.body
+        for statement in body:
+            found.update(range(statement.lineno, (statement.end_lineno or statement.lineno) + 1))
+    return found
+
+
 def result_discarded(src: Source) -> Iterator[Mutant]:
-    """NNC015: `x = x.op(...)` turned into the bare `x.op(...)` (not `model = model.to(device)`)."""
+    """NNC015: `x = x.op(...)` turned into the bare `x.op(...)` (not `model = model.to(device)`, nor in a
+    `try` body or a `pytest.raises` block, where a statement may be there to raise)."""
+    raising = _raising_lines(src.tree)
     for node in ast.walk(src.tree):
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call)):
             continue
@@ -432,6 +448,8 @@ def result_discarded(src: Source) -> Iterator[Mutant]:
         if not isinstance(target, (ast.Name, ast.Attribute)) or ast.unparse(target) != ast.unparse(call.func.value):
             continue
         if call.func.attr in _MODULE_TOO and _module_like_receiver(src, ast.unparse(target)):
+            continue
+        if node.lineno in raising:
             continue
         start = src.offset(node.lineno, node.col_offset)
         value_start = src.offset(call.lineno, call.col_offset)

@@ -214,6 +214,7 @@ SAMPLES = {
     """,
     "only the bindings that reach the statement": """
         import torch
+        from torch import nn
 
         def step(helper, batch, flag):
             y = torch.zeros(3)
@@ -233,6 +234,9 @@ SAMPLES = {
             for _ in range(3):
                 v  # unknown
                 v = helper(v)
+            layers = []
+            layers += [nn.Linear(2, 2)]
+            layers  # list
     """,
 }
 

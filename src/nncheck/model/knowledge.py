@@ -474,11 +474,10 @@ class Knowledge:
         reached = reaching(self._scope(owner).positions, [Binding("parameter"), *local], point)
         if any(binding.statement == 0 for binding in reached):
             return False, None  # no assignment of the method always runs before the point
-        result: Value | None = None
-        for binding in reached:
-            with self._at(owner, binding.statement):
-                result = join(result, self._eval(binding.expr, owner) if binding.expr is not None else UNKNOWN)
-        return True, result
+        assigned: list[_Assigned] = [
+            (binding.expr, owner, binding.statement) for binding in reached if binding.expr is not None
+        ]
+        return True, self._join_assigned(classes[0], attr, assigned)
 
     def _call(
         self, func: Expr, positional: list[Expr], starred: bool, keywords: Sequence[tuple[str | None, Expr]],

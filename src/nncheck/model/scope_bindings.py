@@ -105,7 +105,9 @@ def reaching(positions: dict[int, Position], bindings: list[Binding], point: int
         depth = len(at.path) - 1
         return depth < len(here.path) and here.path[:depth] == at.path[:depth] and at.path[depth] < here.path[depth]
 
-    last = max((at for _, at in placed if before(at) and dominates(at)), key=lambda at: at.order, default=None)
+    # `x += y` adds to what x held: it never hides the bindings before it.
+    last = max((at for binding, at in placed if before(at) and dominates(at) and binding.how != "augmented"),
+               key=lambda at: at.order, default=None)
     found = []
     for binding, at in placed:
         if before(at) and (last is None or at.order >= last.order):
