@@ -64,10 +64,14 @@ def _methods(cls: ast.ClassDef) -> dict[str, ast.FunctionDef]:
 
 def _module_like(cls: ast.ClassDef) -> bool:
     """A reader takes a class with bases and a `forward` method for an nn.Module (but an autograd
-    Function, whose forward is a staticmethod)."""
+    Function, whose forward is a staticmethod, and an abstract class, whose forward only raises)."""
     forward = _methods(cls).get("forward")
-    return bool(cls.bases) and forward is not None and not any(
-        isinstance(d, ast.Name) and d.id == "staticmethod" for d in forward.decorator_list)
+    if not cls.bases or forward is None:
+        return False
+    code = [s for s in forward.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    only_raises = bool(code) and all(isinstance(s, ast.Raise) for s in code)
+    static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in forward.decorator_list)
+    return not only_raises and not static
 
 
 def _is_base_init(statement: ast.stmt) -> bool:
