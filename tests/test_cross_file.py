@@ -117,7 +117,8 @@ def test_a_helper_inherited_from_another_file_is_read_to_see_whether_it_runs_the
     write(tmp_cwd / "app" / "mylib" / "base.py", BASE_WITH_HELPERS)
     write(tmp_cwd / "app" / "net.py", HELPED)
     result = nncheck_here("--select", "NNC002", "app/net.py", cwd=tmp_cwd)
-    assert [line.split(" ")[:2] for line in result.stdout.splitlines() if "NNC002" in line] == [["app/net.py:6:5:", "NNC002"]]
+    found = [line.split(" ")[:2] for line in result.stdout.splitlines() if "NNC002" in line]
+    assert found == [["app/net.py:6:5:", "NNC002"]]
     # Editing only the base file changes the answer: the result cache sees it.
     write(tmp_cwd / "app" / "mylib" / "base.py", BASE_WITH_HELPERS.replace("self.ready = True", "self.prepare()"))
     result = nncheck_here("--select", "NNC002", "app/net.py", cwd=tmp_cwd)
