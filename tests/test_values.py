@@ -230,6 +230,8 @@ SAMPLES = {
             Variable(t)  # tensor
             t.new_zeros(dim, requires_grad=True)  # tensor requiring grad
             t.detach().clone().requires_grad_()  # tensor requiring grad
+            torch.empty(dim).uniform_(-1, 1).requires_grad_()  # tensor requiring grad
+            torch.empty(dim).normal_()  # tensor
             torch.Tensor(dim)  # tensor
             nn.Parameter(torch.ones(dim, requires_grad=True))  # parameter
             nn.Parameter(torch.ones(dim)).requires_grad_()  # parameter

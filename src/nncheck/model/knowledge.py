@@ -618,8 +618,10 @@ class Knowledge:
             return UNKNOWN
         return self.returns(found[0])
 
-    def _method(self, receiver: Expr, method: str, positional: list[Expr],
-                keywords: Sequence[tuple[str | None, Expr]], owner: Owner, env: dict[str, Value] | None) -> Value | None:
+    def _method(
+        self, receiver: Expr, method: str, positional: list[Expr], keywords: Sequence[tuple[str | None, Expr]],
+        owner: Owner, env: dict[str, Value] | None,
+    ) -> Value | None:
         if method in ITERATED:
             return Value(Kind.ITERABLE, items=ITERATED[method])
         if method == "from_pretrained" and self._pretrained(receiver):
