@@ -7,6 +7,8 @@ from collections.abc import Iterator, Sequence
 import libcst as cst
 
 from nncheck.fixes.fix import Fix
+from nncheck.model.methods import find_method
+from nncheck.model.table import ClassInfo
 from nncheck.model.views import C, FileModel, FileView, Screen
 from nncheck.rule import FixAvailability, Report, Rule, Sample
 from nncheck.syntax.nodes import (
@@ -46,7 +48,8 @@ class TrainingAssigned(Rule):
     `train` or `eval` (that is how they are written: `self.training = mode`, then the children); a
     module nncheck does not know to hold submodules (its own flag is all there is: a `Linear`, the
     modules a loop over `model.modules()` or `model.children()` sets one by one); objects that are not
-    certainly modules (`cfg.training = False`, `trainer.training = True`). Nor where the function
+    certainly modules (`cfg.training = False`, `trainer.training = True`); classes that define
+    `training` themselves (a property whose setter may switch the children). Nor where the function
     sets one module's own flag on purpose: it saves the flag and puts it back (`training =
     self.training`, `self.training = False`, ..., `self.training = training`), or it also calls
     `train()` or `eval()` on a module the receiver is part of (`model.eval()`, then
@@ -136,6 +139,24 @@ class Leaf(nn.Module):
     def __init__(self):
         super().__init__()
         self.scale = nn.Parameter(torch.ones(2))
+
+    def freeze(self):
+        self.training = False
+
+class Switch(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
+
+    @property
+    def training(self):
+        return self.__dict__.get("_mode", True)
+
+    @training.setter
+    def training(self, mode):
+        self.__dict__["_mode"] = mode
+        for child in self.__dict__.get("_modules", {}).values():
+            child.train(mode)
 
     def freeze(self):
         self.training = False
@@ -244,8 +265,14 @@ def _assignments(view: FileView[C]) -> Iterator[tuple[Unit, Expr, Expr]]:
             if path in restored or (switched and _inside(receiver, switched, body)):
                 continue
             known = view.values.of(receiver, owner, at=unit)
-            if known.is_module and view.values.has_children(known):
+            if known.is_module and view.values.has_children(known) and not _own_training(view, known.classes):
                 yield unit, receiver, value
+
+
+def _own_training(view: FileView[C], classes: tuple[ClassInfo, ...]) -> bool:
+    """A class of the file that defines `training` itself (a property whose setter may reach the children)."""
+    return any(isinstance(find_method(view, cls, "training"), (ast.FunctionDef, ast.AsyncFunctionDef, cst.FunctionDef))
+               for cls in view.classes if any(cls.info is info for info in classes))
 
 
 def _training_set(body: Sequence[Unit]) -> Iterator[tuple[Unit, Expr, Expr]]:
