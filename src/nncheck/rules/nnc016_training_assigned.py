@@ -22,6 +22,7 @@ from nncheck.syntax.nodes import (
     boolean,
     calls_in,
     dotted,
+    first_parameter,
     function_name,
     is_function,
     method_owner,
@@ -49,7 +50,8 @@ class TrainingAssigned(Rule):
     module nncheck does not know to hold submodules (its own flag is all there is: a `Linear`, the
     modules a loop over `model.modules()` or `model.children()` sets one by one); objects that are not
     certainly modules (`cfg.training = False`, `trainer.training = True`); classes that define
-    `training` themselves (a property whose setter may switch the children). Nor where the function
+    `training` themselves (a property whose setter may switch the children); `self.training = True`
+    in `__init__`, where every module is in training mode already. Nor where the function
     sets one module's own flag on purpose: it saves the flag and puts it back (`training =
     self.training`, `self.training = False`, ..., `self.training = training`), or it also calls
     `train()` or `eval()` on a module the receiver is part of (`model.eval()`, then
@@ -134,6 +136,12 @@ class Net(nn.Module):
             return self(x)
         finally:
             self.training = training
+
+class Fresh(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
+        self.training = True
 
 class Leaf(nn.Module):
     def __init__(self):
@@ -260,9 +268,13 @@ def _assignments(view: FileView[C]) -> Iterator[tuple[Unit, Expr, Expr]]:
             continue
         restored = _restored(body)
         switched = _switched(body)
+        # In __init__, everything is in training mode already: `self.training = True` changes nothing.
+        building = first_parameter(owner) if is_function(owner) and function_name(owner) == "__init__" else None
         for unit, receiver, value in assigned:
             path = tuple(dotted(receiver) or ())
             if path in restored or (switched and _inside(receiver, switched, body)):
+                continue
+            if building is not None and path == (building,) and boolean(value) is True:
                 continue
             known = view.values.of(receiver, owner, at=unit)
             if known.is_module and view.values.has_children(known) and not _own_training(view, known.classes):
