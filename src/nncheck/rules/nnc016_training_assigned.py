@@ -321,14 +321,14 @@ def _restored(body: Sequence[Unit]) -> set[tuple[str, ...]]:
         if assigned is None or len(assigned[0]) != 1:
             continue
         target, value = assigned[0][0], assigned[1]
-        read = attribute(value)
+        read, written = attribute(value), attribute(target)
         name = name_of(target)
-        if name is not None and read is not None and read[1] == "training" and dotted(read[0]) is not None:
+        if name is not None and read is not None and read[1] == "training":
             saved[name] = tuple(dotted(read[0]) or ())
-        written = attribute(target)
-        if written is not None and written[1] == "training" and saved.get(name_of(value) or "") == tuple(
-                dotted(written[0]) or ()):
-            found.add(saved[name_of(value) or ""])
+        elif written is not None and written[1] == "training":
+            was = saved.get(name_of(value) or "")
+            if was and was == tuple(dotted(written[0]) or ()):
+                found.add(was)
     return found
 
 

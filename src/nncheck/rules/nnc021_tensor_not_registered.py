@@ -372,6 +372,11 @@ def _after_base_init(model: FileModel, cls: CstClass, method: Function, unit: Un
 
 def _without_grad(model: FileModel, value: cst.BaseExpression) -> cst.BaseExpression | None:
     """The value without what asks for the gradient; None if that would drop a comment."""
+    stripped = _stripped(model, value)
+    return stripped if stripped is not None and _comments(stripped) == _comments(value) else None
+
+
+def _stripped(model: FileModel, value: cst.BaseExpression) -> cst.BaseExpression | None:
     call = as_call(value)
     if call is None or not isinstance(value, cst.Call):
         return value  # a name bound elsewhere: wrapped as it is
@@ -379,15 +384,16 @@ def _without_grad(model: FileModel, value: cst.BaseExpression) -> cst.BaseExpres
     if method is not None and method[1] == "requires_grad_":
         receiver = method[0]
         assert isinstance(receiver, cst.BaseExpression)
-        return None if "#" in _code(value).replace(_code(receiver), "", 1) else receiver
+        return receiver
     dropped = [arg for arg in value.args if arg.keyword is not None and arg.keyword.value == _GRAD]
     if not dropped:
         return value  # a call that gives such a tensor (a function of the file): wrapped as it is
-    if len(dropped) != 1 or "#" in _code(dropped[0]):
-        return None
+    if len(dropped) != 1 or _comments(dropped[0]):
+        return None  # a comment on requires_grad=True would end up on another argument
     kept = [arg for arg in value.args if arg is not dropped[0]]
-    if kept and value.args[-1] is dropped[0]:
-        kept[-1] = kept[-1].with_changes(comma=dropped[0].comma)  # keep a trailing comma as it was
+    if kept and value.args[-1] is dropped[0] and not _comments(kept[-1].comma):
+        # The last argument goes: the one before it ends the call as it did (trailing comma or not).
+        kept[-1] = kept[-1].with_changes(comma=dropped[0].comma, whitespace_after_arg=dropped[0].whitespace_after_arg)
     target = model.resolve(value.func)
     if isinstance(target, str) and target.endswith(".Variable") and len(kept) == 1 and kept[0].keyword is None \
             and not kept[0].star:
@@ -395,5 +401,8 @@ def _without_grad(model: FileModel, value: cst.BaseExpression) -> cst.BaseExpres
     return value.with_changes(args=kept)
 
 
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)
+def _comments(node: cst.CSTNode | cst.MaybeSentinel) -> list[str]:
+    """The comments inside a node, in order."""
+    if isinstance(node, cst.MaybeSentinel):
+        return []
+    return [found.value for found in walk([node]) if isinstance(found, cst.Comment)]
