@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 import libcst as cst
 
 from nncheck.fixes.fix import Fix
+from nncheck.model.base_init import index_of_base_init
 from nncheck.model.methods import find_method
 from nncheck.model.table import ClassInfo
 from nncheck.model.views import C, FileModel, FileView, Screen
@@ -30,6 +31,7 @@ from nncheck.syntax.nodes import (
     scopes,
     simple_units,
     subscript_owner,
+    units,
 )
 
 _ASSIGNED = re.compile(r"\.training\s*=[^=]")
@@ -76,7 +78,8 @@ class TrainingAssigned(Rule):
     **Fix.** Unsafe: `--fix --unsafe-fixes` rewrites `x.training = False` as `x.eval()`,
     `x.training = True` as `x.train()` and `x.training = value` as `x.train(value)`. The submodules
     then change mode too, which is the point, and an overridden `train()` now runs (torch's own
-    raises ValueError for a value that is not a bool).
+    raises ValueError for a value that is not a bool). No fix in `__init__` before the base
+    `__init__` call (`eval()` needs it), nor where a comment in the value would be lost.
     """
 
     code = "NNC016"
@@ -241,21 +244,25 @@ net.train(not backbone.training)  # NNC016
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        return _ASSIGNED.search(screen.text) is not None and screen.found(unit for unit, _, _ in _assignments(screen))
+        if _ASSIGNED.search(screen.text) is None:
+            return False
+        return screen.found(unit for _, unit, _, _ in _assignments(screen))
 
     def check(self, model: FileModel) -> Iterator[Report]:
-        for unit, receiver, value in _assignments(model):
+        for owner, unit, receiver, value in _assignments(model):
             if not isinstance(unit, cst.Assign) or not isinstance(receiver, cst.BaseExpression):
                 continue  # never: libcst's tree has libcst nodes
             target = _code(receiver)
             method, argument = _call_for(value)
             shown = _code(value) if argument and "\n" not in _code(value) else "..."
             call = f"{target}.{method}({shown if argument else ''})"
-            yield self.report(unit, fix=_fix(unit, method, argument), target=target, call=call)
+            fix = None if _before_base_init(model, owner, unit) else _fix(unit, method, argument)
+            yield self.report(unit, fix=fix, target=target, call=call)
 
 
-def _assignments(view: FileView[C]) -> Iterator[tuple[Unit, Expr, Expr]]:
-    """Each `<module with children>.training = value` of the file: the statement, the receiver, the value."""
+def _assignments(view: FileView[C]) -> Iterator[tuple[Node | None, Unit, Expr, Expr]]:
+    """Each `<module with children>.training = value` of the file: the scope, the statement, the
+    receiver, the value."""
     switches: set[int] | None = None
     for owner, body in scopes(view.tree):
         assigned = list(_training_set(body))
@@ -278,7 +285,7 @@ def _assignments(view: FileView[C]) -> Iterator[tuple[Unit, Expr, Expr]]:
                 continue
             known = view.values.of(receiver, owner, at=unit)
             if known.is_module and view.values.has_children(known) and not _own_training(view, known.classes):
-                yield unit, receiver, value
+                yield owner, unit, receiver, value
 
 
 def _own_training(view: FileView[C], classes: tuple[ClassInfo, ...]) -> bool:
@@ -365,6 +372,19 @@ def _within(expr: Expr, path: tuple[str, ...]) -> bool:
         if inner is not None and tuple(dotted(inner) or ()) == path:
             return True
     return False
+
+
+def _before_base_init(model: FileModel, owner: Node | None, unit: Unit) -> bool:
+    """A statement of an `__init__` that may run before the base `__init__` (which `eval()` needs)."""
+    if not is_function(owner) or function_name(owner) != "__init__":
+        return False
+    for cls in model.classes:
+        if any(method is owner for method in cls.methods()):
+            index = index_of_base_init(model, cls, owner, unseen_counts=False)
+            return index is None or not any(
+                position > index for position, top in enumerate(units(owner))
+                if any(inner is unit for inner in simple_units([top])))
+    return True
 
 
 def _call_for(value: Expr) -> tuple[str, bool]:
