@@ -50,14 +50,14 @@ class TrainingAssigned(Rule):
     methods, `self.encoder` in another method, `model = Net()`. Not reported: inside an overridden
     `train` or `eval` (that is how they are written: `self.training = mode`, then the children); a
     module nncheck does not know to hold submodules (its own flag is all there is: a `Linear`, the
-    modules a loop over `model.modules()` or `model.children()` sets one by one); objects that are not
-    certainly modules (`cfg.training = False`, `trainer.training = True`); classes that define
+    modules a loop over `model.modules()` or `model.children()` sets one by one); objects that are
+    not certainly modules (`cfg.training = False`, `trainer.training = True`); classes that define
     `training` themselves (a property whose setter may switch the children); `self.training = True`
-    in `__init__`, where every module is in training mode already. Nor where the function
-    sets one module's own flag on purpose: it saves the flag and puts it back (`training =
-    self.training`, `self.training = False`, ..., `self.training = training`), or it also calls
-    `train()` or `eval()` on a module the receiver is part of (`model.eval()`, then
-    `model.head.training = True`: a mixed state). Nor next to a statement that switches the same module all the same
+    in `__init__`, where every module is in training mode already. Nor where the function sets one
+    module's own flag on purpose: it saves the flag and puts it back (`training = self.training`,
+    `self.training = False`, ..., `self.training = training`), or it also calls `train()` or
+    `eval()` on a module the receiver is part of (`model.eval()`, then `model.head.training =
+    True`: a mixed state). Nor next to a statement that switches the same module all the same
     (`self.training = False`, then `self.eval()`).
 
     **Why is this a bug.** `training` is a plain attribute of each module: `model.eval()` and
