@@ -992,6 +992,140 @@ def test_super_of_the_instances_class_recurses_in_a_subclass() -> None:
         namespace["Deeper"](2, 3)
 
 
+# --- NNC016 and NNC021: the training flag, and tensors that are no parameter --
+
+TRAINING_ASSIGNED = Case(
+    sample(
+        """
+        model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
+        model.training = False
+        """
+    ),
+    code="NNC016",
+    marker="model.training = False",
+)
+
+TRAINING_SWITCHED = Case(
+    sample(
+        """
+        class Net(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.body = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
+
+            def train(self, mode: bool = True) -> "Net":
+                self.training = mode
+                for child in self.children():
+                    child.train(mode)
+                return self
+
+        model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
+        model.eval()
+        net = Net()
+        net.eval()
+        for module in net.modules():
+            module.training = True
+        """
+    )
+)
+
+TENSOR_NOT_REGISTERED = Case(
+    sample(
+        """
+        class Scale(nn.Module):
+            def __init__(self, dim: int) -> None:
+                super().__init__()
+                self.gain = torch.ones(dim, requires_grad=True)
+                self.bias = torch.zeros(dim).requires_grad_()
+
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                return x * self.gain + self.bias
+        """
+    ),
+    code="NNC021",
+    every=("self.gain =", "self.bias ="),
+)
+
+TENSOR_REGISTERED = Case(
+    sample(
+        """
+        class Scale(nn.Module):
+            def __init__(self, dim: int) -> None:
+                super().__init__()
+                self.gain = nn.Parameter(torch.ones(dim))
+                self.bias = torch.zeros(dim, requires_grad=True)
+                self.bias = nn.Parameter(self.bias)
+                shift = torch.zeros(dim).requires_grad_()
+                self.register_parameter("shift", nn.Parameter(shift))
+
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                return x * self.gain + self.bias + self.shift
+        """
+    )
+)
+
+LINT_CASES.update({
+    "training-assigned": TRAINING_ASSIGNED,
+    "training-switched": TRAINING_SWITCHED,
+    "tensor-not-registered": TENSOR_NOT_REGISTERED,
+    "tensor-registered": TENSOR_REGISTERED,
+})
+
+
+def test_training_assigned_leaves_the_children_in_training_mode() -> None:
+    model = run(TRAINING_ASSIGNED.source)["model"]
+    assert model.training is False
+    assert model[0].training is True and model[1].training is True  # the Dropout still drops
+    x = torch.ones(500, 2)
+    torch.manual_seed(0)
+    first = model(x)
+    second = model(x)
+    assert not torch.equal(first, second)  # a different output on every run
+    assert (model[1](x) == 0).any()  # zeros appear
+    model.eval()
+    assert not any(module.training for module in model.modules())
+    assert torch.equal(model(x), model(x))
+
+
+def test_train_and_eval_switch_every_submodule_also_through_an_override() -> None:
+    namespace = run(TRAINING_SWITCHED.source)
+    assert not any(module.training for module in namespace["model"].modules())
+    net = namespace["net"]
+    assert all(module.training for module in net.modules())  # the loop set each one
+    net.eval()
+    assert not any(module.training for module in net.modules())
+    with pytest.raises(ValueError, match="training mode is expected to be boolean"):
+        torch.nn.Linear(2, 2).train(0)  # what the fix's train(value) asks of the value
+
+
+def test_a_tensor_that_requires_grad_is_no_parameter() -> None:
+    model = run(TENSOR_NOT_REGISTERED.source)["Scale"](3)
+    assert model.gain.requires_grad and model.bias.requires_grad
+    assert list(model.parameters()) == []  # the optimizer never sees them
+    with pytest.raises(ValueError, match="empty parameter list"):
+        torch.optim.SGD(model.parameters(), lr=0.1)
+    assert list(model.state_dict()) == []  # never saved nor loaded
+    model.to(torch.float64)
+    assert model.gain.dtype == torch.float32 and model.bias.dtype == torch.float32  # .to() skips them
+    fixed = run(TENSOR_REGISTERED.source)["Scale"](3)
+    assert [name for name, _ in fixed.named_parameters()] == ["gain", "bias", "shift"]
+    assert list(fixed.state_dict()) == ["gain", "bias", "shift"]
+    fixed.to(torch.float64)
+    assert all(p.dtype == torch.float64 for p in fixed.parameters())
+    # Registering the plain attribute under its own name raises at once: no silent bug to report.
+    twice = sample(
+        """
+        class Scale(nn.Module):
+            def __init__(self, dim: int) -> None:
+                super().__init__()
+                self.scale = torch.ones(dim, requires_grad=True)
+                self.register_parameter("scale", nn.Parameter(self.scale))
+        """
+    )
+    with pytest.raises(KeyError, match="attribute 'scale' already exists"):
+        run(twice)["Scale"](3)
+
+
 # --- the linter's verdict on the same samples -------------------------------
 
 

@@ -15,7 +15,7 @@ from nncheck.model.views import FileModel, FileView, Screen
 from nncheck.syntax.nodes import Node, scopes, simple_units
 
 _EXPECTED = re.compile(r"#\s*(unknown|module|tensor|parameter|list|tuple|dict|loader|batch|object|iterable)"
-                       r"(\s+with children)?\s*$")
+                       r"(\s+with children|\s+requiring grad)?\s*$")
 
 SAMPLES = {
     "a loader's batch, unpacked through enumerate, in another function": """
@@ -212,6 +212,35 @@ SAMPLES = {
                 for p in self.model.parameters():
                     p  # parameter
     """,
+    "tensors made to require grad": """
+        import torch
+        from torch import nn
+        from torch.autograd import Variable
+
+        def make(dim, flag, t: torch.Tensor):
+            torch.ones(dim, requires_grad=True)  # tensor requiring grad
+            torch.randn(dim, dim, requires_grad=True, device="cpu")  # tensor requiring grad
+            torch.zeros(dim).requires_grad_()  # tensor requiring grad
+            torch.zeros(dim).requires_grad_(True)  # tensor requiring grad
+            torch.zeros(dim).requires_grad_(False)  # tensor
+            torch.zeros(dim).requires_grad_(flag)  # tensor
+            torch.ones(dim, requires_grad=False)  # tensor
+            torch.ones(dim, requires_grad=flag)  # tensor
+            Variable(t, requires_grad=True)  # tensor requiring grad
+            Variable(t)  # tensor
+            t.new_zeros(dim, requires_grad=True)  # tensor requiring grad
+            t.detach().clone().requires_grad_()  # tensor requiring grad
+            torch.empty(dim).uniform_(-1, 1).requires_grad_()  # tensor requiring grad
+            torch.empty(dim).normal_()  # tensor
+            torch.Tensor(dim)  # tensor
+            nn.Parameter(torch.ones(dim, requires_grad=True))  # parameter
+            nn.Parameter(torch.ones(dim)).requires_grad_()  # parameter
+            w = torch.ones(dim, requires_grad=True)
+            w  # tensor requiring grad
+            w = w.to("cpu")
+            w  # tensor
+            torch.ones(dim, requires_grad=True) * 2  # tensor
+    """,
     "only the bindings that reach the statement": """
         import torch
         from torch import nn
@@ -267,7 +296,8 @@ def test_each_tree_gives_the_expected_kind(name: str) -> None:
         for owner, expr, statement in _probes(view):
             value = view.values.of(expr, owner, at=statement)
             children = " with children" if view.values.has_children(value) else ""
-            asked[_line(view, expr)] = f"{value.kind.value}{children}"
+            grad = " requiring grad" if value.requires_grad else ""
+            asked[_line(view, expr)] = f"{value.kind.value}{children}{grad}"
         answers.append(asked)
     assert answers[0] == answers[1]  # Python's ast and libcst agree on every expression
     wanted = {number: f"{m[1]}{m[2] or ''}" for number, line in enumerate(lines, start=1)

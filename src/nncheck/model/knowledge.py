@@ -43,6 +43,7 @@ from nncheck.model.value_sources import (
     MODULE_EVIDENCE,
     MODULE_ONLY,
     MORE_TENSOR_METHODS,
+    NEW_TENSOR_METHODS,
     NOT_INSTANCE_METHODS,
     NOT_MODEL_BUILDERS,
     NOT_ONE_TENSOR,
@@ -55,7 +56,7 @@ from nncheck.model.value_sources import (
     TENSOR_ONLY_METHODS,
     TENSOR_TYPES,
 )
-from nncheck.model.values import BATCH, PARAMETER, TENSOR, UNKNOWN, Kind, Value, iterate, join, unpack
+from nncheck.model.values import BATCH, GRAD_TENSOR, PARAMETER, TENSOR, UNKNOWN, Kind, Value, iterate, join, unpack
 from nncheck.syntax.expressions import (
     binary,
     constant_index,
@@ -79,6 +80,7 @@ from nncheck.syntax.nodes import (
     assignment,
     attribute,
     blocks,
+    boolean,
     conditional,
     declared,
     decorators,
@@ -490,7 +492,7 @@ class Knowledge:
                 return made
         method = attribute(func)
         if method is not None:
-            return self._method(method[0], method[1], positional, owner, env)
+            return self._method(method[0], method[1], positional, keywords, owner, env)
         called = self._eval(func, owner, env)
         return self._called(called) if called is not None else None
 
@@ -545,7 +547,8 @@ class Knowledge:
         if target in PARAMETER_CLASSES:
             return PARAMETER if target.rsplit(".", 1)[-1] == "Parameter" else TENSOR
         if target in TENSOR_TYPES:
-            return TENSOR
+            # torch.Tensor(3, requires_grad=True) raises; Variable takes it.
+            return GRAD_TENSOR if target.endswith(".Variable") and _asks_for_grad(keywords) else TENSOR
         if target in LOADERS:
             return Value(Kind.LOADER)
         if table.is_module_path(parts):
@@ -559,7 +562,7 @@ class Knowledge:
             if last in NOT_ONE_TENSOR:
                 return UNKNOWN
             if target in pure_functions() or (target.count(".") == 1 and last in RANDOM_FACTORIES):
-                return TENSOR
+                return GRAD_TENSOR if _asks_for_grad(keywords) else TENSOR
             return UNKNOWN
         if (target == "tqdm" or target.startswith("tqdm.")) and positional:
             wrapped = self._eval(positional[0], owner, env)
@@ -637,8 +640,10 @@ class Knowledge:
             return UNKNOWN
         return self.returns(found[0])
 
-    def _method(self, receiver: Expr, method: str, positional: list[Expr], owner: Owner,
-                env: dict[str, Value] | None) -> Value | None:
+    def _method(
+        self, receiver: Expr, method: str, positional: list[Expr], keywords: Sequence[tuple[str | None, Expr]],
+        owner: Owner, env: dict[str, Value] | None,
+    ) -> Value | None:
         if method in ITERATED:
             return Value(Kind.ITERABLE, items=ITERATED[method])
         if method == "from_pretrained" and self._pretrained(receiver):
@@ -654,6 +659,13 @@ class Knowledge:
             if method == "values" and value.items is not None:
                 return Value(Kind.ITERABLE, items=value.items)
         if value.is_tensor:
+            if method == "requires_grad_":  # gives the tensor itself
+                if value.kind is Kind.PARAMETER:
+                    return value
+                wanted = positional[0] if positional else next((v for k, v in keywords if k == "requires_grad"), None)
+                return GRAD_TENSOR if wanted is None or boolean(wanted) is True else TENSOR
+            if method in NEW_TENSOR_METHODS and _asks_for_grad(keywords):
+                return GRAD_TENSOR
             if method in tensor_methods() or method in MORE_TENSOR_METHODS:
                 return TENSOR
             return UNKNOWN
@@ -1079,6 +1091,11 @@ def _instance_parameter(func: Function) -> str | None:
         if parts and parts[-1] in NOT_INSTANCE_METHODS:
             return None
     return first_parameter(func)
+
+
+def _asks_for_grad(keywords: Sequence[tuple[str | None, Expr]]) -> bool:
+    """`requires_grad=True` among a call's keywords."""
+    return any(keyword == "requires_grad" and boolean(value) is True for keyword, value in keywords)
 
 
 def _shows_module(call: Call) -> bool:

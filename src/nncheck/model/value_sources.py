@@ -63,7 +63,12 @@ MORE_TENSOR_METHODS = frozenset({
     "argmin", "view_as", "reshape_as", "new_zeros", "new_ones", "new_empty", "new_full", "new_tensor", "flip",
     "roll", "amax", "amin", "logsumexp", "abs", "exp", "squeeze", "requires_grad_", "bfloat16", "byte", "char",
     "short", "movedim", "unflatten", "diagonal", "tril", "triu", "outer", "dot", "cross",
+    # in-place initialisers, which give the tensor itself
+    "uniform_", "normal_", "zero_", "fill_", "random_", "exponential_", "cauchy_", "log_normal_", "geometric_",
+    "bernoulli_", "copy_",
 })
+# Tensor methods that make a new tensor, which `requires_grad=True` makes a leaf that requires grad.
+NEW_TENSOR_METHODS = frozenset({"new_zeros", "new_ones", "new_empty", "new_full", "new_tensor"})
 # Tensor methods that nothing else common has (numpy's arrays, pandas, modules, lists): their result
 # is a tensor whatever the receiver was said to be. `view` counts only with sizes (graphviz has one).
 TENSOR_ONLY_METHODS = frozenset({

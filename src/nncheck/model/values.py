@@ -35,6 +35,9 @@ class Value:
     classes: tuple[ClassInfo, ...] = ()  # the classes of this file it is an instance of
     children: bool = False  # a module that certainly holds submodules
     stateless: bool = False  # a module with no parameters, no buffers and no train/eval behaviour
+    # A tensor made to require grad: a torch factory given `requires_grad=True`, `Variable(t,
+    # requires_grad=True)`, or `.requires_grad_()` of a tensor (not a parameter).
+    requires_grad: bool = False
 
     @property
     def is_module(self) -> bool:
@@ -48,6 +51,7 @@ class Value:
 UNKNOWN = Value(Kind.UNKNOWN)
 TENSOR = Value(Kind.TENSOR)
 PARAMETER = Value(Kind.PARAMETER)
+GRAD_TENSOR = Value(Kind.TENSOR, requires_grad=True)
 BATCH = Value(Kind.BATCH)
 
 
@@ -69,6 +73,7 @@ def join(a: Value | None, b: Value | None) -> Value | None:
         classes=a.classes if a.classes == b.classes else (),
         children=a.children and b.children,
         stateless=a.stateless and b.stateless,
+        requires_grad=a.requires_grad and b.requires_grad,
     )
 
 
