@@ -26,6 +26,7 @@ from nncheck.syntax.nodes import (
     function_name,
     is_function,
     is_string,
+    is_super_call,
     methods,
     name_of,
     scopes,
@@ -103,6 +104,8 @@ class ResultDiscarded(Rule):
     message = "{call} returns {result} and this line throws it away; assign it{instead}"
     message_unchanged = "{call} leaves {receiver} unchanged and this line throws its result away; assign it{instead}"
     message_unnamed = "{call} returns a new tensor and this line throws it away; assign the result or remove the line"
+    message_unnamed_unchanged = "{call} changes nothing and this line throws its result away; assign the result or " \
+        "remove the line"
 
     valid = (
         """
@@ -153,6 +156,12 @@ def compile_model(ov_model, graph, batch):
 
 def test_unsqueeze_accepts_two(mvn):
     mvn.unsqueeze(2)
+
+class Truncated:
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Truncated, _instance)
+        super().expand(batch_shape=batch_shape, _instance=new)
+        return new
 """,
     )
     invalid = (
@@ -288,6 +297,7 @@ def attend(mask, scores):
     if mask.dim() == 2:
         mask.unsqueeze(1)  # NNC015
     scores.transpose(1, 2)  # NNC015
+    gather(scores).transpose(1, 2)  # NNC015
     return scores
 
 def update(output, accumulator, x, weights):
@@ -305,6 +315,7 @@ def attend(mask, scores):
     if mask.dim() == 2:
         mask = mask.unsqueeze(1)  # NNC015
     scores = scores.transpose(1, 2)  # NNC015
+    gather(scores).transpose(1, 2)  # NNC015
     return scores
 
 def update(output, accumulator, x, weights):
@@ -340,7 +351,8 @@ def update(output, accumulator, x, weights):
             owner = attribute(call.func)
             if owner is None or dotted(owner[0]) is None or not isinstance(owner[0], cst.CSTNode):
                 # Never `torch.cat(a).squeeze(1) = ...`: only a name or an attribute can be assigned.
-                yield self.report(statement, self.message_unnamed, call=shown)
+                template = self.message_unnamed if certain else self.message_unnamed_unchanged
+                yield self.report(statement, template, call=shown)
                 continue
             receiver = cst.Module([]).code_for_node(owner[0])
             twin = f" or use {method}_()" if f"{method}_" in tensor_methods() and certain else ""
@@ -406,6 +418,8 @@ def _discarded(view: FileView[C]) -> Iterator[Discarded]:
                 yield statement, call, parts[1], True
             elif id(owner) in tests:
                 continue  # a test may call it to see it not raise
+            elif is_super_call(parts[0]):
+                continue  # the parent's method may act on self or its arguments (torch.distributions' expand)
             elif receiver.kind is Kind.ARRAY or (receiver == UNKNOWN and _new_on_anything(parts[1], call)):
                 yield statement, call, parts[1], False
 
