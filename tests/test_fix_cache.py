@@ -109,3 +109,21 @@ def test_a_changed_file_is_analysed_again_and_fixed(tmp_cwd: Path, tmp_path: Pat
     run(cache, "--fix", cwd=tmp_cwd)
     assert "nofix.py" in analysed
     assert (tmp_cwd / "nofix.py").read_text().count("forward") == 1
+
+
+def test_a_new_nncheck_with_the_same_version_does_not_reuse_the_old_results(
+    tmp_cwd: Path, tmp_path: Path, analysed: Counter[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A checkout updated and installed again keeps its version number; its rules may find more.
+    import nncheck.files.cache
+
+    cache = tmp_path / "cache"
+    for name, text in FILES.items():
+        write(tmp_cwd / name, text)
+    run(cache, cwd=tmp_cwd)
+    analysed.clear()
+    run(cache, cwd=tmp_cwd)
+    assert dict(analysed) == {}  # the same code: every result comes from the cache
+    monkeypatch.setattr(nncheck.files.cache, "code_fingerprint", lambda: "another build of nncheck", raising=False)
+    run(cache, cwd=tmp_cwd)
+    assert set(analysed) == set(FILES)  # every file is checked again

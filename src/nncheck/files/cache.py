@@ -1,7 +1,8 @@
 """The result cache of the command and the flake8 plugin: findings per file, reused while nothing they
 depend on has changed.
 
-An entry is keyed by nncheck's version, the effective settings, the environment whose installed
+An entry is keyed by nncheck's version and the content of its own code and data (a checkout updated and
+installed again keeps its version but may find more), the effective settings, the environment whose installed
 libraries imports resolve in (its import path: two virtualenvs may share one cache folder, and a base
 class installed in one of them is an nn.Module there only), the file's path and its content; it also
 records the content hash of every other file its cross-file resolution looked at (or that the file was
@@ -13,6 +14,7 @@ This module must not import libcst: a fully cached run never loads it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -36,6 +38,24 @@ _MISSING = "-"
 Reader = Literal["nncheck", "flake8"]
 
 
+@functools.cache
+def code_fingerprint() -> str:
+    """A digest of nncheck's own source and data files, read once per process (a few milliseconds)."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    digest = hashlib.sha256()
+    for folder, children, files in sorted(os.walk(package)):
+        children.sort()
+        for name in sorted(files):
+            if name.endswith((".py", ".txt")):
+                full = os.path.join(folder, name)
+                digest.update(os.path.relpath(full, package).encode() + b"\0")
+                try:
+                    digest.update(read_bytes(full))
+                except SourceError:
+                    pass
+    return digest.hexdigest()
+
+
 def default_folder() -> str:
     explicit = os.environ.get("NNCHECK_CACHE_DIR")
     if explicit:
@@ -55,7 +75,8 @@ class ResultCache:
         the findings those comments silence."""
         environment = self._environment(settings.python)
         digest = hashlib.sha256(
-            f"{__version__}\0{reader}\0{settings!r}\0{environment}\0{os.path.abspath(path)}\0".encode())
+            f"{__version__}\0{code_fingerprint()}\0{reader}\0{settings!r}\0{environment}\0"
+            f"{os.path.abspath(path)}\0".encode())
         digest.update(data)
         return digest.hexdigest()
 
