@@ -45,12 +45,13 @@ CALL_DIAGNOSTIC = {
 BROKEN_SERVER = """
 import sys
 import nncheck.frontends.lsp as lsp
+import nncheck.frontends.lsp_checks as checks
 checked = lsp.check_source
 def check_source(source, path, settings, **given):
     if path.endswith("boom.py"):
         raise RuntimeError("boom")
     return checked(source, path, settings, **given)
-lsp.check_source = check_source
+lsp.check_source = checks.check_source = check_source
 sys.exit(lsp.main())
 """
 

@@ -21,24 +21,20 @@ import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import urlparse
 
 from nncheck import __version__
 from nncheck.engine.checker import check_source, dependencies, forget_other_files
-from nncheck.engine.noqa import noqa_edit, split_keeping_breaks, split_lines
-from nncheck.engine.parsing import python_parse
-from nncheck.engine.reparse import reparse
-from nncheck.files.config import ConfigError, Overrides, python_for, settings_for
+from nncheck.engine.noqa import split_lines
+from nncheck.files.config import ConfigError, Overrides, settings_for
 from nncheck.files.notebook import is_notebook
-from nncheck.files.source import SourceError
-from nncheck.findings import FILE_CODES, UNPARSABLE, Finding, FixSafety, rule_url
-from nncheck.frontends.lsp_documents import Document, apply_change, carried_over, edits_between
+from nncheck.findings import Finding, rule_url
+from nncheck.frontends.lsp_checks import (
+    FIX_ALL_KIND, Checked, Position, Span, check_text, code_actions, lsp_range, overlaps, parse_again, span_of,
+    usable_settings)
+from nncheck.frontends.lsp_documents import Document, apply_change
 from nncheck.frontends.lsp_stream import INVALID_PARAMS, MessageReader, Refusal, refusal, what_is_wrong
-from nncheck.fixes.fixer import fix_source
-from nncheck.fixes.outcome import FixResult
-from nncheck.frontends.interpreter import fallback_warning, problem
 from nncheck.frontends.options import add_configuration_options, overrides_from
 from nncheck.settings import Settings
 
@@ -57,103 +53,18 @@ MIN_DEBOUNCE_SECONDS = 0.02
 DEBOUNCE_SHARE = 0.25
 # What to watch so that a document is checked again when a file its findings depend on changes.
 WATCHED = ("**/*.py", "**/pyproject.toml")
-FIX_ALL_KIND = "source.fixAll.nncheck"
-FIX_ALL_TITLE = "Fix all nncheck findings in this file"
 
 
-def fix_title(finding: Finding) -> str:
-    """A quick fix's title, such as `NNC001: Rename __call__ to forward`, from the rule's fix."""
-    title = f"{finding.code}: {finding.fix_title}" if finding.fix_title else f"Fix {finding.code}"
-    # The user should know before choosing it that an unsafe fix may change what the code does.
-    return f"{title} (unsafe fix)" if finding.fix is FixSafety.UNSAFE else title
-
-
-def width(text: str, encoding: str) -> int:
-    """Length of `text` in the client's position units (UTF-16 code units unless negotiated otherwise)."""
-    if encoding == "utf-32":
-        return len(text)
-    if encoding == "utf-8":
-        return len(text.encode("utf-8", "surrogatepass"))
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def span_of(finding: Finding, lines: Sequence[str]) -> tuple[int, int, int, int]:
-    """What to underline as 0-based (line, col, end_line, end_col), columns in code points."""
-    if finding.span is None:
-        # Whole-file findings (NNC900, NNC901) are shown from their column (a syntax error's) to the line's end.
-        line = min(max(finding.line - 1, 0), len(lines) - 1)
-        col = min(finding.col, len(lines[line]))
-        return line, col, line, max(len(lines[line]), col)
-    line, col, end_line, end_col = finding.span
-    return line - 1, col, end_line - 1, end_col
-
-
-def is_wanted(kind: str, only: Sequence[str] | None) -> bool:
-    # A client asking for "source.fixAll" wants "source.fixAll.nncheck" too: kinds are hierarchical.
-    # (`k + "."`, not an f-string: for lsprotocol's str enums that would spell "CodeActionKind.Source".)
-    return only is None or any(kind == k or kind.startswith(k + ".") for k in only)
-
-
-def _position(lines: Sequence[str], line: int, col: int, encoding: str) -> types.Position:
+def _range(lines: Sequence[str], span: Span, encoding: str) -> types.Range:
     from lsprotocol import types
 
-    line = min(max(line, 0), len(lines) - 1)
-    return types.Position(line=line, character=width(lines[line][:max(col, 0)], encoding))
+    (line, character), (end_line, end_character) = lsp_range(lines, span, encoding)
+    return types.Range(start=types.Position(line=line, character=character),
+                       end=types.Position(line=end_line, character=end_character))
 
 
-def _range(lines: Sequence[str], span: tuple[int, int, int, int], encoding: str) -> types.Range:
-    from lsprotocol import types
-
-    line, col, end_line, end_col = span
-    return types.Range(start=_position(lines, line, col, encoding), end=_position(lines, end_line, end_col, encoding))
-
-
-def _overlaps(a: types.Range, b: types.Range) -> bool:
-    # Inclusive at both ends: a cursor just after the underlined name still offers its fixes.
-    def key(p: types.Position) -> tuple[int, int]:
-        return p.line, p.character
-
-    return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
-
-
-@dataclass
-class Checked:
-    """One version of one document as checked, with the fixes computed for it so far (editors ask for
-    code actions at every cursor move; each is worked out once per text)."""
-
-    path: str
-    text: str
-    settings: Settings
-    findings: list[Finding]
-    diagnostics: list[types.Diagnostic]
-    fixes: dict[tuple[Finding | None, bool], FixResult] = field(default_factory=dict)
-    silenced: dict[Finding, str | None] = field(default_factory=dict)
-
-    @property
-    def lines(self) -> list[str]:
-        return split_lines(self.text)
-
-    def fixed(self, only: Finding | None, unsafe: bool) -> FixResult:
-        if (only, unsafe) not in self.fixes:
-            self.fixes[only, unsafe] = fix_source(self.text, self.path, self.settings, unsafe=unsafe, only=only)
-        return self.fixes[only, unsafe]
-
-    def with_noqa(self, finding: Finding) -> str | None:
-        """The text with `finding` silenced by a noqa comment, or None if the comment would not do it (a
-        line that continues with a backslash, or one that opens a multi-line string)."""
-        if finding not in self.silenced:
-            parts = split_keeping_breaks(self.text)
-            index = 2 * (finding.line - 1)
-            if not 0 <= index < len(parts):
-                self.silenced[finding] = None
-                return None
-            start, end, new = noqa_edit(parts[index], finding.code)
-            parts[index] = parts[index][:start] + new + parts[index][end:]
-            text = "".join(parts)
-            after = check_source(text, self.path, self.settings)
-            worked = not any(f.code in FILE_CODES or (f.code, f.line) == (finding.code, finding.line) for f in after)
-            self.silenced[finding] = text if worked else None
-        return self.silenced[finding]
+def _ends(where: types.Range) -> tuple[Position, Position]:
+    return (where.start.line, where.start.character), (where.end.line, where.end.character)
 
 
 def _protocol_class() -> type:
@@ -314,8 +225,8 @@ class Session:
         self.wanted: dict[str, bool] = {}  # documents waiting for the worker (True: a notebook), in order
         self.running = False
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nncheck-check")
-        self.checked: dict[str, Checked] = {}
-        self.good: dict[str, Checked] = {}  # the last check of each document whose text parsed
+        self.checked: dict[str, Checked[types.Diagnostic]] = {}
+        self.good: dict[str, Checked[types.Diagnostic]] = {}  # the last check of each document whose text parsed
         self.trees: dict[str, tuple[str, ast.Module]] = {}  # per document, the last text that parsed and its ast
         self.cost: dict[str, float] = {}  # seconds the last check of each document took
         self.depends: dict[str, set[str]] = {}  # per document, the other files its findings depend on
@@ -450,16 +361,8 @@ class Session:
 
     def settings_of(self, path: str) -> Settings:
         """The file's settings; with the environment nncheck runs under if the interpreter named for it
-        (with --python or in its configuration) cannot be used, after a warning shown once (see
-        frontends/interpreter.py): an editor's diagnostics must not stop for it."""
-        settings = settings_for(path, self.overrides)
-        if settings.python is None:
-            return settings
-        found = problem(*python_for(path, self.overrides))
-        if found is None:
-            return settings
-        self.warn(f"nncheck: {fallback_warning(found, 'nncheck lsp')}")
-        return replace(settings, python=None)
+        (with --python or in its configuration) cannot be used, after a warning shown once."""
+        return usable_settings(path, self.overrides, "nncheck lsp", self.warn)
 
     def warn(self, message: str) -> None:
         """A warning in the editor, once per distinct text, and in its log."""
@@ -593,45 +496,32 @@ class Session:
 
         return (lambda: self.check_text(uri, document.path, text)), show
 
-    def check(self, uri: str) -> Checked | None:
+    def check(self, uri: str) -> Checked[types.Diagnostic] | None:
         """The findings for an open file:// document's current text (checked again only if it changed)."""
         document = self.documents.get(uri)
         if document is None or urlparse(uri).scheme != "file":
             return None
         return self.check_text(uri, document.path, document.text)
 
-    def check_text(self, uri: str, path: str, text: str) -> Checked:
+    def check_text(self, uri: str, path: str, text: str) -> Checked[types.Diagnostic]:
         """On the worker: the findings for this text of the document."""
         settings = self.settings_of(path)
         previous = self.checked.get(uri)
         if previous and previous.text == text and previous.settings == settings:
             return previous
-        findings = check_source(text, path, settings, tree=None if is_notebook(path) else self.parsed(uri, text))
-        lines = split_lines(text)
-        parsed = not any(f.code == UNPARSABLE for f in findings)
-        good = self.good.get(uri)
-        if parsed:
+        tree = None if is_notebook(path) else self.parsed(uri, text)
+        checked = check_text(path, text, settings, self.good.get(uri), tree, self.diagnostic)
+        if checked.parsed:
             self.depends[uri] = {os.path.realpath(p) for p in dependencies(path, settings)}
-        elif good is not None:
-            # While a line is being typed: the last findings stay where their lines still are.
-            findings = sorted(carried_over(good.text, text, good.findings) + findings)
-        checked = Checked(path, text, settings, findings, [self.diagnostic(f, lines) for f in findings])
-        if parsed:
             self.good[uri] = checked
         self.checked[uri] = checked
         return checked
 
     def parsed(self, uri: str, text: str) -> ast.Module | None:
-        """On the worker: Python's ast of the text, from the document's last one where the edit allows
-        (engine.reparse); None if it does not parse."""
-        last = self.trees.pop(uri, None)
-        tree = reparse(*last, text) if last else None
-        if tree is None:
-            try:
-                tree = python_parse(text)
-            except SourceError:
-                return None  # checked without a tree, for Python's own error and its place
-        self.trees[uri] = (text, tree)
+        """On the worker: Python's ast of the text, from the document's last one where the edit allows."""
+        tree = parse_again(self.trees.pop(uri, None), text)
+        if tree is not None:
+            self.trees[uri] = (text, tree)
         return tree
 
     def diagnostic(self, finding: Finding, lines: Sequence[str]) -> types.Diagnostic:
@@ -647,7 +537,7 @@ class Session:
             message=finding.message,
         )
 
-    def publish(self, uri: str, checked: Checked, version: int) -> None:
+    def publish(self, uri: str, checked: Checked[types.Diagnostic], version: int) -> None:
         from lsprotocol import types
 
         self.server.text_document_publish_diagnostics(
@@ -701,58 +591,17 @@ class Session:
         checked = self.check(uri)
         if checked is None:
             return []
-        only = params.context.only
         lines = checked.lines
-        here = [(f, d) for f, d in zip(checked.findings, checked.diagnostics) if _overlaps(d.range, params.range)]
-
-        def replace_all(text: str) -> types.WorkspaceEdit:
-            # A fix may touch several places (a rename and its callers): one edit for each run of changed lines.
-            edits = [types.TextEdit(range=_range(lines, span, self.encoding), new_text=new)
-                     for span, new in edits_between(checked.text, text)]
-            return types.WorkspaceEdit(changes={uri: edits})
-
-        actions: list[types.CodeAction] = []
-        if is_wanted(types.CodeActionKind.QuickFix, only):
-            for finding, diagnostic in here:
-                if finding.fix is None:
-                    continue
-                # The user picked this very fix, so an unsafe one is applied too.
-                result = checked.fixed(finding, finding.fix is FixSafety.UNSAFE)
-                if result.changed:
-                    actions.append(types.CodeAction(
-                        title=fix_title(finding), kind=types.CodeActionKind.QuickFix, diagnostics=[diagnostic],
-                        edit=replace_all(result.text), is_preferred=finding.fix is FixSafety.SAFE))
-
-        # Offered in the light bulb beside a fixable finding, and to "fix all on save" (which asks by kind).
-        if only is not None and is_wanted(FIX_ALL_KIND, only):
-            fix_all_kind: str | None = FIX_ALL_KIND
-        elif is_wanted(types.CodeActionKind.QuickFix, only) and any(f.fix for f, _ in here):
-            fix_all_kind = types.CodeActionKind.QuickFix
-        else:
-            fix_all_kind = None
-        if fix_all_kind and any(f.fix is FixSafety.SAFE for f in checked.findings):
-            result = checked.fixed(None, False)
-            if result.changed:
-                resolved = [d for f, d in zip(checked.findings, checked.diagnostics) if f in result.fixed]
-                actions.append(types.CodeAction(
-                    title=FIX_ALL_TITLE, kind=fix_all_kind, diagnostics=resolved, edit=replace_all(result.text)))
-
-        if is_wanted(types.CodeActionKind.QuickFix, only):
-            seen: set[tuple[str, int]] = set()
-            for finding, diagnostic in here:
-                # NNC900-NNC902 are reported before noqa comments are read; a comment cannot silence them.
-                if finding.code in FILE_CODES or (finding.code, finding.line) in seen:
-                    continue
-                seen.add((finding.code, finding.line))
-                if checked.with_noqa(finding) is None:
-                    continue
-                index = finding.line - 1
-                start, end, new = noqa_edit(lines[index], finding.code)
-                edit = types.TextEdit(range=_range(lines, (index, start, index, end), self.encoding), new_text=new)
-                actions.append(types.CodeAction(
-                    title=f"Silence {finding.code} with # noqa", kind=types.CodeActionKind.QuickFix,
-                    diagnostics=[d for f, d in here if (f.code, f.line) == (finding.code, finding.line)],
-                    edit=types.WorkspaceEdit(changes={uri: [edit]})))
+        diagnostic_of = dict(zip(checked.findings, checked.diagnostics))
+        asked = _ends(params.range)
+        here = [f for f, d in zip(checked.findings, checked.diagnostics) if overlaps(_ends(d.range), asked)]
+        actions = []
+        for action in code_actions(checked, here, params.context.only):
+            edits = [types.TextEdit(range=_range(lines, span, self.encoding), new_text=text)
+                     for span, text in action.edits]
+            actions.append(types.CodeAction(
+                title=action.title, kind=action.kind, diagnostics=[diagnostic_of[f] for f in action.findings],
+                edit=types.WorkspaceEdit(changes={uri: edits}), is_preferred=action.preferred))
         return actions
 
 
