@@ -204,7 +204,7 @@ def test_jupyterlab_shows_nnc001_on_the_line_of_its_cell(lab: Lab, tmp_path: Pat
             marks: list[str] = cells[NET_CELL][CALL_LINE]["marks"]
             return marks
 
-        marks = WebDriverWait(browser, 90, poll_frequency=0.5).until(call_line_marks)
+        marks = WebDriverWait(browser, 120, poll_frequency=0.5).until(call_line_marks)
         waited = time.monotonic() - started
         cells = browser.execute_script(CELL_LINES)
         assert cells[NET_CELL][CALL_LINE]["text"] == "    def __call__(self, x):"
