@@ -52,7 +52,7 @@ CALL_LINE = 8  # in that cell, counted from 0
 # Chromium as root in a container, with no network: without these it stalls on refused connections.
 CHROMIUM_FLAGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=960,800",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=960,640",
 ]
 
 
@@ -210,8 +210,9 @@ def test_jupyterlab_shows_nnc001_on_the_line_of_its_cell(lab: Lab, tmp_path: Pat
         assert cells[NET_CELL][CALL_LINE]["text"] == "    def __call__(self, x):"
         assert marks == ["__call__"], cells
 
-        # The file browser folded away, the pointer on the mark: its tooltip says what it is.
+        # The file browser folded away, the cell selected, the pointer on the mark: its tooltip says what it is.
         browser.find_element(By.CSS_SELECTOR, ".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
+        browser.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell .jp-InputPrompt")[NET_CELL].click()
         mark = browser.execute_script(
             "return document.querySelectorAll('.jp-Notebook .jp-Cell')[arguments[0]]"
             ".querySelectorAll('.cm-content .cm-line')[arguments[1]].querySelector('.cm-lintRange')",
