@@ -88,9 +88,9 @@ def notebook() -> dict[str, Any]:
         if kind == "code":
             cell.update(execution_count=None, outputs=[])
         cells.append(cell)
+    kernel = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
     return {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
-            "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
-                         "language_info": {"name": "python"}}}
+            "metadata": {"kernelspec": kernel, "language_info": {"name": "python"}}}
 
 
 class Lab:
