@@ -24,9 +24,9 @@ def install_commands() -> list[str]:
     return [line.split("#", 1)[0].strip() for line in block.group(1).strip().splitlines()]
 
 
-def test_the_readme_lists_the_three_ways() -> None:
+def test_the_readme_lists_the_four_ways() -> None:
     commands = install_commands()
-    assert commands == ["pip install .", "pip install '.[lsp]'",
+    assert commands == ["pip install .", "pip install '.[lsp]'", "pip install '.[pylsp]'",
                         "pip wheel --no-deps -w dist . && pip install dist/nncheck-*.whl"]
 
 
@@ -60,3 +60,8 @@ def test_install_command_works_in_a_fresh_virtualenv(command: str, tmp_path: Pat
     if "[lsp]" in command:
         import_server = [str(venv / "bin" / "python"), "-c", "import pygls.lsp.server"]
         assert subprocess.run(import_server, env=env, timeout=120).returncode == 0
+    if "[pylsp]" in command:  # the plugin as pylsp loads it: by its entry point
+        load_plugin = [str(venv / "bin" / "python"), "-c", "from importlib.metadata import entry_points; "
+                       "[plugin] = entry_points(group='pylsp', name='nncheck'); print(plugin.load().__name__)"]
+        loaded = subprocess.run(load_plugin, env=env, capture_output=True, text=True, timeout=120)
+        assert loaded.stdout == "nncheck.frontends.pylsp_plugin\n", loaded.stderr

@@ -3,6 +3,7 @@ nncheck's diagnostics beside pylsp's own, its code actions, its settings."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -183,3 +184,13 @@ def test_notebook_documents_get_their_cells_diagnostics(pylsp: Pylsp) -> None:
     assert first == []
     on_cell = {"start": {"line": 1, "character": 8}, "end": {"line": 1, "character": 16}}
     assert second == [{**CALL_DIAGNOSTIC, "range": on_cell}]
+
+
+def test_nothing_but_the_plugin_imports_pylsp(tmp_path: Path) -> None:
+    (tmp_path / "net.py").write_text(CALL)
+    # pylsp made unimportable: the command, the language server and flake8's plugin do not need it.
+    code = ("import sys; sys.modules['pylsp'] = None; import nncheck.frontends.lsp, nncheck.frontends.flake8_plugin; "
+            "from nncheck.frontends.cli import main; sys.exit(main(['--isolated', 'net.py']))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.startswith("net.py:5:5: NNC001 ")
