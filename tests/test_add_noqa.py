@@ -254,7 +254,7 @@ def test_add_noqa_on_a_read_only_file_is_a_write_error(tmp_cwd: Path) -> None:
     path.chmod(0o444)
     result = here("--add-noqa", "a.py")
     assert result.returncode == 2
-    assert "nncheck: error: could not write fixes to a.py: the file is read-only" in result.stderr.splitlines()
+    assert "nncheck: error: could not write noqa comments to a.py: the file is read-only" in result.stderr.splitlines()
     assert path.read_text() == CALL
     assert here("--add-noqa", "--exit-zero", "a.py").returncode == 2  # a failed write is not a finding
 

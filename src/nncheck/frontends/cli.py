@@ -213,7 +213,8 @@ def _report(outcomes: list[FileFix], job: Job, output_format: str, read_stdin: b
     findings_out = sys.stderr if job.mode is Mode.FIX and read_stdin else out  # stdout carries the fixed source
     for outcome in outcomes:
         if outcome.write_error:
-            print(f"nncheck: error: could not write fixes to {outcome.path}: {outcome.write_error}", file=sys.stderr)
+            what = "noqa comments" if job.noqa else "fixes"
+            print(f"nncheck: error: could not write {what} to {outcome.path}: {outcome.write_error}", file=sys.stderr)
             failed = True
         for finding in outcome.result.refused:
             print(f"nncheck: {format_finding(finding)} ({NOQA_REFUSED if job.noqa else FIX_REFUSED})", file=sys.stderr)
