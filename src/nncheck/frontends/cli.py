@@ -108,7 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.unsafe_fixes and not (args.fix or args.diff):
         parser.error("--unsafe-fixes needs --fix or --diff")
     read_stdin = STDIN in args.paths
-    _check_combinations(parser, args, read_stdin)
+    conflict = _conflict(args, read_stdin)
+    if conflict is not None:
+        print(f"nncheck: error: {conflict}", file=sys.stderr)
+        return EXIT_ERROR
     if args.stdin_filename is not None and not read_stdin:
         # Without `-` nothing is read from stdin: the current folder would be checked instead, silently.
         print("nncheck: error: --stdin-filename names the source read from stdin: add '-' to the paths "
@@ -156,18 +159,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_FINDINGS if remaining else EXIT_CLEAN
 
 
-def _check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace, read_stdin: bool) -> None:
-    """Options that ask for two different things at once: a usage error (exit status 2), as argparse's own."""
+def _conflict(args: argparse.Namespace, read_stdin: bool) -> str | None:
+    """Options that ask for two different things at once: what to say about it, in one line."""
     if args.add_noqa and args.fix:
-        parser.error("--add-noqa and --fix cannot be combined: fix first, then silence what is left")
+        return "--add-noqa and --fix cannot be combined: fix first, then silence what is left"
     if args.add_noqa and args.unsafe_fixes:
-        parser.error("--unsafe-fixes does not apply to --add-noqa, which fixes nothing")
+        return "--unsafe-fixes does not apply to --add-noqa, which fixes nothing"
     if args.add_noqa and read_stdin:
-        parser.error("--add-noqa writes the files it is given; it cannot take stdin ('-')")
+        return "--add-noqa writes the files it is given; it cannot take stdin ('-')"
     if args.statistics and (args.diff or args.add_noqa):
-        parser.error(f"--statistics counts findings; {'--diff' if args.diff else '--add-noqa'} does not report them")
+        return f"--statistics counts findings; {'--diff' if args.diff else '--add-noqa'} does not report them"
     if args.statistics and args.output_format not in ("text", "concise", "json"):
-        parser.error("--statistics prints a table (text, concise) or JSON, not --output-format " + args.output_format)
+        return f"--statistics prints a table (text, concise) or JSON, not --output-format {args.output_format}"
+    return None
 
 
 def _discover(path: str, cli_excludes: tuple[str, ...], overrides: Overrides) -> Iterator[str]:
