@@ -290,3 +290,16 @@ def test_add_noqa_on_the_corpus_silences_everything_and_only_adds_comments(tmp_p
                if Path(path).read_text(encoding="utf-8", errors="surrogateescape") != text]
     assert all(only_inserted(before[path], Path(path).read_text(encoding="utf-8", errors="surrogateescape"))
                for path in changed if not path.endswith(".ipynb"))
+
+
+def test_add_noqa_on_a_notebook_whose_cell_source_is_one_string(tmp_cwd: Path) -> None:
+    cell = "import torch\nfrom torch import nn\n\nclass Net(nn.Module):\n    def __call__(self, x):\n        return x"
+    book = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                       "source": cell}],
+            "metadata": {}, "nbformat": 4, "nbformat_minor": 4}
+    data = json.dumps(book, indent=2).encode()  # no final newline, two spaces: kept as they are
+    (tmp_cwd / "nb.ipynb").write_bytes(data)
+    result = here("--add-noqa")
+    assert (result.returncode, result.stderr) == (0, "Added 1 noqa directive to 1 file (1 file checked).\n")
+    assert (tmp_cwd / "nb.ipynb").read_bytes() == data.replace(b"(self, x):\\n", b"(self, x):  # noqa: NNC001\\n")
+    assert here().returncode == 0
