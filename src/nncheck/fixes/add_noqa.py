@@ -100,8 +100,3 @@ def add_noqa_file(path: str, settings: Settings = DEFAULT_SETTINGS, *, write: bo
     if write:
         write_fix(outcome, settings)
     return outcome
-
-
-def directives(results: list[FixResult]) -> int:
-    """How many codes were added to noqa comments: one per code and line, however many findings."""
-    return sum(len({(f.cell, f.line, f.code) for f in result.fixed}) for result in results)
