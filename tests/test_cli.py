@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -251,3 +252,76 @@ def test_stdin_filename_without_stdin_is_a_usage_error(tmp_cwd: Path) -> None:
                              "paths (nncheck - --stdin-filename NAME)\n")
     with_path = nncheck_here("x.py", "--stdin-filename", "model.py", stdin=BAD, cwd=tmp_cwd)
     assert (with_path.returncode, with_path.stdout) == (2, "")
+
+
+STATS_TREE = {
+    "a.py": BAD,
+    "b.py": BAD + "\n\nclass Other(nn.Module):\n    def __init__(self):\n        pass\n",
+    "c.py": BAD.replace("Net", "Net2"),
+    "d.py": "from torch import nn\n\n\nclass D(nn.Module):\n    def __init__(self):\n        pass\n",
+}
+
+
+def test_statistics_count_each_code_most_frequent_first(tmp_cwd: Path) -> None:
+    for name, content in STATS_TREE.items():
+        write(tmp_cwd / name, content)
+    result = nncheck_here("--statistics", cwd=tmp_cwd)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == ["3  NNC001  call-overridden", "2  NNC002  base-init-not-called"]
+    assert result.stderr == "Found 5 problems in 4 files (4 files checked); 5 fixable with --fix.\n"
+    concise = nncheck_here("--statistics", "--output-format", "concise", "--exit-zero", cwd=tmp_cwd)
+    assert (concise.returncode, concise.stdout, concise.stderr) == (0, result.stdout, "")
+
+
+def test_statistics_align_counts_and_name_the_codes_about_files(tmp_cwd: Path) -> None:
+    for index in range(10):
+        write(tmp_cwd / f"m{index}.py", BAD)
+    write(tmp_cwd / "broken.py", "def f(:\n")
+    result = nncheck_here("--statistics", cwd=tmp_cwd)
+    assert result.returncode == 2
+    assert result.stdout.splitlines() == ["10  NNC001  call-overridden", " 1  NNC900  unparsable-file"]
+
+
+def test_statistics_as_json(tmp_cwd: Path) -> None:
+    for name, content in STATS_TREE.items():
+        write(tmp_cwd / name, content)
+    result = nncheck_here("--statistics", "--output-format", "json", cwd=tmp_cwd)
+    assert (result.returncode, result.stderr) == (1, "")
+    assert json.loads(result.stdout) == [
+        {"code": "NNC001", "name": "call-overridden", "count": 3, "fixable": 3},
+        {"code": "NNC002", "name": "base-init-not-called", "count": 2, "fixable": 2},
+    ]
+    assert nncheck_here("--statistics", "--output-format", "json", "--select", "NNC003", cwd=tmp_cwd).stdout == "[]\n"
+
+
+def test_statistics_after_fix_count_what_is_left(tmp_cwd: Path) -> None:
+    write(tmp_cwd / "a.py", BAD + "\n\nclass Net(nn.Module):\n    pass\n")
+    result = nncheck_here("--statistics", "--fix", cwd=tmp_cwd)
+    assert (result.returncode, result.stdout) == (1, "1  NNC003  module-class-redefined\n")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--statistics", "--diff"], "--statistics counts findings; --diff does not report them"),
+    (["--statistics", "--add-noqa"], "--statistics counts findings; --add-noqa does not report them"),
+    (["--statistics", "--output-format", "sarif"],
+     "--statistics prints a table (text, concise) or JSON, not --output-format sarif"),
+])
+def test_statistics_usage_errors(tmp_cwd: Path, args: list[str], message: str) -> None:
+    write(tmp_cwd / "a.py", BAD)
+    result = nncheck_here(*args, cwd=tmp_cwd)
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", f"nncheck: error: {message}\n")
+    assert (tmp_cwd / "a.py").read_text() == BAD
+
+
+def test_exit_zero_reports_but_exits_0_except_for_usage_errors(tmp_cwd: Path) -> None:
+    write(tmp_cwd / "a.py", BAD)
+    result = nncheck_here("--exit-zero", cwd=tmp_cwd)
+    assert (result.returncode, result.stdout) == (0, f"a.py:{BAD_LINE}\n")
+    assert result.stderr == "Found 1 problem in 1 file (1 file checked); 1 fixable with --fix.\n"
+    assert nncheck_here("--exit-zero", "--diff", cwd=tmp_cwd).returncode == 0
+    github = nncheck_here("--exit-zero", "--output-format", "github", cwd=tmp_cwd)
+    assert github.returncode == 0 and github.stdout.startswith("::warning file=a.py,line=5,")
+    write(tmp_cwd / "broken.py", "def f(:\n")
+    assert nncheck_here("--exit-zero", cwd=tmp_cwd).returncode == 0  # as flake8's and ruff's syntax errors
+    assert nncheck_here("--exit-zero", "nope.py", cwd=tmp_cwd).returncode == 2
+    assert nncheck_here("--exit-zero", "--select", "E501", cwd=tmp_cwd).returncode == 2

@@ -362,6 +362,18 @@ def test_noqa_joins_an_existing_list(client: Client, tmp_path: Path) -> None:
     assert apply(text, noqa, uri).splitlines()[4] == "    def __call__(self, x):  # noqa: E501, NNC001   "
 
 
+def test_no_noqa_action_where_the_line_cannot_take_a_comment(client: Client, tmp_path: Path) -> None:
+    # A comment after `[` of this line would be inside the string that the line ends in.
+    client.initialize()
+    text = ("from torch import nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n"
+            "        super().__init__()\n        self.layers = [nn.Linear(1, len('''\n'''))]\n")
+    uri = uri_of(tmp_path / "net.py")
+    client.open(uri, text)
+    (diagnostic,) = client.diagnostics(uri)["diagnostics"]
+    actions = client.code_actions(uri, diagnostic["range"], [diagnostic])
+    assert [a["title"] for a in actions] == ["NNC005: Wrap it in nn.ModuleList (unsafe fix)"]
+
+
 def test_cursor_at_the_end_of_the_name_offers_actions_elsewhere_none(client: Client, tmp_path: Path) -> None:
     client.initialize()
     uri = uri_of(tmp_path / "net.py")

@@ -69,8 +69,15 @@ def test_the_readmes_example_output_is_what_the_command_prints(tmp_path: Path) -
     result = nncheck_here("--no-cache", "examples/", cwd=ROOT)
     assert (result.stdout + result.stderr).splitlines() == _shown("nncheck examples/")
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    statistics = nncheck_here("--no-cache", "--statistics", "examples/", cwd=tmp_path)
+    assert (statistics.stdout + statistics.stderr).splitlines() == _shown("nncheck --statistics examples/")
     fixed = nncheck_here("--no-cache", "--fix", "examples/", cwd=tmp_path)
     assert (fixed.stdout + fixed.stderr).splitlines() == _shown("nncheck --fix examples/")
+    shutil.rmtree(tmp_path / "examples")
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    silenced = nncheck_here("--no-cache", "--add-noqa", "examples/", cwd=tmp_path)
+    assert (silenced.stdout + silenced.stderr).splitlines() == _shown("nncheck --add-noqa examples/")
+    assert nncheck_here("--no-cache", "examples/", cwd=tmp_path).returncode == 0
 
 
 def _block(section: str, language: str) -> str:

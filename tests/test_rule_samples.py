@@ -13,7 +13,7 @@ from nncheck import Settings, check_source
 from nncheck.findings import FixSafety
 from nncheck.fixes.fixer import fix_source
 from nncheck.rule import FixAvailability, Rule, Sample
-from nncheck.engine.rule_set import all_rules, rule_codes
+from nncheck.engine.rule_set import all_rules, rule_codes, rule_names
 
 SECTIONS = ("**What it finds.**", "**Why is this a bug.**", "**Example.**", "**Instead.**", "**Fix.**")
 RULE_FILES = Path(nncheck.rules.__file__).parent
@@ -98,6 +98,7 @@ def test_file_name_class_and_documentation_agree(rule: type[Rule]) -> None:
 
 def test_rule_codes_from_file_names_are_the_classes_codes() -> None:
     assert rule_codes() == tuple(rule.code for rule in all_rules())
+    assert rule_names() == {rule.code: rule.name for rule in all_rules()}
 
 
 @pytest.mark.parametrize("rule", all_rules(), ids=lambda rule: rule.code)

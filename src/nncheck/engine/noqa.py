@@ -38,11 +38,6 @@ def is_silenced(line_text: str, code: str) -> bool:
     return False
 
 
-def noqa_edit(line_text: str, code: str) -> tuple[int, int, str]:
-    """How to silence `code` on a line: (start, end, replacement), columns in code points. A code is
-    added to an existing `# noqa: ...` list; otherwise a comment replaces the line's trailing blanks."""
-    existing = _NOQA.search(line_text)
-    if existing and existing.group("codes"):
-        return existing.end(), existing.end(), f", {code}"
-    end_of_code = len(line_text.rstrip())
-    return end_of_code, len(line_text), f"  # noqa: {code}"
+def find_noqa(text: str, start: int = 0) -> re.Match[str] | None:
+    """The first noqa comment in `text` from `start`; its `codes` group is None for a bare `# noqa`."""
+    return _NOQA.search(text, start)

@@ -34,3 +34,13 @@ def rule_codes() -> tuple[str, ...]:
     """The codes, from the rule files' names (nnc001_call_overridden.py holds NNC001) without importing
     them: a fully cached run never needs libcst. A test checks the names match the classes."""
     return tuple(sorted(info.name[:6].upper() for info in pkgutil.iter_modules(nncheck.rules.__path__)))
+
+
+@functools.cache
+def rule_names() -> dict[str, str]:
+    """Each rule's name by its code, from the file names as rule_codes() reads them (nnc001_call_overridden.py
+    is NNC001, call-overridden)."""
+    return {
+        info.name[:6].upper(): info.name[7:].replace("_", "-")
+        for info in pkgutil.iter_modules(nncheck.rules.__path__)
+    }

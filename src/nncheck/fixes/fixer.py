@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Hashable
 
-from nncheck.engine.checker import DEFAULT_SETTINGS, Analysis, Item, analyse
+from nncheck.engine.checker import DEFAULT_SETTINGS, Analysis, Item, analyse, check_source
 from nncheck.engine.collector import collector_paused
 from nncheck.engine.recursion import deep_recursion
 from nncheck.files.atomic import WriteError, replace_file
@@ -145,6 +145,6 @@ def write_fix(outcome: FileFix, settings: Settings = DEFAULT_SETTINGS) -> None:
             replace_file(path, result.encoded(), expected=data)
         except WriteError as error:
             outcome.write_error = str(error)
-            # Nothing was fixed on disk: what stands is what the file had.
+            # Nothing was fixed on disk: what stands is what the file had (a notebook's, in its cells).
             outcome.result = FixResult(result.original, result.original, result.encoding,
-                                       remaining=analyse(result.original, path, settings).findings)
+                                       remaining=check_source(result.original, path, settings))

@@ -26,24 +26,24 @@ def fix_notebook(
         failed = Finding(path, 1, 0, UNPARSABLE, f"nncheck could not parse this file: {error}")
         return FixResult(text, text, encoding, remaining=[failed])
     inner = fix_module(book.python, path, settings, unsafe, book.to_module(only) if only else None)
-    result = FixResult(text, text, encoding, refused=_placed(book, inner.refused),
-                       remaining=_placed(book, inner.remaining))
+    result = FixResult(text, text, encoding, refused=placed(book, inner.refused),
+                       remaining=placed(book, inner.remaining))
     if not inner.changed:
         return result
-    new_text = _rewritten(book, inner.text)
+    new_text = rewritten(book, inner.text)
     if new_text is None:
         # Never write what might not be exactly the notebook with its fixes.
-        result.refused = _placed(book, inner.fixed + inner.refused)
-        result.remaining = _placed(book, analyse(book.python, path, settings).findings)
+        result.refused = placed(book, inner.fixed + inner.refused)
+        result.remaining = placed(book, analyse(book.python, path, settings).findings)
         return result
     new_book = notebook.read(new_text)
     result.text = new_text
-    result.fixed = _placed(book, inner.fixed)
-    result.remaining = _placed(new_book, inner.remaining)
+    result.fixed = placed(book, inner.fixed)
+    result.remaining = placed(new_book, inner.remaining)
     return result
 
 
-def _rewritten(book: notebook.Notebook, python: str) -> str | None:
+def rewritten(book: notebook.Notebook, python: str) -> str | None:
     """The notebook's new JSON text, if it can be shown to differ from the old only in cell sources
     and to read back as exactly the fixed module."""
     sources = notebook.split_cells(book, python)
@@ -65,5 +65,5 @@ def _rewritten(book: notebook.Notebook, python: str) -> str | None:
     return new_text
 
 
-def _placed(book: notebook.Notebook, findings: list[Finding]) -> list[Finding]:
+def placed(book: notebook.Notebook, findings: list[Finding]) -> list[Finding]:
     return sorted((book.to_cells(f) for f in findings), key=lambda f: f.place)

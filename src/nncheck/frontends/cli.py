@@ -23,12 +23,16 @@ from nncheck.frontends.job import DEFAULT_FILE_TIMEOUT, Job, Mode
 from nncheck.frontends.options import add_configuration_options, names, overrides_from
 from nncheck.frontends.progress import Progress
 from nncheck.frontends.runner import Result, TimeUp, run_files, time_limit, timed_out
-from nncheck.frontends.text import format_finding, summary, unified_diff
+from nncheck.frontends.statistics import statistics_json, statistics_text
+from nncheck.frontends.text import format_finding, noqa_summary, summary, unified_diff
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 STDIN = "-"
 FORMATS = ("text", "concise", "json", "sarif", "github")
 _MIN_FILES_FOR_WORKERS = 16
+FIX_REFUSED = "fix not applied: the rewritten file did not check out"
+NOQA_REFUSED = ("no noqa comment added: its line ends inside a string or continues with a backslash "
+                "(or, never seen, the file did not check out with the comment)")
 
 
 def _positive(text: str) -> int:
@@ -56,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="nncheck",
         description="Find torch.nn.Module subclasses that PyTorch accepts but that are wired wrong. "
         "Also: `nncheck rule [CODE]` (the rules' documentation), `nncheck lsp` (the language server).",
-        epilog="Exit status: 0 no findings, 1 findings, 2 usage error or a file that could not be read or parsed.",
+        epilog="Exit status: 0 no findings, 1 findings, 2 usage error or a file that could not be read or parsed "
+        "(with --exit-zero: 0 unless a usage error or a write failed).",
     )
     add = parser.add_argument
     add("paths", nargs="*", default=["."], metavar="PATH", help="files or folders to check ('-' for stdin; default: .)")
@@ -69,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     add("--diff", action="store_true",
         help="print the fixes as a unified diff and change nothing (wins over --fix)")
     add("--unsafe-fixes", action="store_true", help="with --fix or --diff, also apply fixes that may change behaviour")
+    add("--add-noqa", action="store_true",
+        help="add `# noqa: CODE` comments to every line with a finding, so that from then on only new ones are "
+        "reported (with --diff: show them and change nothing)")
+    add("--statistics", action="store_true",
+        help="print how many findings of each code there are, with its name, instead of the findings")
+    add("--exit-zero", action="store_true",
+        help="exit with status 0 even when there are findings (still 2 for a usage error or a failed write)")
     add("--cache-dir", default=None, metavar="FOLDER",
         help="where to keep results between runs (default: $NNCHECK_CACHE_DIR, else ~/.cache/nncheck)")
     add("--no-cache", action="store_true", help="neither read nor write the result cache")
@@ -96,6 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.unsafe_fixes and not (args.fix or args.diff):
         parser.error("--unsafe-fixes needs --fix or --diff")
     read_stdin = STDIN in args.paths
+    conflict = _conflict(args, read_stdin)
+    if conflict is not None:
+        print(f"nncheck: error: {conflict}", file=sys.stderr)
+        return EXIT_ERROR
     if args.stdin_filename is not None and not read_stdin:
         # Without `-` nothing is read from stdin: the current folder would be checked instead, silently.
         print("nncheck: error: --stdin-filename names the source read from stdin: add '-' to the paths "
@@ -103,9 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     overrides = overrides_from(args)
     # --diff wins over --fix, as in ruff: asking to see the changes never writes them.
-    mode = Mode.DIFF if args.diff else Mode.FIX if args.fix else Mode.CHECK
+    mode = Mode.DIFF if args.diff else Mode.FIX if args.fix or args.add_noqa else Mode.CHECK
     cache = None if args.no_cache else ResultCache(args.cache_dir or default_folder())
-    job = Job(overrides, mode, args.unsafe_fixes, args.file_timeout)
+    job = Job(overrides, mode, args.unsafe_fixes, args.file_timeout, noqa=args.add_noqa)
     missing = [path for path in args.paths if path != STDIN and not os.path.lexists(path)]
     if missing:
         # A usage error: nothing is checked, so nothing is summed up.
@@ -129,13 +145,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     outcomes = [_stdin(stdin_name, job)] if read_stdin else []
     outcomes.extend(_run(files, job, args.jobs, cache))
     outcomes.sort(key=lambda outcome: outcome.path)
-    failed_writes = _report(outcomes, job, args.output_format, read_stdin=read_stdin)
+    failed_writes = _report(outcomes, job, args.output_format, read_stdin=read_stdin, statistics=args.statistics)
     remaining = [f for o in outcomes for f in o.result.remaining]
-    if failed_writes or any(f.code in FILE_CODES for f in remaining):
+    if failed_writes:
+        return EXIT_ERROR
+    if args.exit_zero:
+        # As flake8's and ruff's: whatever was reported, files that could not be checked included.
+        return EXIT_CLEAN
+    if any(f.code in FILE_CODES for f in remaining):
         return EXIT_ERROR
     if mode is Mode.DIFF:
         return EXIT_FINDINGS if any(o.result.changed for o in outcomes) else EXIT_CLEAN
     return EXIT_FINDINGS if remaining else EXIT_CLEAN
+
+
+def _conflict(args: argparse.Namespace, read_stdin: bool) -> str | None:
+    """Options that ask for two different things at once: what to say about it, in one line."""
+    if args.add_noqa and args.fix:
+        return "--add-noqa and --fix cannot be combined: fix first, then silence what is left"
+    if args.add_noqa and args.unsafe_fixes:
+        return "--unsafe-fixes does not apply to --add-noqa, which fixes nothing"
+    if args.add_noqa and read_stdin:
+        return "--add-noqa writes the files it is given; it cannot take stdin ('-')"
+    if args.statistics and (args.diff or args.add_noqa):
+        return f"--statistics counts findings; {'--diff' if args.diff else '--add-noqa'} does not report them"
+    if args.statistics and args.output_format not in ("text", "concise", "json"):
+        return f"--statistics prints a table (text, concise) or JSON, not --output-format {args.output_format}"
+    return None
 
 
 def _discover(path: str, cli_excludes: tuple[str, ...], overrides: Overrides) -> Iterator[str]:
@@ -174,23 +210,25 @@ def _validate_configuration(files: Iterable[str], overrides: Overrides) -> None:
             raise ConfigError(found)
 
 
-def _report(outcomes: list[FileFix], job: Job, output_format: str, read_stdin: bool) -> bool:
+def _report(outcomes: list[FileFix], job: Job, output_format: str, read_stdin: bool, statistics: bool) -> bool:
     """Print what was found, fixed or would be fixed; return whether anything could not be written."""
     failed = False
     out = sys.stdout
     findings_out = sys.stderr if job.mode is Mode.FIX and read_stdin else out  # stdout carries the fixed source
     for outcome in outcomes:
         if outcome.write_error:
-            print(f"nncheck: error: could not write fixes to {outcome.path}: {outcome.write_error}", file=sys.stderr)
+            what = "noqa comments" if job.noqa else "fixes"
+            print(f"nncheck: error: could not write {what} to {outcome.path}: {outcome.write_error}", file=sys.stderr)
             failed = True
         for finding in outcome.result.refused:
-            print(f"nncheck: {format_finding(finding)} (fix not applied: the rewritten file did not check out)",
-                  file=sys.stderr)
+            print(f"nncheck: {format_finding(finding)} ({NOQA_REFUSED if job.noqa else FIX_REFUSED})", file=sys.stderr)
     remaining = [f for o in outcomes for f in o.result.remaining]
     if job.mode is Mode.DIFF:
         for outcome in outcomes:
             if outcome.result.changed:
                 out.write(unified_diff(outcome.path, outcome.result.original, outcome.result.text))
+    elif statistics:
+        findings_out.write(statistics_json(remaining) if output_format == "json" else statistics_text(remaining))
     elif output_format == "json":
         findings_out.write(to_json(remaining))
     elif output_format == "sarif":
@@ -202,7 +240,9 @@ def _report(outcomes: list[FileFix], job: Job, output_format: str, read_stdin: b
         for finding in remaining:
             findings_out.write(format_finding(finding, markers=markers) + "\n")
     out.flush()
-    if output_format in ("text", "github") or job.mode is not Mode.CHECK:
+    if job.noqa:
+        print(noqa_summary(outcomes, job.mode), file=sys.stderr)
+    elif output_format in ("text", "github") or job.mode is not Mode.CHECK:
         print(summary(outcomes, job.mode, job.unsafe), file=sys.stderr)
     return failed
 
@@ -294,6 +334,8 @@ def _has_fixes(findings: list[Finding], job: Job) -> bool:
     """Whether fixing could change a file with these findings, as this run fixes."""
     if job.mode is Mode.CHECK:
         return False
+    if job.noqa:
+        return any(f.code not in FILE_CODES for f in findings)
     return any(f.fix is FixSafety.SAFE or (f.fix is FixSafety.UNSAFE and job.unsafe) for f in findings)
 
 

@@ -22,3 +22,4 @@ class Job:
     mode: Mode
     unsafe: bool
     file_timeout: float = DEFAULT_FILE_TIMEOUT  # seconds; 0 for none
+    noqa: bool = False  # --add-noqa: silence the findings with comments instead of fixing them (FIX or DIFF)

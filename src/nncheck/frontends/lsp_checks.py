@@ -12,13 +12,14 @@ from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
 from nncheck.engine.checker import check_source
-from nncheck.engine.noqa import noqa_edit, split_keeping_breaks, split_lines
+from nncheck.engine.noqa import split_lines
 from nncheck.engine.parsing import python_parse
 from nncheck.engine.reparse import reparse
 from nncheck.files.config import Overrides, python_for, settings_for
 from nncheck.files.source import SourceError
 from nncheck.findings import FILE_CODES, UNPARSABLE, Finding, FixSafety
 from nncheck.fixes.fixer import fix_source
+from nncheck.fixes.noqa_comments import Insertion, add_noqa_comments
 from nncheck.fixes.outcome import FixResult
 from nncheck.frontends.interpreter import fallback_warning, problem
 from nncheck.frontends.lsp_documents import carried_over, edits_between
@@ -118,7 +119,7 @@ class Checked(Generic[Diagnostic]):
     diagnostics: list[Diagnostic]
     parsed: bool = True
     fixes: dict[tuple[Finding | None, bool], FixResult] = field(default_factory=dict)
-    silenced: dict[Finding, str | None] = field(default_factory=dict)
+    silenced: dict[Finding, Insertion | None] = field(default_factory=dict)
 
     @property
     def lines(self) -> list[str]:
@@ -129,21 +130,16 @@ class Checked(Generic[Diagnostic]):
             self.fixes[only, unsafe] = fix_source(self.text, self.path, self.settings, unsafe=unsafe, only=only)
         return self.fixes[only, unsafe]
 
-    def with_noqa(self, finding: Finding) -> str | None:
-        """The text with `finding` silenced by a noqa comment, or None if the comment would not do it (a
-        line that continues with a backslash, or one that opens a multi-line string)."""
+    def with_noqa(self, finding: Finding) -> Insertion | None:
+        """Where a noqa comment silencing `finding` goes (fixes/noqa_comments.py), or None if its line
+        cannot take one (it ends inside a string or continues with a backslash) or the comment would
+        not silence it."""
         if finding not in self.silenced:
-            parts = split_keeping_breaks(self.text)
-            index = 2 * (finding.line - 1)
-            if not 0 <= index < len(parts):
-                self.silenced[finding] = None
-                return None
-            start, end, new = noqa_edit(parts[index], finding.code)
-            parts[index] = parts[index][:start] + new + parts[index][end:]
-            text = "".join(parts)
-            after = check_source(text, self.path, self.settings)
-            worked = not any(f.code in FILE_CODES or (f.code, f.line) == (finding.code, finding.line) for f in after)
-            self.silenced[finding] = text if worked else None
+            added = add_noqa_comments(self.text, {finding.line: [finding.code]})
+            after = check_source(added.text, self.path, self.settings) if added.insertions else None
+            worked = after is not None and not any(
+                f.code in FILE_CODES or (f.code, f.line) == (finding.code, finding.line) for f in after)
+            self.silenced[finding] = added.insertions[0] if worked else None
         return self.silenced[finding]
 
 
@@ -202,18 +198,17 @@ def code_actions(checked: Checked[Diagnostic], here: Sequence[Finding], only: Se
             actions.append(Action(FIX_ALL_TITLE, fix_all_kind, resolved, replace_all(result.text)))
 
     if is_wanted(QUICK_FIX, only):
-        lines = checked.lines
         seen: set[tuple[str, int]] = set()
         for finding in here:
             # NNC900-NNC902 are reported before noqa comments are read; a comment cannot silence them.
             if finding.code in FILE_CODES or (finding.code, finding.line) in seen:
                 continue
             seen.add((finding.code, finding.line))
-            if checked.with_noqa(finding) is None:
+            insertion = checked.with_noqa(finding)
+            if insertion is None:
                 continue
-            index = finding.line - 1
-            start, end, new = noqa_edit(lines[index], finding.code)
+            at = (insertion.line - 1, insertion.col)
             same = tuple(f for f in here if (f.code, f.line) == (finding.code, finding.line))
             actions.append(Action(f"Silence {finding.code} with # noqa", QUICK_FIX, same,
-                                  (((index, start, index, end), new),)))
+                                  ((at + at, insertion.text),)))
     return actions

@@ -62,6 +62,7 @@ def crashed(path: str, message: str) -> FileFix:
 def one_file(job: Job, path: str) -> Result:
     """Check or fix one file; never raises."""
     from nncheck.engine.checker import check_file, dependencies, forget_other_files
+    from nncheck.fixes.add_noqa import add_noqa_file
     from nncheck.fixes.fixer import fix_file, write_fix
 
     try:
@@ -70,7 +71,10 @@ def one_file(job: Job, path: str) -> Result:
                 settings = settings_for(path, job.overrides)
                 if job.mode is Mode.CHECK:
                     return checked(path, check_file(path, settings)), dependencies(path, settings)
-                outcome = fix_file(path, settings, unsafe=job.unsafe, write=False)
+                if job.noqa:
+                    outcome = add_noqa_file(path, settings, write=False)
+                else:
+                    outcome = fix_file(path, settings, unsafe=job.unsafe, write=False)
         except TimeUp:
             # What this process learnt of other files may be half-built: start again from the disk.
             forget_other_files()

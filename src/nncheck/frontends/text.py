@@ -86,3 +86,18 @@ def summary(outcomes: list[FileFix], mode: Mode, unsafe_fixes: bool = False) -> 
     else:
         fixable = f"; {unsafe:,} fixable with --unsafe-fixes" if unsafe else ""
     return f"Found {found} {checked}{fixable}."
+
+
+def noqa_summary(outcomes: list[FileFix], mode: Mode) -> str:
+    """The last line of `--add-noqa`: how many codes were added to noqa comments (one per code and
+    line, however many findings share it), and what is left."""
+    added = sum(len({(f.cell, f.line, f.code) for f in o.result.fixed}) for o in outcomes)
+    files = sum(1 for o in outcomes if o.result.fixed)
+    remaining = [f for o in outcomes for f in o.result.remaining]
+    verb = "Would add" if mode is Mode.DIFF else "Added"
+    where = f" to {_count(files, 'file')}" if files else ""
+    left = ""
+    if remaining:
+        files_left = _count(len({f.path for f in remaining}), "file")
+        left = f"; {_count(len(remaining), 'problem')} in {files_left} remain{'s' if len(remaining) == 1 else ''}"
+    return f"{verb} {_count(added, 'noqa directive')}{where}{left} ({_count(len(outcomes), 'file')} checked)."
