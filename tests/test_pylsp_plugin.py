@@ -169,6 +169,20 @@ def test_a_notebook_from_jupyterlab_lsp_is_checked_as_python(pylsp: Pylsp) -> No
     assert apply(VIRTUAL, fix, uri) == VIRTUAL.replace("__call__", "forward")
 
 
+def test_a_cells_last_expression_is_displayed_not_thrown_away(pylsp: Pylsp) -> None:
+    folder = pylsp.root / ".virtual_documents"
+    folder.mkdir()
+    cells = ["import torch\nx = torch.ones(3)\nx.view(3, 1)", "x.view(1, 3)\ny = 1", "x.view(3)"]
+    text = "\n\n\n".join(cells) + "\n"
+    pylsp.open((folder / "nb.ipynb").as_uri(), text)
+    # Only the expression in the middle of a cell throws its value away; the others are shown.
+    assert [(d["code"], d["range"]["start"]["line"]) for d in pylsp.found((folder / "nb.ipynb").as_uri())] == [
+        ("NNC015", 5)]
+    script = pylsp.root / "script.py"
+    pylsp.open(script.as_uri(), text)
+    assert [d["range"]["start"]["line"] for d in pylsp.found(script.as_uri())] == [2, 5, 9]
+
+
 def test_notebook_documents_get_their_cells_diagnostics(pylsp: Pylsp) -> None:
     notebook = (pylsp.root / "nb.ipynb").as_uri()
     cells = ["import torch\nfrom torch import nn", CALL.removeprefix("from torch import nn\n").strip("\n")]

@@ -12,7 +12,7 @@ import ast
 import threading
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from pylsp import hookimpl
@@ -117,10 +117,30 @@ def _check(config: Config, workspace: Workspace, document: Document, reuse: bool
     if tree is not None:
         memory.tree = text, tree
     checked = check_text(_python_path(document.path), text, settings, memory.good, tree, _diagnostic)
+    if is_notebook(document.path) and tree is not None:
+        checked = _without_displayed(checked, tree)
     if checked.parsed:
         memory.good = checked
     memory.last = checked
     return checked
+
+
+def _without_displayed(checked: Checked[Json], tree: ast.Module) -> Checked[Json]:
+    """Leaves out NNC015 on an expression that ends a cell of a notebook sent by jupyterlab-lsp: the
+    notebook displays its value, as `nncheck nb.ipynb` knows. Cells come two blank lines apart; two
+    blank lines inside a cell are taken for a cell's end too (a finding missed, never a wrong one)."""
+    lines = checked.text.split("\n")
+    ends: set[int] = set()
+    for statement in tree.body:
+        end = statement.end_lineno or statement.lineno
+        after = lines[end:end + 3]
+        if isinstance(statement, ast.Expr) and (not "".join(after).strip() or after[:2] == ["", ""]):
+            ends.update(range(statement.lineno, end + 1))
+    kept = [i for i, f in enumerate(checked.findings) if not (f.code == "NNC015" and f.line in ends)]
+    if len(kept) == len(checked.findings):
+        return checked
+    return replace(checked, findings=[checked.findings[i] for i in kept],
+                   diagnostics=[checked.diagnostics[i] for i in kept])
 
 
 def _python_path(path: str) -> str:
