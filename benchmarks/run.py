@@ -157,6 +157,11 @@ def main() -> None:
                 this_time, other_time = measure_alternating(this, other, args.runs)
                 row(f"{name}: {what}, this checkout vs {args.baseline}", f"{this_time:.2f} s vs {other_time:.2f} s",
                     f"{this_time / other_time:.3f} x {args.baseline}")
+            # The findings must not move with the speed: the JSON outputs, compared byte for byte.
+            outputs = [subprocess.run([str(venv / "nncheck"), "--no-cache", "--output-format", "json", str(corpus)],
+                                      capture_output=True).stdout for venv in (with_nncheck, baseline)]
+            row(f"{name}: findings (JSON), this checkout vs {args.baseline}",
+                "byte-identical" if outputs[0] == outputs[1] else "DIFFERENT", "")
         row(f"{name}: nncheck peak RSS", f"{peak / 1024:.0f} MB", "")
         subprocess.run([*nncheck, str(corpus)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fill it
         warm, _ = measure([*nncheck, str(corpus)], args.runs)

@@ -2,7 +2,8 @@
 
 Results are kept in the command's result cache (files/cache.py): keyed by the file's content and the
 settings, and valid while every file its cross-file resolution read is unchanged. flake8's worker
-processes and its runs share it, so a file flake8 checks again unchanged costs a hash and one read."""
+processes and its runs share it, so a file flake8 checks again unchanged costs a hash and one read.
+What a worker keeps for the rest of its run is hidden from the collector's passes (collector.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 
 from nncheck import __version__
 from nncheck.engine.checker import check_source, dependencies
+from nncheck.engine.collector import LongLivedTables
 from nncheck.files.cache import ResultCache, default_folder
 from nncheck.findings import INTERNAL_ERROR, Finding
 from nncheck.engine.rule_set import all_rules
@@ -28,6 +30,7 @@ class Plugin:
     version = __version__
     settings = Settings(select=tuple(rule.code for rule in all_rules() if rule.default_enabled))
     cache: ResultCache | None = None
+    long_lived = LongLivedTables()  # one per worker process: other files' tables, kept for the run
 
     def __init__(self, tree: ast.AST, lines: list[str], filename: str) -> None:
         # flake8's own ast tree feeds the pre-screen; only files that may have findings reach libcst.
@@ -108,6 +111,7 @@ class Plugin:
         if found is not None:
             return found
         findings = check_source(source, path, self.settings, honour_noqa=False, tree=tree)
+        self.long_lived.checked(len(self._lines))
         if cache is not None and not any(f.code == INTERNAL_ERROR for f in findings):  # a bug may be fixed
             cache.put(key, findings, dependencies(path, self.settings))
         return findings
