@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import urlparse
 
 from nncheck import __version__
-from nncheck.engine.checker import check_source, dependencies, forget_other_files
+from nncheck.engine.checker import Memory, check_source, dependencies, forget_other_files
 from nncheck.engine.noqa import noqa_edit, split_keeping_breaks, split_lines
 from nncheck.engine.parsing import python_parse
 from nncheck.engine.reparse import reparse
@@ -317,6 +317,7 @@ class Session:
         self.checked: dict[str, Checked] = {}
         self.good: dict[str, Checked] = {}  # the last check of each document whose text parsed
         self.trees: dict[str, tuple[str, ast.Module]] = {}  # per document, the last text that parsed and its ast
+        self.memories: dict[str, Memory] = {}  # per document, its last check's table and screen (engine.incremental)
         self.cost: dict[str, float] = {}  # seconds the last check of each document took
         self.depends: dict[str, set[str]] = {}  # per document, the other files its findings depend on
         self.notebook_cells: dict[str, set[str]] = {}  # per notebook, the cells given diagnostics
@@ -510,7 +511,8 @@ class Session:
         """Drop all that is kept about a closed document or notebook but its published diagnostics, and
         give the memory it held back to the system."""
         self.cancel(uri)
-        for table in (self.documents, self.wanted, self.checked, self.good, self.trees, self.cost, self.depends):
+        for table in (self.documents, self.wanted, self.checked, self.good, self.trees, self.memories, self.cost,
+                      self.depends):
             table.pop(uri, None)
         self.worker.submit(release_freed_memory)  # after any check running now, which may hold the document
 
@@ -606,7 +608,11 @@ class Session:
         previous = self.checked.get(uri)
         if previous and previous.text == text and previous.settings == settings:
             return previous
-        findings = check_source(text, path, settings, tree=None if is_notebook(path) else self.parsed(uri, text))
+        if is_notebook(path):
+            findings = check_source(text, path, settings)
+        else:
+            memory = self.memories.setdefault(uri, Memory())
+            findings = check_source(text, path, settings, tree=self.parsed(uri, text), memory=memory)
         lines = split_lines(text)
         parsed = not any(f.code == UNPARSABLE for f in findings)
         good = self.good.get(uri)
