@@ -72,6 +72,8 @@ class Memory:
     """What the last check of a document worked out (engine.incremental), for the next one."""
 
     kept: Kept | None = None
+    # The rules' reports on the reduced source, with what they were worked out from (see _rules_of).
+    rules: tuple[tuple[str, frozenset[int], Table], cst.Module, list[Report], list[Finding]] | None = None
 
 
 def check_notebook(
@@ -172,8 +174,8 @@ def _analyse(
             items: list[Item] = []
             if reduced is not None:
                 try:
-                    module = parse(reduced.text)
-                    reports, errors = _run_rules(table, module, text, path, settings, reduced.kept)
+                    module, reports, errors = _rules_of(reduced, table, text, path, settings, memory,
+                                                        reuse=known is not None)
                     items = _items(errors) + _place(module, tree, lines, path, reports, reduced.stubs)
                 except (NeedsWholeFile, Unsupported, Misaligned):
                     module = None  # a rule needs more of the file than libcst was given
@@ -217,6 +219,23 @@ _projects: dict[tuple[frozenset[str], tuple[str, ...], str | None], Project] = {
 def forget_other_files() -> None:
     """Drop what this process has read of other files: after an interrupted check it may be half-built."""
     _projects.clear()
+
+
+def _rules_of(
+    reduced: Reduced, table: Table, text: str, path: str, settings: Settings, memory: Memory | None, reuse: bool
+) -> tuple[cst.Module, list[Report], list[Finding]]:
+    """libcst's tree of the reduced source and the rules' reports on it. After an edit that kept the
+    table (engine.incremental: the same settings, and the same answers from the text's looks), the
+    same reduced source gives the same reports: an edit in a class left out changes nothing libcst sees."""
+    key = (reduced.text, reduced.kept, table)
+    if reuse and memory is not None and memory.rules is not None and memory.rules[0][0] == reduced.text \
+            and memory.rules[0][1] == reduced.kept and memory.rules[0][2] is table:
+        return memory.rules[1:]
+    module = parse(reduced.text)
+    reports, errors = _run_rules(table, module, text, path, settings, reduced.kept)
+    if memory is not None:
+        memory.rules = (key, module, reports, errors)
+    return module, reports, errors
 
 
 def _run_rules(

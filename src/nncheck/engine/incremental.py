@@ -53,11 +53,12 @@ class Kept:
     settings: Settings
     context: object  # the project the table was resolved in (None without cross-file resolution)
     table: Table
+    text: str
     body: list[ast.stmt]  # the top-level statements
+    starts: list[int]  # the line each starts on
     classes: list[list[ast.ClassDef]]  # the class nodes of each (its own and nested ones, in order)
-    wanted: list[bool]  # whether the screen (or an edit) keeps it in full
-    anywhere: bool  # some rule may report anywhere: nothing is kept per statement
-    looks: Hashable
+    wanted: list[bool]  # whether the screen keeps it in full
+    anywhere: bool  # some rule may report anywhere, or the file has cells: nothing is kept per statement
 
 
 def keep(settings: Settings, context: object, table: Table, tree: ast.Module, class_nodes: list[ast.ClassDef],
@@ -69,17 +70,18 @@ def keep(settings: Settings, context: object, table: Table, tree: ast.Module, cl
     for node in class_nodes:
         classes[max(bisect.bisect_right(starts, node.lineno) - 1, 0)].append(node)
     wanted = [False] * len(body)
-    anywhere = where is not None and where.lines is None
+    # A notebook's last statement of each cell is shown: whether one is, depends on the statements after it.
+    anywhere = (where is not None and where.lines is None) or _CELL.search(text) is not None
     if where is not None and where.lines is not None:
         for line in where.lines:
             wanted[max(bisect.bisect_right(starts, line) - 1, 0)] = True
-    return Kept(settings, context, table, list(body), classes, wanted, anywhere, _looks(text))
+    return Kept(settings, context, table, text, list(body), starts, classes, wanted, anywhere)
 
 
 def update(kept: Kept, settings: Settings, context: object, tree: ast.Module, text: str
            ) -> tuple[Table, list[ast.ClassDef], Focus | None, Kept] | None:
-    """The table, class nodes and screen answer of the edited text (as a full check would give, or
-    keeping more in full), and the state for the next; None if the whole file must be worked out."""
+    """The table, class nodes and screen answer of the edited text (as a full check would give), and
+    the state for the next; None if the whole file must be worked out."""
     if kept.anywhere or kept.settings != settings or kept.context is not context:
         return None
     old_index = {id(statement): i for i, statement in enumerate(kept.body)}
@@ -88,39 +90,66 @@ def update(kept: Kept, settings: Settings, context: object, tree: ast.Module, te
     added = [s for s in tree.body if id(s) not in old_index]
     if not all(isinstance(s, ast.ClassDef) for s in removed + added) or len(removed) != len(added):
         return None
-    looks = _looks(text)
-    if looks != kept.looks or _CELL.search(text):  # a notebook's cells: its last statement is shown
+    # The statements kept are the same text: the looks at the whole text agree where those at the rest do.
+    kept_old = [(kept.starts[old_index[id(s)]], s) for s in tree.body if id(s) in old_index]
+    kept_new = [(first_line(s), s) for s in tree.body if id(s) in old_index]
+    if _looks(_outside(kept_old, kept.text)) != _looks(_outside(kept_new, text)):
         return None
     old_table, new_table = _table_of(removed), _table_of(added)
     if _signature(old_table) != _signature(new_table) or _named_elsewhere(new_table, added, text):
         return None
     fresh = iter(_class_nodes(added))
+    added_ids = {id(statement) for statement in added}
     classes: list[list[ast.ClassDef]] = []
     wanted: list[bool] = []
+    starts: list[int] = []
+    moved: list[bool] = []
     for statement in tree.body:
         index = old_index.get(id(statement))
+        starts.append(first_line(statement))
         if index is None:
             classes.append(next(fresh))
             wanted.append(False)  # screened below
         else:
             classes.append(kept.classes[index])
-            wanted.append(kept.wanted[index])
+            # Statements outside classes are screened again below (they are never left out of libcst).
+            wanted.append(kept.wanted[index] and isinstance(statement, ast.ClassDef))
+        moved.append(index is None or kept.starts[index] != starts[-1])
     class_nodes = [node for nodes in classes for node in nodes]
     table = kept.table
-    for info, node in zip(table.classes, class_nodes):
-        info.method_lines = _method_lines(node)  # statements below the edit moved
-    edited = {id(node) for statement in added for node in classes[tree.body.index(statement)]}
-    screened = [s for s in tree.body if not isinstance(s, ast.ClassDef) or id(s) in {id(a) for a in added}]
+    infos = iter(table.classes)
+    for nodes, changed in zip(classes, moved):
+        for node, info in zip(nodes, infos):
+            if changed:
+                info.method_lines = _method_lines(node)  # the rest of its entry is the same
+    edited = {id(node) for nodes, statement in zip(classes, tree.body) if id(statement) in added_ids
+              for node in nodes}
+    screened = [s for s in tree.body if not isinstance(s, ast.ClassDef) or id(s) in added_ids]
     part = _Part(Screen(table, tree, class_nodes, text), screened, edited)
     where = focus(part, settings)
     if where is not None and where.lines is None:
         return None  # a rule that may report anywhere: the whole file is screened
-    starts = [first_line(statement) for statement in tree.body]
     for line in where.lines or () if where is not None else ():
         wanted[max(bisect.bisect_right(starts, line) - 1, 0)] = True
-    lines = frozenset(first_line(s) for s, want in zip(tree.body, wanted) if want)
-    state = Kept(settings, context, table, list(tree.body), classes, wanted, False, looks)
+    lines = frozenset(start for start, want in zip(starts, wanted) if want)
+    state = Kept(settings, context, table, text, list(tree.body), starts, classes, wanted, False)
     return table, class_nodes, (Focus(lines) if lines else None), state
+
+
+def _outside(statements: list[tuple[int, ast.stmt]], text: str) -> str:
+    """The lines of the text outside the statements (each given with the line it starts on there)."""
+    lines = text.splitlines(keepends=True)
+    parts, line = [], 1
+    for start, statement in statements:
+        parts.extend(lines[line - 1:start - 1])
+        line = start + (statement.end_lineno or statement.lineno) - first_line(statement) + 1
+    parts.extend(lines[line - 1:])
+    return "".join(parts)
+
+
+def _lines_of(statements: list[ast.stmt], text: str) -> str:
+    lines = text.splitlines(keepends=True)
+    return "".join("".join(lines[first_line(s) - 1:s.end_lineno or s.lineno]) for s in statements)
 
 
 class _Part(Screen):
@@ -182,11 +211,10 @@ def _named_elsewhere(table: Table, added: list[ast.stmt], text: str) -> bool:
     """A class the edited statements define is named outside them (a subclass, a use): the table's
     answers for other statements, or the screen's, may depend on it. (Their other bindings, the
     same as before, mean what they meant.)"""
-    lines = text.splitlines(keepends=True)
-    inside = "".join("".join(lines[first_line(s) - 1:s.end_lineno or s.lineno]) for s in added)
+    inside = _lines_of(added, text)
     for name, bindings in table.bindings.items():
-        if not any(b.kind is BindingKind.CLASS for b in bindings):
-            continue
+        if not any(b.kind is BindingKind.CLASS for b in bindings) or text.count(name) == inside.count(name):
+            continue  # (counting first: a search of the whole text for the name as a word is slower)
         pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
         if len(pattern.findall(text)) != len(pattern.findall(inside)):
             return True

