@@ -4,7 +4,8 @@
     python benchmarks/run.py --corpus timm --runs 5 --skip-torchfix
     python benchmarks/run.py --baseline ea6a0cd   # also an older commit of nncheck, side by side
 
-The language server's latency (benchmarks/lsp_latency.py) is the last part of the table.
+The language server's latency (benchmarks/lsp_latency.py) is the last part of the table (with
+--baseline, that commit's server measured in turns with this one's).
 
 It prepares everything itself in a work folder (default ~/.cache/nncheck-bench): the corpora (the
 Python sources of the wheels, via `pip download --no-deps`), and three virtualenvs: flake8 alone,
@@ -196,11 +197,18 @@ def main() -> None:
     if not args.skip_lsp:
         # The language server's figures, from the same virtualenv (with the lsp extra's pygls).
         sh(with_nncheck / "pip", "install", "-q", "pygls>=2,<3", "pytest")
-        latency = subprocess.run([str(with_nncheck / "python"), str(REPO / "benchmarks" / "lsp_latency.py")],
-                                 check=True, capture_output=True, text=True).stdout
+        command = [str(with_nncheck / "python"), str(REPO / "benchmarks" / "lsp_latency.py")]
+        if baseline is not None:  # both servers in turns, in one run
+            sh(baseline / "pip", "install", "-q", "pygls>=2,<3")
+            command += ["--compare", str(baseline / "python"), "--rounds", str(max(3, args.runs))]
+        latency = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         for line in latency.splitlines()[2:]:
-            what, value = (cell.strip() for cell in line.strip("|").split("|"))
-            row(f"nncheck lsp: {what}", value, "")
+            what, value, *other = (cell.strip() for cell in line.strip("|").split("|"))
+            if other and other[0]:
+                row(f"nncheck lsp: {what}, this checkout vs {args.baseline}", f"{value} vs {other[0]}",
+                    f"{other[1]} x {args.baseline}")
+            else:
+                row(f"nncheck lsp: {what}", value, "")
 
     print("| measurement | median | ratio |\n| --- | --- | --- |")
     for what, seconds, ratio in rows:

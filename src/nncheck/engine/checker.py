@@ -14,6 +14,7 @@ from nncheck.engine.parsing import TOO_DEEP, check_size, parse, python_parse
 from nncheck.engine.collector import collector_paused
 from nncheck.engine.recursion import deep_recursion
 from nncheck.engine.focus import NeedsWholeFile, Reduced, focus, reduce
+from nncheck.engine.incremental import Kept, keep, update
 from nncheck.files import notebook
 from nncheck.files.notebook import is_notebook
 from nncheck.files.source import SourceError, Unsupported, decode, read_bytes
@@ -51,16 +52,28 @@ def check_source(
     *,
     honour_noqa: bool = True,
     tree: ast.Module | None = None,
+    memory: Memory | None = None,
 ) -> list[Finding]:
     """Findings for one file's source, sorted by position. Bytes are decoded as Python would.
-    `tree`, Python's ast of the same source if the caller has it (flake8 does), saves parsing it."""
+    `tree`, Python's ast of the same source if the caller has it (flake8 does), saves parsing it.
+    `memory`, kept by the caller from one check of a file to the next (the language server), lets the
+    next check of an edited text reuse the table and the screen's answers (engine.incremental)."""
     try:
         text = decode(source) if isinstance(source, bytes) else source
     except SourceError as error:
         return [_unparsable(path, f"nncheck could not parse this file: {error}")]
     if is_notebook(path):
         return check_notebook(text, path, settings, honour_noqa=honour_noqa)
-    return analyse(text, path, settings, honour_noqa=honour_noqa, tree=tree, partial=True).findings
+    return analyse(text, path, settings, honour_noqa=honour_noqa, tree=tree, partial=True, memory=memory).findings
+
+
+@dataclass
+class Memory:
+    """What the last check of a document worked out (engine.incremental), for the next one."""
+
+    kept: Kept | None = None
+    # The rules' reports on the reduced source, with what they were worked out from (see _rules_of).
+    rules: tuple[tuple[str, frozenset[int], Table], cst.Module, list[Report], list[Finding]] | None = None
 
 
 def check_notebook(
@@ -100,15 +113,17 @@ def analyse(
     honour_noqa: bool = True,
     tree: ast.Module | None = None,
     partial: bool = False,
+    memory: Memory | None = None,
 ) -> Analysis:
     """The file's findings, with its libcst tree for fixing them. `partial`: findings only (no tree);
     libcst is then given only the classes where a finding is possible, which is faster."""
     with collector_paused():
-        return _analyse(text, path, settings, honour_noqa, tree, partial)
+        return _analyse(text, path, settings, honour_noqa, tree, partial, memory)
 
 
 def _analyse(
-    text: str, path: str, settings: Settings, honour_noqa: bool, tree: ast.Module | None, partial: bool
+    text: str, path: str, settings: Settings, honour_noqa: bool, tree: ast.Module | None, partial: bool,
+    memory: Memory | None = None,
 ) -> Analysis:
     try:
         # Before the recursion limit is raised: Python's parser scales its own limit from it.
@@ -116,6 +131,8 @@ def _analyse(
     except SourceError as error:
         # At the error's own place, as Python reports it: an editor shows it where the typing is.
         finding = _unparsable(path, f"nncheck could not parse this file: {error}", error.line, error.col)
+        if memory is not None:
+            memory.kept = None
         return Analysis(None, [_item(finding)])
     lines = split_lines(text)
     with deep_recursion():
@@ -125,15 +142,26 @@ def _analyse(
             resolver = project.resolver_for(path) if project else None
             reduced: Reduced | None = None
             try:
-                star_resolver = project.star_resolver_for(path) if project else None
-                finders = project.finders_for(path) if project else None
-                table, class_nodes = build(
-                    tree, settings.module_bases, resolver, star_resolver=star_resolver, finders=finders
-                )
+                kept = memory.kept if memory is not None and settings.prescreen else None
+                if memory is not None:
+                    memory.kept = None  # until this check is through
+                known = update(kept, settings, project, tree, text) if kept is not None else None
+                if known is not None:
+                    table, class_nodes, where, kept = known
+                else:
+                    star_resolver = project.star_resolver_for(path) if project else None
+                    finders = project.finders_for(path) if project else None
+                    table, class_nodes = build(
+                        tree, settings.module_bases, resolver, star_resolver=star_resolver, finders=finders
+                    )
+                    where = focus(Screen(table, tree, class_nodes, text), settings) if settings.prescreen else None
+                    if memory is not None and settings.prescreen:
+                        kept = keep(settings, project, table, tree, class_nodes, where, text)
                 if project is not None:
                     project.keep_table(path, text, table)
+                if memory is not None and settings.prescreen:
+                    memory.kept = kept
                 if settings.prescreen:
-                    where = focus(Screen(table, tree, class_nodes, text), settings)
                     if where is None:
                         return Analysis(None, [])
                     reduced = reduce(text, tree, table, class_nodes, where) if partial else None
@@ -146,8 +174,8 @@ def _analyse(
             items: list[Item] = []
             if reduced is not None:
                 try:
-                    module = parse(reduced.text)
-                    reports, errors = _run_rules(table, module, text, path, settings, reduced.kept)
+                    module, reports, errors = _rules_of(reduced, table, text, path, settings, memory,
+                                                        reuse=known is not None)
                     items = _items(errors) + _place(module, tree, lines, path, reports, reduced.stubs)
                 except (NeedsWholeFile, Unsupported, Misaligned):
                     module = None  # a rule needs more of the file than libcst was given
@@ -191,6 +219,23 @@ _projects: dict[tuple[frozenset[str], tuple[str, ...], str | None], Project] = {
 def forget_other_files() -> None:
     """Drop what this process has read of other files: after an interrupted check it may be half-built."""
     _projects.clear()
+
+
+def _rules_of(
+    reduced: Reduced, table: Table, text: str, path: str, settings: Settings, memory: Memory | None, reuse: bool
+) -> tuple[cst.Module, list[Report], list[Finding]]:
+    """libcst's tree of the reduced source and the rules' reports on it. After an edit that kept the
+    table (engine.incremental: the same settings, and the same answers from the text's looks), the
+    same reduced source gives the same reports: an edit in a class left out changes nothing libcst sees."""
+    key = (reduced.text, reduced.kept, table)
+    if reuse and memory is not None and memory.rules is not None and memory.rules[0][0] == reduced.text \
+            and memory.rules[0][1] == reduced.kept and memory.rules[0][2] is table:
+        return memory.rules[1:]
+    module = parse(reduced.text)
+    reports, errors = _run_rules(table, module, text, path, settings, reduced.kept)
+    if memory is not None:
+        memory.rules = (key, module, reports, errors)
+    return module, reports, errors
 
 
 def _run_rules(

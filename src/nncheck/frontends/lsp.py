@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import urlparse
 
 from nncheck import __version__
-from nncheck.engine.checker import check_source, dependencies, forget_other_files
+from nncheck.engine.checker import Memory, check_source, dependencies, forget_other_files
 from nncheck.engine.noqa import split_lines
 from nncheck.files.config import ConfigError, Overrides, settings_for
 from nncheck.files.notebook import is_notebook
@@ -48,8 +48,9 @@ MISSING_EXTRA = "nncheck lsp needs the lsp extra: from a checkout of nncheck, pi
 # Editors send a change per keystroke; checking waits until typing pauses for a quarter of what the last
 # check of the document took, within these bounds. No backlog can build up (see Session), so the pause
 # only saves work on checks whose text is replaced at once; a long one would only delay the answer.
+# (A check after an edit of a 2,000-line file takes about 5 ms, engine.incremental: 20 ms was most of it.)
 DEBOUNCE_SECONDS = 0.3
-MIN_DEBOUNCE_SECONDS = 0.02
+MIN_DEBOUNCE_SECONDS = 0.005
 DEBOUNCE_SHARE = 0.25
 # What to watch so that a document is checked again when a file its findings depend on changes.
 WATCHED = ("**/*.py", "**/pyproject.toml")
@@ -228,6 +229,7 @@ class Session:
         self.checked: dict[str, Checked[types.Diagnostic]] = {}
         self.good: dict[str, Checked[types.Diagnostic]] = {}  # the last check of each document whose text parsed
         self.trees: dict[str, tuple[str, ast.Module]] = {}  # per document, the last text that parsed and its ast
+        self.memories: dict[str, Memory] = {}  # per document, its last check's table and screen (engine.incremental)
         self.cost: dict[str, float] = {}  # seconds the last check of each document took
         self.depends: dict[str, set[str]] = {}  # per document, the other files its findings depend on
         self.notebook_cells: dict[str, set[str]] = {}  # per notebook, the cells given diagnostics
@@ -413,7 +415,8 @@ class Session:
         """Drop all that is kept about a closed document or notebook but its published diagnostics, and
         give the memory it held back to the system."""
         self.cancel(uri)
-        for table in (self.documents, self.wanted, self.checked, self.good, self.trees, self.cost, self.depends):
+        for table in (self.documents, self.wanted, self.checked, self.good, self.trees, self.memories, self.cost,
+                      self.depends):
             table.pop(uri, None)
         self.worker.submit(release_freed_memory)  # after any check running now, which may hold the document
 
@@ -509,8 +512,10 @@ class Session:
         previous = self.checked.get(uri)
         if previous and previous.text == text and previous.settings == settings:
             return previous
-        tree = None if is_notebook(path) else self.parsed(uri, text)
-        checked = check_text(path, text, settings, self.good.get(uri), tree, self.diagnostic)
+        tree = memory = None
+        if not is_notebook(path):
+            tree, memory = self.parsed(uri, text), self.memories.setdefault(uri, Memory())
+        checked = check_text(path, text, settings, self.good.get(uri), tree, self.diagnostic, memory)
         if checked.parsed:
             self.depends[uri] = {os.path.realpath(p) for p in dependencies(path, settings)}
             self.good[uri] = checked

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
-from nncheck.engine.checker import check_source
+from nncheck.engine.checker import Memory, check_source
 from nncheck.engine.noqa import split_lines
 from nncheck.engine.parsing import python_parse
 from nncheck.engine.reparse import reparse
@@ -144,10 +144,12 @@ class Checked(Generic[Diagnostic]):
 
 
 def check_text(path: str, text: str, settings: Settings, good: Checked[Diagnostic] | None, tree: ast.Module | None,
-               diagnose: Callable[[Finding, list[str]], Diagnostic]) -> Checked[Diagnostic]:
+               diagnose: Callable[[Finding, list[str]], Diagnostic],
+               memory: Memory | None = None) -> Checked[Diagnostic]:
     """The findings for this text of a document, `good` its last check that parsed. While a line is
-    being typed (the text does not parse) the last findings stay where their lines still are."""
-    findings = check_source(text, path, settings, tree=tree)
+    being typed (the text does not parse) the last findings stay where their lines still are. `memory`,
+    kept with the document, lets an edit's check reuse the last one's table and screen (engine.incremental)."""
+    findings = check_source(text, path, settings, tree=tree, memory=memory)
     parsed = not any(f.code == UNPARSABLE for f in findings)
     if not parsed and good is not None:
         findings = sorted(carried_over(good.text, text, good.findings) + findings)

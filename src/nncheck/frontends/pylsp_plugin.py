@@ -12,11 +12,12 @@ import ast
 import threading
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from pylsp import hookimpl
 
+from nncheck.engine.checker import Memory as EngineMemory
 from nncheck.files.config import ConfigError, Overrides, check_codes
 from nncheck.files.notebook import is_notebook
 from nncheck.findings import Finding, rule_url
@@ -63,6 +64,7 @@ class Memory:
     last: Checked[Json] | None = None
     good: Checked[Json] | None = None  # the last check whose text parsed
     tree: tuple[str, ast.Module] | None = None  # Python's ast of the last text, to parse an edit's lines only
+    engine: EngineMemory = field(default_factory=EngineMemory)  # the last check's table and screen answers
 
 
 @hookimpl
@@ -116,7 +118,7 @@ def _check(config: Config, workspace: Workspace, document: Document, reuse: bool
     tree, memory.tree = parse_again(memory.tree, text), None
     if tree is not None:
         memory.tree = text, tree
-    checked = check_text(_python_path(document.path), text, settings, memory.good, tree, _diagnostic)
+    checked = check_text(_python_path(document.path), text, settings, memory.good, tree, _diagnostic, memory.engine)
     if is_notebook(document.path) and tree is not None:
         checked = _without_displayed(checked, tree)
     if checked.parsed:
