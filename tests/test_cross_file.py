@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import flake8, nncheck_here
+from conftest import flake8, nncheck, nncheck_here
 from test_cli import write
 
 USE = "from mylib.base import Base\n\n\nclass Net(Base):\n    def __init__(self):\n        self.x = 1\n"
@@ -123,3 +123,21 @@ def test_a_helper_inherited_from_another_file_is_read_to_see_whether_it_runs_the
     write(tmp_cwd / "app" / "mylib" / "base.py", BASE_WITH_HELPERS.replace("self.ready = True", "self.prepare()"))
     result = nncheck_here("--select", "NNC002", "app/net.py", cwd=tmp_cwd)
     assert "NNC002" not in result.stdout
+
+
+def test_a_name_a_star_import_only_may_bind_later_is_seen_once_a_file_below_it_binds_it(tmp_cwd: Path) -> None:
+    # `from .models import *` fans out; the files below that never spell the name are not parsed, but
+    # editing one of them (two star imports down) to bind it must still change the cached findings.
+    # (Each run a process of its own, as from a shell: one process keeps other files' answers.)
+    write(tmp_cwd / "app" / "mylib" / "__init__.py", "from .models import *\n")
+    write(tmp_cwd / "app" / "mylib" / "models" / "__init__.py", "from .a import *\nfrom .b import *\n")
+    write(tmp_cwd / "app" / "mylib" / "models" / "a" / "__init__.py", "from .modeling_a import *\n")
+    write(tmp_cwd / "app" / "mylib" / "models" / "a" / "modeling_a.py", "class Other:\n    pass\n")
+    write(tmp_cwd / "app" / "mylib" / "models" / "b" / "__init__.py", "from .modeling_b import *\n")
+    write(tmp_cwd / "app" / "mylib" / "models" / "b" / "modeling_b.py", "class Unrelated:\n    pass\n")
+    write(tmp_cwd / "app" / "net.py", USE.replace("from mylib.base import", "from mylib import"))
+    assert nncheck("app/net.py", cwd=tmp_cwd).stdout == ""
+    write(tmp_cwd / "app" / "mylib" / "models" / "b" / "modeling_b.py",
+          "from torch import nn\n\n\nclass Base(nn.Module):\n    pass\n")
+    assert nncheck("app/net.py", cwd=tmp_cwd).stdout.startswith(FOUND)
+    assert nncheck("--no-cache", "app/net.py", cwd=tmp_cwd).stdout.startswith(FOUND)

@@ -59,7 +59,7 @@ def init_call_without_self(view: FileView[C], func: Function) -> str | None:
         owner = method_owner(call, "__init__")
         parts = dotted(owner) if owner is not None else None
         if parts and parts[0] not in ("super", self_name) and not passes_first(call, self_name):
-            if view.resolve_parts(parts):
+            if view.table.resolve_parts(parts):  # this file's classes need not be in libcst's tree
                 return ".".join(parts)
     return None
 

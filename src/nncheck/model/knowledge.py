@@ -1062,8 +1062,8 @@ class Knowledge:
             if registered is not None:
                 evidence.modules.add(registered)
         # The first argument of torch's functions on tensors (`F.pad(x, ...)`, `torch.flip(x, ...)`).
-        target = self._view.resolve(func) if dotted(func) is not None else None
-        if isinstance(target, str) and target in pure_functions() and positional and \
+        target = self._view.qualified_name(func)
+        if target is not None and target in pure_functions() and positional and \
                 target.rsplit(".", 1)[-1] not in NOT_TENSOR_FIRST and (first := name_of(positional[0])) is not None:
             evidence.tensors.add(first)
         # What a torch layer, or a module built in this scope, is given is a tensor.

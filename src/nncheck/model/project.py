@@ -25,6 +25,7 @@ from nncheck.model.known_modules import is_known_module
 from nncheck.model.table import ClassFinder, Found, Resolver, StarClassFinder, StarResolver, Table
 
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+_STAR = re.compile(rb"^[ \t]*from[ \t]+([.\w]+)[ \t]+import[ \t]+\*", re.MULTILINE)
 # Packages whose module classes are known from data; their files are never looked for.
 _KNOWN_ROOTS = frozenset({"torch"})
 
@@ -40,7 +41,8 @@ class Project:
         self._tables: dict[tuple[str, int, int], Table | None] = {}
         self._in_progress: set[tuple[str, str]] = set()
         self._root_lists: dict[str, list[str]] = {}
-        self._words: dict[tuple[str, int, int], tuple[frozenset[bytes], bool]] = {}
+        # Each file's words, and the modules of its `from <module> import *` (None: not all understood).
+        self._words: dict[tuple[str, int, int], tuple[frozenset[bytes], tuple[str, ...] | None]] = {}
         # Which paths each file's resolution looked at (found or not): a result cache must see edits,
         # creations and deletions of any of them.
         self._probed: dict[str, set[str]] = {}
@@ -156,10 +158,10 @@ class Project:
                 self._in_progress.discard(key)
         return not dots and library_index.is_module(qualified)
 
-    def _may_bind(self, file: str, name: str) -> bool:
+    def _may_bind(self, file: str, name: str, visiting: set[str] | None = None) -> bool:
         # A package's `from .x import *` fans out to hundreds of files (transformers has one per model):
-        # a file that never spells the name and has no star import of its own cannot provide it, and is
-        # not parsed to find that out.
+        # a file that never spells the name, and whose star imports' files (transitively) never do,
+        # cannot provide it, and is not parsed to find that out.
         key = _stamp(file)
         if key is None:
             return False
@@ -169,9 +171,24 @@ class Project:
                 data = read_bytes(real)
             except SourceError:
                 return False
-            self._words[key] = (frozenset(_WORD.findall(data)), b"import *" in data)
-        words, has_star = self._words[key]
-        return has_star or name.encode() in words
+            stars: tuple[str, ...] | None = tuple(m.decode("ascii", "replace") for m in _STAR.findall(data))
+            if data.count(b"import *") > len(stars or ()):
+                stars = None  # a star import written some other way: it may bind anything
+            self._words[key] = (frozenset(_WORD.findall(data)), stars)
+        words, stars = self._words[key]
+        if name.encode() in words or stars is None:
+            return True
+        visiting = set() if visiting is None else visiting
+        if real in visiting:
+            return False  # a cycle of star imports adds no name
+        visiting.add(real)
+        probed = self._probed.setdefault(real, set())  # a result cache must see them change
+        for module in stars:
+            for star_file in self._module_files_of(real, module):
+                probed.add(_realpath(star_file))
+                if os.path.isfile(star_file) and self._may_bind(star_file, name, visiting):
+                    return True
+        return False
 
     def _module_files_of(self, importer: str, module: str) -> list[str]:
         dots = len(module) - len(module.lstrip("."))

@@ -8,6 +8,8 @@ table's answers, such as which classes are nn.Modules, are worked out once and s
 from __future__ import annotations
 
 import ast
+import bisect
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Generic, TypeVar, Union
 
@@ -130,6 +132,13 @@ class FileView(Generic[C]):
             return [self._view(info) for info in target]
         return target
 
+    def qualified_name(self, expr: Expr) -> str | None:
+        """The qualified name outside this file that `expr` names (None for this file's classes too):
+        unlike resolve, never asks for a class libcst was not given."""
+        parts = dotted(expr)
+        target = self.table.resolve_parts(parts) if parts else None
+        return target if isinstance(target, str) else None
+
     def resolve_parts(self, parts: list[str]) -> str | list[C] | None:
         target = self.table.resolve_parts(parts)
         if isinstance(target, list):
@@ -161,8 +170,8 @@ class FileView(Generic[C]):
     def torch_layer(self, expr: Expr) -> str | None:
         """`Linear` when `expr` builds a torch.nn.Linear (through any import form), and so on."""
         call = self.construction(expr)
-        target = self.resolve(call.func) if call is not None else None
-        return torch_layer(target) if isinstance(target, str) else None
+        target = self.qualified_name(call.func) if call is not None else None
+        return torch_layer(target) if target is not None else None
 
     def owns_parameters(self, expr: Expr) -> str | None:
         """The torch layer `expr` builds if it certainly owns parameters (`Linear`; `Sequential` holding
@@ -204,6 +213,23 @@ class Screen(FileView[AstClass]):
         self.text = text  # the source, for a cheap look before walking the tree
         # While engine.focus asks where rules may report: the lines of what they may report on.
         self.hits: list[int] | None = None
+        self._call_lines: dict[frozenset[str], list[int]] = {}
+
+    def call_lines(self, names: frozenset[str]) -> list[int]:
+        """The lines, in order, on which a call of something whose qualified name ends in one of
+        `names` may start: one of them, or a name the file binds to one (`from torch.nn import Linear
+        as L`), followed by `(`. A look at the text, so that a screen walks only what may hold one."""
+        found = self._call_lines.get(names)
+        if found is None:
+            spellings = set(names)
+            for name in self.table.bindings:
+                target = self.table.resolve_parts([name])
+                if isinstance(target, str) and target.rsplit(".", 1)[-1] in names:
+                    spellings.add(name)
+            # No look-behind for a word's start: it would make re try every name at every place.
+            pattern = re.compile(r"(?:%s)\s*\(" % "|".join(re.escape(n) for n in sorted(spellings)))
+            found = self._call_lines[names] = _lines_of_matches(pattern, self.text)
+        return found
 
     def any_module(self, test: Callable[[AstClass], bool]) -> bool:
         """Some nn.Module class passes `test`, which is tried first: whether a class is a module may
@@ -264,3 +290,28 @@ def _class_defs(body: list[Unit], found: list[cst.ClassDef]) -> None:
         else:
             for block in blocks(unit):
                 _class_defs(block, found)
+
+
+def holds_line(node: ast.AST, lines: list[int]) -> bool:
+    """One of `lines` (in order) is among the node's."""
+    first = getattr(node, "lineno", 0)
+    index = bisect.bisect_left(lines, first)
+    return index < len(lines) and lines[index] <= (getattr(node, "end_lineno", None) or first)
+
+
+_BREAKS = re.compile(r"\r\n?|\n")  # as Python counts lines
+
+
+def _lines_of_matches(pattern: re.Pattern[str], text: str) -> list[int]:
+    found: list[int] = []
+    line, last = 1, 0
+    plain = "\r" not in text
+    for match in pattern.finditer(text):
+        start = match.start()
+        if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+            continue  # inside a longer name
+        line += text.count("\n", last, start) if plain else len(_BREAKS.findall(text, last, start))
+        last = start
+        if not found or found[-1] != line:
+            found.append(line)
+    return found

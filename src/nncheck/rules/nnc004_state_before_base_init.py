@@ -259,9 +259,9 @@ def _offence(view: FileView[C], init: Function, unit: Unit, self_name: str | Non
     assigned = assignment(unit)
     found = [pair for target in assigned[0] for pair in pairs(target, assigned[1])] if assigned else []
     for target, value in found:
-        kind = _value_kind(view, init, unit, value)
         owner = attribute(target)
-        if kind and owner is not None and name_of(owner[0]) == self_name:
+        # Only the instance's attributes can offend: the value is worked out for those alone.
+        if owner is not None and name_of(owner[0]) == self_name and (kind := _value_kind(view, init, unit, value)):
             return f"{self_name}.{owner[1]} is assigned a {kind}"
     for call in calls_in([unit]):
         for method in _REGISTERING_METHODS:

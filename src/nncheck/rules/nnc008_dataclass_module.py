@@ -115,8 +115,8 @@ def _broken_decorators(view: FileView[C], cls: C) -> Iterator[tuple[int, Expr, l
     this too)."""
     for index, expr in enumerate(cls.decorators):
         call = as_call(expr)
-        target = view.resolve(call.func if call is not None else expr)
-        if not (isinstance(target, str) and target in _DATACLASS_DECORATORS):
+        target = view.qualified_name(call.func if call is not None else expr)
+        if target not in _DATACLASS_DECORATORS:
             continue
         missing = []
         if not _hashable(call):

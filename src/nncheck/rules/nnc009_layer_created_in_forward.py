@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
+from nncheck.model.known_modules import INSTANCE_NORMS, PARAMETERISED_LAYERS
 from nncheck.model.methods import reached_with_guards
-from nncheck.model.views import C, FileModel, FileView, Screen
+from nncheck.model.views import AstClass, C, FileModel, FileView, Screen, holds_line
 from nncheck.rule import FixAvailability, Report, Rule
 from nncheck.syntax.nodes import (
     Expr,
@@ -25,6 +27,9 @@ from nncheck.syntax.nodes import (
     walk,
 )
 
+# What a method may build that owns parameters: a layer, a Sequential holding one, a Parameter.
+_BUILDING = PARAMETERISED_LAYERS | INSTANCE_NORMS | {"Sequential", "Parameter"}
+_INIT = frozenset({"__init__"})
 _CONDITIONAL = ("If", "While")  # statement kinds under which an assignment to self is lazy initialisation
 
 
@@ -187,6 +192,8 @@ _Found = dict[tuple[int, bool], list[Created]]  # per method reached (and whethe
 def _created(view: FileView[C], cls: C, methods: _Found) -> Iterator[Created]:
     """Each layer with parameters that forward (or what it reaches) makes anew (the screen asks this too).
     `methods` keeps what each method was found to create: subclasses reach their bases' methods too."""
+    if isinstance(view, Screen) and isinstance(cls, AstClass) and not _may_build(view, cls):
+        return
     reached = reached_with_guards(view, cls)
     found = []
     for method, guarded in reached:
@@ -199,8 +206,34 @@ def _created(view: FileView[C], cls: C, methods: _Found) -> Iterator[Created]:
         yield from found
 
 
+def _may_build(screen: Screen, cls: AstClass) -> bool:
+    """A look at the lines: a layer may be built outside `__init__` in the class or a base of this
+    file (or `__init__` may be called again from another method)."""
+    lines = screen.call_lines(_BUILDING)
+    if not lines:
+        return False
+    inits = screen.call_lines(_INIT)
+    todo, seen = [cls], set()
+    while todo:
+        klass = todo.pop()
+        if id(klass) in seen:
+            continue
+        seen.add(id(klass))
+        for method in klass.methods():
+            if method.name != "__init__" and (holds_line(method, lines) or holds_line(method, inits)):
+                return True
+        for parts in klass.info.base_names:
+            bases = screen.resolve_parts(parts) if parts else None
+            if isinstance(bases, list):
+                todo.extend(bases)
+    return False
+
+
 def _constructions(view: FileView[C], reached: list[tuple[Function, bool]]) -> Iterator[Created]:
+    lines = view.call_lines(_BUILDING) if isinstance(view, Screen) else None
     for method, reached_under_guard in reached:
+        if lines is not None and isinstance(method, ast.AST) and not holds_line(method, lines):
+            continue  # nothing built there
         self_name = first_parameter(method)
         body = units(method)
         calls = calls_in(body)
@@ -252,7 +285,7 @@ def _called_names(body: Sequence[Unit]) -> set[str]:
 def _builds_optimizer(view: FileView[C], method: Function) -> bool:
     for node in walk(units(method)):
         call = as_call(node)
-        target = view.resolve(call.func) if call is not None else None
-        if isinstance(target, str) and target.startswith("torch.optim."):
+        target = view.qualified_name(call.func) if call is not None else None
+        if target is not None and target.startswith("torch.optim."):
             return True
     return False

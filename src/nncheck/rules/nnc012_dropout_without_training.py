@@ -191,8 +191,8 @@ def _dropouts(view: FileView[C], cls: C) -> Iterator[Dropout]:
 
 def _dropout(view: FileView[C], call: Call) -> tuple[str, str] | None:
     """("dropout"/"alpha"/"module", the layer) for a call that stays on whatever the flag is."""
-    target = view.resolve(call.func)
-    if isinstance(target, str) and target.startswith(_FUNCTIONAL):
+    target = view.qualified_name(call.func)
+    if target is not None and target.startswith(_FUNCTIONAL):
         function = target[len(_FUNCTIONAL):]
         if function in _DROPOUTS | _ALPHA_DROPOUTS and not _passes_training(call):
             return "alpha" if function in _ALPHA_DROPOUTS else "dropout", function

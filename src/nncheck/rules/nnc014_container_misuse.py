@@ -8,12 +8,13 @@ import libcst as cst
 
 from nncheck.fixes.fix import Fix
 from nncheck.model.values import Kind
-from nncheck.model.views import C, FileModel, FileView, Screen
+from nncheck.model.views import C, FileModel, FileView, Screen, holds_line
 from nncheck.rule import FixAvailability, Report, Rule, Sample
 from nncheck.syntax.nodes import Call, Expr, Unit, blocks, calls_in, display, heads, is_scope, scopes
 
 _CONTAINERS = re.compile(r"(?:Sequential|ModuleList|ModuleDict|ParameterList)\s*\(")
 # What iterating gives modules: a ModuleList can be built from these.
+_CONTAINER_NAMES = frozenset({"Sequential", "ModuleList", "ModuleDict", "ParameterList"})
 _ITERATES_MODULES = frozenset({"Sequential", "ModuleList"})
 _GENERATORS = (ast.GeneratorExp, cst.GeneratorExp)
 _SEQUENCES = (Kind.LIST, Kind.TUPLE, Kind.SET, Kind.ITERABLE)
@@ -170,10 +171,13 @@ def _unpack(call: cst.Call) -> cst.Call:
 
 def _misuses(view: FileView[C]) -> Iterator[Misuse]:
     """Each container call given the wrong kind of argument (the screen asks this too)."""
+    # The screen walks only the statements on whose lines a container may be called.
+    lines = view.call_lines(_CONTAINER_NAMES) if isinstance(view, Screen) else None
     for owner, body in scopes(view.tree):
-        for unit, call in _calls_by_statement(body):
-            target = view.resolve(call.func)
-            container = view.torch_layer(call.node) if isinstance(target, str) else None
+        if lines is not None and isinstance(owner, ast.AST) and not holds_line(owner, lines):
+            continue
+        for unit, call in _calls_by_statement(body, lines):
+            container = view.torch_layer(call.node) if view.qualified_name(call.func) is not None else None
             if container not in ("Sequential", "ModuleList", "ModuleDict", "ParameterList"):
                 continue
             positional = [value for value, starred in call.positional if not starred]
@@ -184,10 +188,18 @@ def _misuses(view: FileView[C]) -> Iterator[Misuse]:
             elif len(positional) != 1:
                 continue
             elif container == "Sequential":
-                given = view.values.of(positional[0], owner, at=unit)
-                if isinstance(positional[0], _GENERATORS) or given.kind in _SEQUENCES:
+                # A display says what it is: the knowledge of values is asked only of other expressions.
+                shown = display(positional[0])
+                if shown is not None:
+                    wrong = shown.kind in ("list", "tuple", "set")
+                else:
+                    wrong = isinstance(positional[0], _GENERATORS) \
+                        or view.values.of(positional[0], owner, at=unit).kind in _SEQUENCES
+                if wrong:
                     yield call, "sequential", positional[0]
             elif container == "ModuleList":
+                if display(positional[0]) is not None or isinstance(positional[0], _GENERATORS):
+                    continue  # `[...]`, `(... for ...)`: an iterable, as it should be
                 value = view.values.of(positional[0], owner, at=unit)
                 if value.is_module and value.layer is not None and value.layer not in _ITERATES_MODULES:
                     yield call, "one module", None
@@ -198,13 +210,16 @@ def _misuses(view: FileView[C]) -> Iterator[Misuse]:
                     yield call, "module dict", None
 
 
-def _calls_by_statement(body: Sequence[Unit]) -> Iterator[tuple[Unit, Call]]:
-    """Each call of the body (not in nested scopes), with the statement that holds it."""
+def _calls_by_statement(body: Sequence[Unit], lines: list[int] | None) -> Iterator[tuple[Unit, Call]]:
+    """Each call of the body (not in nested scopes), with the statement that holds it; with `lines`,
+    only in the statements that hold one of them."""
     for unit in body:
+        if lines is not None and isinstance(unit, ast.AST) and not holds_line(unit, lines):
+            continue
         inner = blocks(unit)
         if inner:
             yield from ((unit, call) for call in calls_in(heads(unit)))
             for block in inner:
-                yield from _calls_by_statement(block)
+                yield from _calls_by_statement(block, lines)
         elif not is_scope(unit):
             yield from ((unit, call) for call in calls_in([unit]))

@@ -386,9 +386,13 @@ def _discarded(view: FileView[C]) -> Iterator[Discarded]:
         return {id(cls.node) for cls in view.module_classes()}
 
     # A notebook (or its percent format, `# %%` cells): a cell's last expression is displayed, not lost.
-    displayed = _displayed(view.tree, view.text) if _CELL.search(view.text) else set()
+    displayed = _displayed(view.tree, view.text) if "%%" in view.text and _CELL.search(view.text) else set()
     values = view.values
-    tests = _test_functions(view.tree)
+
+    @functools.cache
+    def tests() -> set[int]:
+        return _test_functions(view.tree)
+
     for owner, body in scopes(view.tree):
         in_class = isinstance(owner, (ast.ClassDef, cst.ClassDef))
         for statement, call, in_with, narrowed in _expression_calls(view, body):
@@ -398,8 +402,8 @@ def _discarded(view: FileView[C]) -> Iterator[Discarded]:
                 k == "inplace" and boolean(v) for k, v in call.keywords
             ):
                 continue
-            target = view.resolve(call.func)
-            pure = isinstance(target, str) and target in pure_functions()
+            target = view.qualified_name(call.func)
+            pure = target is not None and target in pure_functions()
             parts = attribute(call.func)
             if not pure and (parts is None or parts[1].endswith("_") or parts[1] not in tensor_methods()):
                 continue
@@ -416,7 +420,7 @@ def _discarded(view: FileView[C]) -> Iterator[Discarded]:
             receiver = values.of(parts[0], owner, at=statement)
             if receiver.is_tensor or name_of(parts[0]) in narrowed:
                 yield statement, call, parts[1], True
-            elif id(owner) in tests:
+            elif id(owner) in tests():
                 continue  # a test may call it to see it not raise
             elif is_super_call(parts[0]):
                 continue  # the parent's method may act on self or its arguments (torch.distributions' expand)
@@ -455,8 +459,8 @@ def _from_nothing(view: FileView[C], call: Call) -> bool:
         parts = attribute(call.func)
         inner = as_call(parts[0]) if parts is not None else None
         if inner is None:
-            target = view.resolve(call.func)
-            return isinstance(target, str) and target.startswith("torch.") and target.rsplit(".", 1)[-1] in _FACTORIES
+            target = view.qualified_name(call.func)
+            return target is not None and target.startswith("torch.") and target.rsplit(".", 1)[-1] in _FACTORIES
         call = inner
 
 
@@ -539,13 +543,13 @@ def _tensor_test(view: FileView[C], test: Node | None) -> str | None:
     if call is None or len(call.positional) < 1:
         return None
     name = name_of(call.positional[0][0])
-    target = view.resolve(call.func)
+    target = view.qualified_name(call.func)
     if target == "torch.is_tensor" and len(call.positional) == 1:
         return name
     if name_of(call.func) != "isinstance" or len(call.positional) != 2:
         return None
     kinds = elements(call.positional[1][0]) or [call.positional[1][0]]
-    resolved = [view.resolve(kind) for kind in kinds]
+    resolved = [view.qualified_name(kind) for kind in kinds]
     return name if resolved and all(k in ("torch.Tensor", "torch.nn.Parameter") for k in resolved) else None
 
 

@@ -327,10 +327,10 @@ def _kept(view: FileView[C], cls: C, attr: str, statement: Unit) -> bool:
                 continue
             method_name = attribute(call.func)
             called = dotted(call.func) or []
-            target = view.resolve(call.func) if called else None
+            target = view.qualified_name(call.func) if called else None
             if view.parameter_class(call.func) or view.is_module_expr(call.func) \
                     or (method_name is not None and method_name[1] in _REGISTERING) \
-                    or (isinstance(target, str) and target.startswith("torch.optim.")) \
+                    or (target is not None and target.startswith("torch.optim.")) \
                     or (called and called[-1] in _OPTIMIZERS):
                 return True
     return False
@@ -394,8 +394,8 @@ def _stripped(model: FileModel, value: cst.BaseExpression) -> cst.BaseExpression
     if kept and value.args[-1] is dropped[0] and not _comments(kept[-1].comma):
         # The last argument goes: the one before it ends the call as it did (trailing comma or not).
         kept[-1] = kept[-1].with_changes(comma=dropped[0].comma, whitespace_after_arg=dropped[0].whitespace_after_arg)
-    target = model.resolve(value.func)
-    if isinstance(target, str) and target.endswith(".Variable") and len(kept) == 1 and kept[0].keyword is None \
+    target = model.qualified_name(value.func)
+    if target is not None and target.endswith(".Variable") and len(kept) == 1 and kept[0].keyword is None \
             and not kept[0].star:
         return kept[0].value  # Variable(t) is t, as a new tensor
     return value.with_changes(args=kept)

@@ -30,6 +30,7 @@ _CST_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 _AST_SCOPE_TYPES = frozenset(_AST_SCOPES)
 _CALLS = "_nncheck_calls"  # an ast node's attribute: the ast.Calls below it, itself left out (see calls_in)
 _CALL = "_nncheck_call"  # an ast.Call's attribute: its arguments as a Call holds them (see as_call)
+_SCOPES = "_nncheck_scopes"  # an ast.Module's attribute: its scopes (see scopes)
 # No memo refers to the node that keeps it: a cycle would keep every tree alive until the garbage
 # collector's full pass, whose passes over the growing heap took a quarter of a run's time.
 _METHODS = "_nncheck_methods"  # an ast class's attribute: its methods by name (see methods)
@@ -657,6 +658,17 @@ def statements(body: Sequence[Unit]) -> Iterator[Unit]:
 def scopes(tree: ast.Module | cst.Module) -> list[Scope]:
     """The module's body, and the body of every class and function in it, however nested (a function
     defined in an expression, a lambda, is part of its scope)."""
+    if isinstance(tree, ast.Module):
+        # Kept on the tree: several screens ask. Nothing kept refers back to the tree (no cycle).
+        kept: list[Scope] | None = tree.__dict__.get(_SCOPES)
+        if kept is None:
+            kept = _scopes(tree)
+            setattr(tree, _SCOPES, kept)
+        return kept
+    return _scopes(tree)
+
+
+def _scopes(tree: ast.Module | cst.Module) -> list[Scope]:
     found: list[Scope] = [(None, units(tree))]
     for node in statements(units(tree)):
         if is_scope(node):
