@@ -127,3 +127,34 @@ def test_findings_alone_never_keep_a_reduced_tree() -> None:
     assert analyse(text, "x.py", EVERY_RULE, partial=True).module is None
     module = analyse(text, "x.py", EVERY_RULE).module
     assert module is not None and module.code == text  # the fixer's tree is the whole file
+
+
+def test_a_rule_whose_screen_says_no_is_not_run_on_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The screen's answer holds per rule: libcst's tree is walked only by the rules that may report.
+    import nncheck.engine.checker
+    import nncheck.engine.focus
+    from nncheck.model.views import FileModel
+    from nncheck.rule import Rule
+
+    class Quiet(Rule):
+        code = "NNC998"
+        name = "quiet"
+        message = "{x}"
+        valid = ()
+        invalid = ()
+
+        @classmethod
+        def might_report(cls, screen: Screen) -> bool:
+            return False
+
+        def check(self, model: FileModel):  # type: ignore[no-untyped-def]
+            raise ValueError("run though its screen said no")
+
+    rules = (*all_rules(), Quiet)
+    monkeypatch.setattr(nncheck.engine.checker, "all_rules", lambda: rules)
+    monkeypatch.setattr(nncheck.engine.focus, "all_rules", lambda: rules)
+    source = "from torch import nn\n\n\nclass Net(nn.Module):\n    def __call__(self, x):\n        return x\n"
+    settings = dataclasses.replace(EVERY_RULE, select=(*EVERY_RULE.select, "NNC998"))
+    assert [(f.line, f.code) for f in check_source(source, "m.py", settings)] == [(5, "NNC001")]
+    whole = dataclasses.replace(settings, prescreen=False)
+    assert [f.code for f in check_source(source, "m.py", whole)] == ["NNC901", "NNC001"]

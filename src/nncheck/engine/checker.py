@@ -172,16 +172,17 @@ def _analyse(
             check_size(text, tree)
             module: cst.Module | None = None
             items: list[Item] = []
+            quiet = where.quiet if where is not None else frozenset()
             if reduced is not None:
                 try:
                     module, reports, errors = _rules_of(reduced, table, text, path, settings, memory,
-                                                        reuse=known is not None)
+                                                        reuse=known is not None, quiet=quiet)
                     items = _items(errors) + _place(module, tree, lines, path, reports, reduced.stubs)
                 except (NeedsWholeFile, Unsupported, Misaligned):
                     module = None  # a rule needs more of the file than libcst was given
             if module is None:
                 module = parse(text)
-                reports, errors = _run_rules(table, module, text, path, settings)
+                reports, errors = _run_rules(table, module, text, path, settings, quiet=quiet)
                 items = _items(errors) + _place(module, tree, lines, path, reports, frozenset())
             if partial:
                 module = None  # findings alone: the tree may be a reduced one, which nothing may fix
@@ -222,7 +223,8 @@ def forget_other_files() -> None:
 
 
 def _rules_of(
-    reduced: Reduced, table: Table, text: str, path: str, settings: Settings, memory: Memory | None, reuse: bool
+    reduced: Reduced, table: Table, text: str, path: str, settings: Settings, memory: Memory | None, reuse: bool,
+    quiet: frozenset[str],
 ) -> tuple[cst.Module, list[Report], list[Finding]]:
     """libcst's tree of the reduced source and the rules' reports on it. After an edit that kept the
     table (engine.incremental: the same settings, and the same answers from the text's looks), the
@@ -232,15 +234,17 @@ def _rules_of(
             and memory.rules[0][1] == reduced.kept and memory.rules[0][2] is table:
         return memory.rules[1:]
     module = parse(reduced.text)
-    reports, errors = _run_rules(table, module, text, path, settings, reduced.kept)
+    reports, errors = _run_rules(table, module, text, path, settings, reduced.kept, quiet)
     if memory is not None:
         memory.rules = (key, module, reports, errors)
     return module, reports, errors
 
 
 def _run_rules(
-    table: Table, module: cst.Module, text: str, path: str, settings: Settings, kept: frozenset[int] | None = None
+    table: Table, module: cst.Module, text: str, path: str, settings: Settings, kept: frozenset[int] | None = None,
+    quiet: frozenset[str] = frozenset(),
 ) -> tuple[list[Report], list[Finding]]:
+    """`quiet`: the rules the pre-screen found report nothing on the file, which are not run."""
     try:
         model = FileModel(table, module, text, kept)
     except RecursionError:
@@ -252,7 +256,7 @@ def _run_rules(
     reports: list[Report] = []
     errors: list[Finding] = []
     for rule in all_rules():
-        if not settings.is_selected(rule.code, rule.default_enabled):
+        if not settings.is_selected(rule.code, rule.default_enabled) or rule.code in quiet:
             continue
         try:
             reports.extend(rule().check(model))

@@ -28,9 +28,11 @@ __all__ = ["Focus", "NeedsWholeFile", "Reduced", "focus", "reduce"]
 
 @dataclass(frozen=True)
 class Focus:
-    """The lines on which some rule may report, or None for anywhere in the file."""
+    """The lines on which some rule may report, or None for anywhere in the file; and the rules whose
+    screens found they report nothing on it, whose checks are not run."""
 
     lines: frozenset[int] | None
+    quiet: frozenset[str] = frozenset()
 
 
 def focus(screen: Screen, settings: Settings) -> Focus | None:
@@ -38,20 +40,24 @@ def focus(screen: Screen, settings: Settings) -> Focus | None:
     hits: list[int] = []
     screen.hits = hits
     anywhere = False
+    quiet: set[str] = set()
     try:
         for rule in all_rules():
             if not settings.is_selected(rule.code, rule.default_enabled):
                 continue
             before = len(hits)
-            if rule.might_report(screen) and (rule.whole_file or len(hits) == before):
-                # A rule that cannot say where (or whose findings depend on the whole file).
-                anywhere = True
-                break
+            if rule.might_report(screen):
+                if rule.whole_file or len(hits) == before:
+                    # A rule that cannot say where (or whose findings depend on the whole file).
+                    anywhere = True
+                    break
+            else:
+                quiet.add(rule.code)
     finally:
         screen.hits = None
     if anywhere:
-        return Focus(None)
-    return Focus(frozenset(hits)) if hits else None
+        return Focus(None, frozenset(quiet))
+    return Focus(frozenset(hits), frozenset(quiet)) if hits else None
 
 
 @dataclass(frozen=True)

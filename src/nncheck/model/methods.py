@@ -7,7 +7,7 @@ import ast
 from collections.abc import Iterator, Sequence
 
 from nncheck.model.known_modules import is_known_module
-from nncheck.model.views import C, FileView
+from nncheck.model.views import AstClass, C, FileView, Screen, holds_line
 
 from nncheck.syntax.nodes import (
     Call,
@@ -22,6 +22,7 @@ from nncheck.syntax.nodes import (
     units,
 )
 
+_INIT = frozenset({"__init__"})
 _GUARDS = ("If", "While")  # statements whose body may not run on every call
 _SELF_CALLS = "_nncheck_self_calls"  # an ast function's attribute (see _self_calls)
 
@@ -121,3 +122,27 @@ def guarded_calls(body: Sequence[Unit], guarded: bool = False) -> Iterator[tuple
                 yield from ((call, guarded) for call in calls_in([head]))
         elif not is_scope(unit):
             yield from ((call, guarded) for call in calls_in([unit]))
+
+
+def may_call_outside_init(screen: Screen, cls: AstClass, names: frozenset[str]) -> bool:
+    """A look at the lines: a method of the class or of a base of this file other than `__init__`
+    (which `forward` reaches only through another method calling it again, and then this says yes)
+    may call something whose name ends in one of `names` (see Screen.call_lines)."""
+    lines = screen.call_lines(names)
+    if not lines:
+        return False
+    inits = screen.call_lines(_INIT)
+    todo, seen = [cls], set()
+    while todo:
+        klass = todo.pop()
+        if id(klass) in seen:
+            continue
+        seen.add(id(klass))
+        for method in klass.methods():
+            if method.name != "__init__" and (holds_line(method, lines) or holds_line(method, inits)):
+                return True
+        for parts in klass.info.base_names:
+            bases = screen.resolve_parts(parts) if parts else None
+            if isinstance(bases, list):
+                todo.extend(bases)
+    return False

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 import libcst as cst
 
 from nncheck.model.known_modules import INSTANCE_NORMS, PARAMETERISED_LAYERS
-from nncheck.model.methods import reached_with_guards
+from nncheck.model.methods import may_call_outside_init, reached_with_guards
 from nncheck.model.views import AstClass, C, FileModel, FileView, Screen, holds_line
 from nncheck.rule import FixAvailability, Report, Rule
 from nncheck.syntax.nodes import (
@@ -29,7 +29,6 @@ from nncheck.syntax.nodes import (
 
 # What a method may build that owns parameters: a layer, a Sequential holding one, a Parameter.
 _BUILDING = PARAMETERISED_LAYERS | INSTANCE_NORMS | {"Sequential", "Parameter"}
-_INIT = frozenset({"__init__"})
 _CONDITIONAL = ("If", "While")  # statement kinds under which an assignment to self is lazy initialisation
 
 
@@ -192,7 +191,7 @@ _Found = dict[tuple[int, bool], list[Created]]  # per method reached (and whethe
 def _created(view: FileView[C], cls: C, methods: _Found) -> Iterator[Created]:
     """Each layer with parameters that forward (or what it reaches) makes anew (the screen asks this too).
     `methods` keeps what each method was found to create: subclasses reach their bases' methods too."""
-    if isinstance(view, Screen) and isinstance(cls, AstClass) and not _may_build(view, cls):
+    if isinstance(view, Screen) and isinstance(cls, AstClass) and not may_call_outside_init(view, cls, _BUILDING):
         return
     reached = reached_with_guards(view, cls)
     found = []
@@ -204,29 +203,6 @@ def _created(view: FileView[C], cls: C, methods: _Found) -> Iterator[Created]:
     # Asked only when there is something to report: most classes create nothing in forward.
     if found and not any(_builds_optimizer(view, method) for method, _ in reached):
         yield from found
-
-
-def _may_build(screen: Screen, cls: AstClass) -> bool:
-    """A look at the lines: a layer may be built outside `__init__` in the class or a base of this
-    file (or `__init__` may be called again from another method)."""
-    lines = screen.call_lines(_BUILDING)
-    if not lines:
-        return False
-    inits = screen.call_lines(_INIT)
-    todo, seen = [cls], set()
-    while todo:
-        klass = todo.pop()
-        if id(klass) in seen:
-            continue
-        seen.add(id(klass))
-        for method in klass.methods():
-            if method.name != "__init__" and (holds_line(method, lines) or holds_line(method, inits)):
-                return True
-        for parts in klass.info.base_names:
-            bases = screen.resolve_parts(parts) if parts else None
-            if isinstance(bases, list):
-                todo.extend(bases)
-    return False
 
 
 def _constructions(view: FileView[C], reached: list[tuple[Function, bool]]) -> Iterator[Created]:

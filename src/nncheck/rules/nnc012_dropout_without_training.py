@@ -7,8 +7,8 @@ import libcst as cst
 
 from nncheck.fixes.fix import Fix
 from nncheck.model.known_modules import DROPOUT_LAYERS
-from nncheck.model.methods import reached_from
-from nncheck.model.views import C, FileModel, FileView, Screen
+from nncheck.model.methods import may_call_outside_init, reached_from
+from nncheck.model.views import AstClass, C, FileModel, FileView, Screen, holds_line
 from nncheck.rule import FixAvailability, Report, Rule, Sample
 from nncheck.syntax.nodes import (
     Call,
@@ -32,6 +32,7 @@ _FUNCTIONAL = "torch.nn.functional."
 _DROPOUTS = frozenset({"dropout", "dropout1d", "dropout2d", "dropout3d"})
 _ALPHA_DROPOUTS = frozenset({"alpha_dropout", "feature_alpha_dropout"})
 _TRAINING_POSITION = 2
+_CALLED = _DROPOUTS | _ALPHA_DROPOUTS | DROPOUT_LAYERS  # what a dropout's call is named
 # Lightning's hooks run in one mode each; nncheck leaves them alone.
 _STEPS = ("training_step", "validation_step", "test_step", "predict_step")
 
@@ -175,8 +176,14 @@ Dropout = tuple[Function, Call, str, str]  # the method, the call, "dropout"/"al
 
 def _dropouts(view: FileView[C], cls: C) -> Iterator[Dropout]:
     """Each dropout that stays on (or never comes on) in what forward runs (the screen asks this too)."""
+    lines = None
+    if isinstance(view, Screen) and isinstance(cls, AstClass):
+        if not may_call_outside_init(view, cls, _CALLED):
+            return
+        lines = view.call_lines(_CALLED)
     for method in reached_from(view, cls):
-        if function_name(method) in _STEPS:
+        if function_name(method) in _STEPS or (
+                lines is not None and isinstance(method, ast.AST) and not holds_line(method, lines)):
             continue
         # Most methods call no dropout at all: only those that do are asked which calls the flag guards.
         found = {id(call.node): kind for call in calls_in(units(method)) if (kind := _dropout(view, call))}
