@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from conftest import flake8, nncheck, nncheck_here
 from test_cli import write
 
@@ -141,3 +143,22 @@ def test_a_name_a_star_import_only_may_bind_later_is_seen_once_a_file_below_it_b
           "from torch import nn\n\n\nclass Base(nn.Module):\n    pass\n")
     assert nncheck("app/net.py", cwd=tmp_cwd).stdout.startswith(FOUND)
     assert nncheck("--no-cache", "app/net.py", cwd=tmp_cwd).stdout.startswith(FOUND)
+
+
+@pytest.mark.parametrize("binding", [
+    "from torch.nn import Module as Base\n",
+    "from torch.nn import (\n    Linear,\n    Module as Base,\n)\n",
+    "from torch import nn\nBase = nn.Module\n",
+    "import torch\n\n\nclass Base(torch.nn.Module):\n    pass\n",
+    "import torch\n\nif torch:\n    Base: type = torch.nn.Module\n",
+])
+def test_a_name_bound_below_star_imports_is_found_however_the_statement_binds_it(tmp_cwd: Path, binding: str) -> None:
+    # The files the star imports fan out to are read only where a statement could bind the name; a
+    # docstring that only speaks of it (in prose or a doctest) does not count.
+    prose = '"""Subclass [`Base`]:\n\n>>> from mylib import Base\n"""\n'
+    write(tmp_cwd / "app" / "mylib" / "__init__.py", "from .models import *\n")
+    write(tmp_cwd / "app" / "mylib" / "models" / "__init__.py", "from .a import *\nfrom .b import *\n")
+    write(tmp_cwd / "app" / "mylib" / "models" / "a.py", prose + "class Other:\n    pass\n")
+    write(tmp_cwd / "app" / "mylib" / "models" / "b.py", prose + binding)
+    write(tmp_cwd / "app" / "net.py", USE.replace("from mylib.base import", "from mylib import"))
+    assert nncheck_here("--no-cache", "app/net.py", cwd=tmp_cwd).stdout.startswith(FOUND)

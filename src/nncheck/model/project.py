@@ -24,7 +24,14 @@ from nncheck.model.environment import library_roots
 from nncheck.model.known_modules import is_known_module
 from nncheck.model.table import ClassFinder, Found, Resolver, StarClassFinder, StarResolver, Table
 
-_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+# A name where a statement may bind it: at a line's start, after `,` `(` `[` `:` `;` `=` `*`, or after
+# `import`, `as`, `class`, `def`, `for`, `type`, `global`, `nonlocal` (prose in docstrings, such as
+# "[`AutoTokenizer`]", is left out, and so are doctest lines, `>>> from x import Name`).
+_BINDABLE = re.compile(
+    rb"(?:\b(?:import|as|class|def|for|type|global|nonlocal)[ \t]+|^[ \t]*|[,(\[:;=*][ \t]*)([A-Za-z_][A-Za-z0-9_]*)",
+    re.MULTILINE,
+)
+_DOCTEST = re.compile(rb"^[ \t]*(?:>>>|\.\.\.)(?:[ \t].*)?$", re.MULTILINE)
 _STAR = re.compile(rb"^[ \t]*from[ \t]+([.\w]+)[ \t]+import[ \t]+\*", re.MULTILINE)
 # Packages whose module classes are known from data; their files are never looked for.
 _KNOWN_ROOTS = frozenset({"torch"})
@@ -41,8 +48,9 @@ class Project:
         self._tables: dict[tuple[str, int, int], Table | None] = {}
         self._in_progress: set[tuple[str, str]] = set()
         self._root_lists: dict[str, list[str]] = {}
-        # Each file's words, and the modules of its `from <module> import *` (None: not all understood).
-        self._words: dict[tuple[str, int, int], tuple[frozenset[bytes], tuple[str, ...] | None]] = {}
+        # Each file's names where they may be bound (None until a name asked is in its text), and the
+        # modules of its `from <module> import *` (None: not all understood).
+        self._words: dict[tuple[str, int, int], tuple[frozenset[bytes] | None, tuple[str, ...] | None]] = {}
         # Which paths each file's resolution looked at (found or not): a result cache must see edits,
         # creations and deletions of any of them.
         self._probed: dict[str, set[str]] = {}
@@ -160,23 +168,32 @@ class Project:
 
     def _may_bind(self, file: str, name: str, visiting: set[str] | None = None) -> bool:
         # A package's `from .x import *` fans out to hundreds of files (transformers has one per model):
-        # a file that never spells the name, and whose star imports' files (transitively) never do,
-        # cannot provide it, and is not parsed to find that out.
+        # a file that never spells the name where a statement could bind it, and whose star imports'
+        # files (transitively) never do, cannot provide it, and is not parsed to find that out.
         key = _stamp(file)
         if key is None:
             return False
         real = key[0]
-        if key not in self._words:
+        needle = name.encode()
+        words, stars = self._words.get(key, (None, ()))
+        if words is not None:
+            bound = needle in words
+        else:
             try:
                 data = read_bytes(real)
             except SourceError:
                 return False
-            stars: tuple[str, ...] | None = tuple(m.decode("ascii", "replace") for m in _STAR.findall(data))
-            if data.count(b"import *") > len(stars or ()):
-                stars = None  # a star import written some other way: it may bind anything
-            self._words[key] = (frozenset(_WORD.findall(data)), stars)
-        words, stars = self._words[key]
-        if name.encode() in words or stars is None:
+            if key not in self._words:
+                written = data.count(b"import *")
+                stars = tuple(m.decode("ascii", "replace") for m in _STAR.findall(data)) if written else ()
+                if written > len(stars):
+                    stars = None  # a star import written some other way: it may bind anything
+            # The names are read out only once some name asked is in the text at all (most are not).
+            if needle in data:
+                words = frozenset(_BINDABLE.findall(_DOCTEST.sub(b"", data) if b">>>" in data else data))
+            self._words[key] = (words, stars)
+            bound = words is not None and needle in words
+        if bound or stars is None:
             return True
         visiting = set() if visiting is None else visiting
         if real in visiting:
