@@ -167,8 +167,8 @@ class _Part(Screen):
     def any_module(self, test: Callable[[AstClass], bool]) -> bool:
         classes = [cls for cls in self._tested if not self.table.known_not_module(cls.info)]
         if self.hits is None:
-            return any(test(cls) and self.is_module_class(cls) for cls in classes)
-        return self.found(cls.node for cls in classes if test(cls) and self.is_module_class(cls))
+            return any(self.is_module_class(cls) and test(cls) for cls in classes)
+        return self.found(cls.node for cls in classes if self.is_module_class(cls) and test(cls))
 
 
 def _table_of(statements: list[ast.stmt]) -> Table:

@@ -232,13 +232,14 @@ class Screen(FileView[AstClass]):
         return found
 
     def any_module(self, test: Callable[[AstClass], bool]) -> bool:
-        """Some nn.Module class passes `test`, which is tried first: whether a class is a module may
-        mean reading other files."""
+        """Some nn.Module class passes `test`. Whether a class is a module is asked first: it may mean
+        reading other files, but once per base in a run, while the tests walk each class's code, and
+        many classes of a model library are not modules (configurations, outputs, tokenizers)."""
         # A class some other question already found to be no module is not tested at all.
         classes = [cls for cls in self.classes if not self.table.known_not_module(cls.info)]
         if self.hits is None:
-            return any(test(cls) and self.is_module_class(cls) for cls in classes)
-        return self.found(cls.node for cls in classes if test(cls) and self.is_module_class(cls))
+            return any(self.is_module_class(cls) and test(cls) for cls in classes)
+        return self.found(cls.node for cls in classes if self.is_module_class(cls) and test(cls))
 
     def found(self, nodes: Iterable[Node]) -> bool:
         """There is one of `nodes`, each something a rule may report on (or the class or statement
