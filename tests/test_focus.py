@@ -158,3 +158,18 @@ def test_a_rule_whose_screen_says_no_is_not_run_on_the_file(monkeypatch: pytest.
     assert [(f.line, f.code) for f in check_source(source, "m.py", settings)] == [(5, "NNC001")]
     whole = dataclasses.replace(settings, prescreen=False)
     assert [f.code for f in check_source(source, "m.py", whole)] == ["NNC901", "NNC001"]
+
+
+@pytest.mark.parametrize("use", [False, True])
+def test_a_class_defined_twice_keeps_what_is_between_and_the_rest_is_stubbed(use: bool) -> None:
+    # NNC003 says where: both definitions and every statement between them reach libcst in full (a
+    # class between that uses the first one keeps it), the classes elsewhere become stubs.
+    between = "\n\nclass Uses(nn.Module):\n    kind = Net\n" if use else "\n\nclass Other(nn.Module):\n    pass\n"
+    text = ("from torch import nn\n" + CLEAN.format(n=0) + "\n\nclass Net(nn.Module):\n    pass\n" + between
+            + "\n\nclass Net(nn.Module):\n    pass\n" + CLEAN.format(n=1))
+    reduced = _reduced(text)
+    assert reduced is not None and "class Clean0: pass" in reduced and "class Clean1: pass" in reduced
+    assert between in reduced
+    findings = check_source(text, "x.py", EVERY_RULE)
+    assert [f.code for f in findings] == ([] if use else ["NNC003"])
+    assert findings == check_source(text, "x.py", WHOLE)

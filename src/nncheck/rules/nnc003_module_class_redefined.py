@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ast
 from collections import Counter
 from collections.abc import Iterator, Sequence
 
@@ -8,6 +9,8 @@ import libcst as cst
 from nncheck.model.views import CstClass, FileModel, Screen
 from nncheck.rule import FixAvailability, Report, Rule
 from nncheck.syntax.cst_queries import names_in
+from nncheck.syntax.nodes import blocks, units
+from nncheck.syntax.nodes import statements as every_statement
 
 
 class ModuleClassRedefined(Rule):
@@ -41,7 +44,6 @@ class ModuleClassRedefined(Rule):
 
     code = "NNC003"
     name = "module-class-redefined"
-    whole_file = True  # the statements between the two definitions matter
     fix_availability = FixAvailability.NONE
     message = "class {cls} redefines {cls} from line {line}, which is silently lost; rename or delete one"
 
@@ -128,7 +130,10 @@ def build():
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
         names = [cls.name for cls in screen.classes]
-        return len(names) != len(set(names))
+        if len(names) == len(set(names)):
+            return False
+        # The two definitions and every statement between them: libcst must see them all in full.
+        return screen.found(_redefinitions(screen.tree))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         counts = Counter(cls.name for cls in model.classes)
@@ -165,6 +170,28 @@ def build():
         return first.name not in set(names_in(uses)) and first.name not in set(
             names_in([second.node.body], enter_functions=False)
         )
+
+
+def _redefinitions(tree: ast.Module) -> Iterator[ast.stmt]:
+    """For each class statement that defines a name a class statement of the same block defined
+    before, the statements from that one to it."""
+    for block in _ast_blocks(tree):
+        earlier: dict[str, int] = {}
+        for index, statement in enumerate(block):
+            if isinstance(statement, ast.ClassDef):
+                if statement.name in earlier:
+                    yield from block[earlier[statement.name]:index + 1]
+                earlier[statement.name] = index
+
+
+def _ast_blocks(tree: ast.Module) -> Iterator[Sequence[ast.stmt]]:
+    yield tree.body
+    for node in every_statement(units(tree)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield node.body
+        elif isinstance(node, ast.stmt):
+            for block in blocks(node):
+                yield [s for s in block if isinstance(s, ast.stmt)]
 
 
 class _BlockCollector(cst.CSTVisitor):
