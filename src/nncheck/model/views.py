@@ -231,6 +231,14 @@ class Screen(FileView[AstClass]):
             found = self._call_lines[names] = _lines_of_matches(pattern, self.text)
         return found
 
+    def word_lines(self, word: str) -> list[int]:
+        """The lines, in order, on which `word` is written (anywhere: in a longer name too)."""
+        key = frozenset({"\0" + word})  # apart from call_lines' keys
+        found = self._call_lines.get(key)
+        if found is None:
+            found = self._call_lines[key] = _lines_of_matches(re.compile(re.escape(word)), self.text, False)
+        return found
+
     def any_module(self, test: Callable[[AstClass], bool]) -> bool:
         """Some nn.Module class passes `test`. Whether a class is a module is asked first: it may mean
         reading other files, but once per base in a run, while the tests walk each class's code, and
@@ -303,13 +311,13 @@ def holds_line(node: ast.AST, lines: list[int]) -> bool:
 _BREAKS = re.compile(r"\r\n?|\n")  # as Python counts lines
 
 
-def _lines_of_matches(pattern: re.Pattern[str], text: str) -> list[int]:
+def _lines_of_matches(pattern: re.Pattern[str], text: str, word_start: bool = True) -> list[int]:
     found: list[int] = []
     line, last = 1, 0
     plain = "\r" not in text
     for match in pattern.finditer(text):
         start = match.start()
-        if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        if word_start and start and (text[start - 1].isalnum() or text[start - 1] == "_"):
             continue  # inside a longer name
         line += text.count("\n", last, start) if plain else len(_BREAKS.findall(text, last, start))
         last = start

@@ -450,8 +450,12 @@ def _holding(view: FileView[C], init: Function, items: list[Item], every: bool) 
     """What the container certainly holds, if it loses something by being plain: modules with state,
     dropout modules (whose train/eval switch is lost), or parameters. For a display every element must
     be one; for a filled container, some added item."""
-    values = [view.values.iterated(view.values.of(item, init)) if each else view.values.of(item, init)
-              for item, each in _optional_branches(items, every)]
+    values = []
+    for item, each in _optional_branches(items, every):
+        value = view.values.iterated(view.values.of(item, init)) if each else view.values.of(item, init)
+        if every and value.kind is not Kind.PARAMETER and not value.is_module:
+            return None  # every element must be one: the rest need not be worked out
+        values.append(value)
     parameters = [value for value in values if value.kind is Kind.PARAMETER]
     if parameters and (len(parameters) == len(items) or not every):
         return "parameters"

@@ -527,11 +527,11 @@ def _expression_calls(
             for index, block in enumerate(inner):
                 here = narrowed | {proved} if proved is not None and index == 0 else narrowed
                 yield from _expression_calls(view, block, inside, here)
-        elif isinstance(unit, ast.Expr) or (not isinstance(unit, ast.AST) and isinstance(unit, cst.Expr)):
+        elif unit.__class__ is ast.Expr or (not isinstance(unit, ast.AST) and isinstance(unit, cst.Expr)):
             call = as_call(unit.value)
             if call is not None:
                 yield unit, call, in_with, narrowed
-        elif isinstance(unit, (ast.Assert, cst.Assert)):
+        elif unit.__class__ is ast.Assert or (not isinstance(unit, ast.AST) and isinstance(unit, cst.Assert)):
             proved = _tensor_test(view, unit.test)
             if proved is not None:
                 narrowed = narrowed | {proved}  # `assert isinstance(x, torch.Tensor)` holds for what follows

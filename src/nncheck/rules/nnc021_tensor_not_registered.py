@@ -8,7 +8,7 @@ import libcst as cst
 from nncheck.fixes.fix import Fix
 from nncheck.model.base_init import index_of_base_init
 from nncheck.model.methods import reached_from
-from nncheck.model.views import C, CstClass, FileModel, FileView, Screen
+from nncheck.model.views import C, CstClass, FileModel, FileView, Screen, holds_line
 from nncheck.rule import FixAvailability, Report, Rule, Sample
 from nncheck.syntax.nodes import (
     Expr,
@@ -266,9 +266,16 @@ def _unregistered(view: FileView[C], cls: C) -> Iterator[tuple[Function, Unit, s
     (the screen asks this too): the method, the statement, `self.x`, the value."""
     if not cls.methods("__init__") or any(cls.methods(name) for name in _OWN_PARAMETERS):
         return
+    # A look at the lines first: the methods are the class's own, and one that asks for a gradient says so.
+    node = cls.node
+    lines = view.word_lines(_GRAD) if isinstance(view, Screen) and isinstance(node, ast.AST) else None
+    if lines is not None and isinstance(node, ast.AST) and not holds_line(node, lines):
+        return
     for method in _building(view, cls):
         self_name = first_parameter(method)
         body = units(method)
+        if lines is not None and isinstance(method, ast.AST) and not holds_line(method, lines):
+            continue
         if self_name is None or not _asks_for_grad(body):
             continue  # most methods: nothing in them asks for a gradient
         for unit in simple_units(body):

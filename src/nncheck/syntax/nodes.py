@@ -28,6 +28,11 @@ _AST_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _AST_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _CST_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 _AST_SCOPE_TYPES = frozenset(_AST_SCOPES)
+_AST_SCOPE_STATEMENTS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
+_AST_BODIED = frozenset({ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef})
+# The statements with blocks (TryStar from Python 3.11).
+_AST_BLOCKED = frozenset({ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.Match,
+                          *((ast.TryStar,) if hasattr(ast, "TryStar") else ())})
 _CALLS = "_nncheck_calls"  # an ast node's attribute: the ast.Calls below it, itself left out (see calls_in)
 _CALL = "_nncheck_call"  # an ast.Call's attribute: its arguments as a Call holds them (see as_call)
 _SCOPES = "_nncheck_scopes"  # an ast.Module's attribute: its scopes (see scopes)
@@ -402,10 +407,10 @@ def units(
     node: Function | ClassNode | cst.BaseSuite | cst.Module | ast.Module | Sequence[ast.stmt],
 ) -> list[Unit]:
     """The statements of a body, a libcst line of several `;`-separated statements counted as several."""
-    if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-        return _as_units(node.body)
+    if node.__class__ in _AST_BODIED:  # (ast's classes are never subclassed: a set lookup is enough)
+        return _as_units(node.body)  # type: ignore[union-attr, arg-type]
     if not isinstance(node, cst.CSTNode):
-        return _as_units(node)
+        return _as_units(node)  # type: ignore[arg-type]  # a list of statements
     suite = node.body if isinstance(node, (cst.FunctionDef, cst.ClassDef)) else node
     if isinstance(suite, cst.SimpleStatementSuite):
         return list(suite.body)
@@ -421,18 +426,18 @@ def units(
 def is_scope(unit: Node) -> TypeGuard[Union[Function, ClassNode]]:
     """A function or class definition: its body does not run where it is written."""
     if isinstance(unit, ast.AST):
-        return isinstance(unit, (*_AST_FUNCTIONS, ast.ClassDef))
+        return unit.__class__ in _AST_SCOPE_STATEMENTS
     return isinstance(unit, (cst.FunctionDef, cst.ClassDef))
 
 
 def blocks(unit: Node) -> list[list[Unit]]:
     """The blocks of an if/for/while/with/try/match statement, in source order (none for others)."""
     if isinstance(unit, ast.AST):
-        if isinstance(unit, ast.Match):
-            return [_as_units(case.body) for case in unit.cases]
-        if not isinstance(unit, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try,
-                                 *_try_star())):
+        kind = unit.__class__
+        if kind not in _AST_BLOCKED:
             return []
+        if kind is ast.Match:
+            return [_as_units(case.body) for case in unit.cases]  # type: ignore[attr-defined]
         found = [_as_units(getattr(unit, "body"))]
         found.extend(_as_units(handler.body) for handler in getattr(unit, "handlers", ()))
         for attribute_name in ("orelse", "finalbody"):
