@@ -112,6 +112,11 @@ def _sets_call_super_init(body: list[ast.stmt]) -> bool:
     )
 
 
+# Statements that bind no name and hold no block: most of a function's body.
+_INERT = frozenset({ast.Expr, ast.Return, ast.Pass, ast.Break, ast.Continue, ast.Raise, ast.Assert, ast.Delete,
+                    ast.Global, ast.Nonlocal})
+
+
 class _Walker:
     def __init__(self, keep_nodes: bool) -> None:
         self.builder = TableBuilder()
@@ -120,6 +125,8 @@ class _Walker:
     def statements(self, body: list[ast.stmt]) -> None:
         builder = self.builder
         for node in body:
+            if node.__class__ in _INERT:
+                continue
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
