@@ -173,3 +173,10 @@ def test_a_class_defined_twice_keeps_what_is_between_and_the_rest_is_stubbed(use
     findings = check_source(text, "x.py", EVERY_RULE)
     assert [f.code for f in findings] == ([] if use else ["NNC003"])
     assert findings == check_source(text, "x.py", WHOLE)
+
+
+def test_what_a_rule_reports_does_not_depend_on_another_rule_bringing_the_file_to_libcst() -> None:
+    # No torch imported: NNC015's screen says no; its check says so too, even when NNC003 (a class
+    # defined twice) has libcst parse the file, and the language server's kept answers run every rule.
+    text = "x = make()\nx.view(2)\n\n\nclass A:\n    pass\n\n\nclass A:\n    pass\n"
+    assert check_source(text, "x.py", EVERY_RULE) == check_source(text, "x.py", WHOLE) == []

@@ -111,3 +111,12 @@ def test_what_the_screens_look_for_in_the_text_is_found_however_it_is_written(tm
         (14, "NNC009"), (20, "NNC014"), (21, "NNC014"), (24, "NNC014"), (30, "NNC009"), (45, "NNC009")
     ]
     assert found == check_file(str(path), UNSCREENED)
+
+
+def test_a_container_called_only_through_an_alias_is_screened_in(tmp_path: Path) -> None:
+    path = tmp_path / "alias.py"
+    path.write_text("from torch import nn\n\nSeq = nn.Sequential\n\n\nclass Net(nn.Module):\n    def __init__(self):\n"
+                    "        super().__init__()\n        self.body = Seq([nn.Linear(2, 2)])\n")
+    found = check_file(str(path), EVERY_RULE)
+    assert [(f.line, f.code) for f in found] == [(9, "NNC014")]
+    assert found == check_file(str(path), UNSCREENED)

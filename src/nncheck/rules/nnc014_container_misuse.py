@@ -12,6 +12,7 @@ from nncheck.model.views import C, FileModel, FileView, Screen, holds_line
 from nncheck.rule import FixAvailability, Report, Rule, Sample
 from nncheck.syntax.nodes import Call, Expr, Unit, blocks, calls_in, display, heads, is_scope, scopes
 
+# What the language server compares before keeping the screens' answers (engine.incremental).
 _CONTAINERS = re.compile(r"(?:Sequential|ModuleList|ModuleDict|ParameterList)\s*\(")
 # What iterating gives modules: a ModuleList can be built from these.
 _CONTAINER_NAMES = frozenset({"Sequential", "ModuleList", "ModuleDict", "ParameterList"})
@@ -149,8 +150,9 @@ class Aggregator(nn.Module):
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
+        # A container's name (or a name bound to one) called somewhere: a look at the text first.
         found = (call.node for call, _, _ in _misuses(screen))
-        return _CONTAINERS.search(screen.text) is not None and screen.found(found)
+        return bool(screen.call_lines(_CONTAINER_NAMES)) and screen.found(found)
 
     def check(self, model: FileModel) -> Iterator[Report]:
         for call, kind, unpack in _misuses(model):

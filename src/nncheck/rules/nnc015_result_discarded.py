@@ -331,13 +331,11 @@ def update(output, accumulator, x, weights):
 
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
-        imports_torch = any(
-            b.qualname == "torch" or b.qualname.startswith("torch.")
-            for bindings in screen.table.bindings.values() for b in bindings
-        )
-        return imports_torch and screen.found(statement for statement, _, _, _ in _discarded(screen))
+        return _imports_torch(screen) and screen.found(statement for statement, _, _, _ in _discarded(screen))
 
     def check(self, model: FileModel) -> Iterator[Report]:
+        if not _imports_torch(model):
+            return  # (as the screen says: whether another rule's finding brings the file here must not matter)
         for statement, call, method, certain in _discarded(model):
             if not isinstance(statement, cst.Expr) or not isinstance(call.node, cst.Call):
                 continue  # never: libcst's tree has libcst nodes
@@ -363,6 +361,12 @@ def update(output, accumulator, x, weights):
             else:
                 yield self.report(statement, self.message_unchanged, fix=fix, call=shown, receiver=receiver,
                                   instead=instead)
+
+
+def _imports_torch(view: FileView[C]) -> bool:
+    """Without torch imported, nothing in the file is known to be a tensor."""
+    return any(b.qualname == "torch" or b.qualname.startswith("torch.")
+               for bindings in view.table.bindings.values() for b in bindings)
 
 
 def _assign_back(statement: cst.Expr) -> cst.Assign:
