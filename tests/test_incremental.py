@@ -143,3 +143,15 @@ def test_typing_in_a_long_file_reuses_the_rules_reports(typed: list[tuple[int, s
         text, tree = edited, new_tree
     if all(block != 5 for block, _ in typed):
         assert memory.rules is reports  # libcst and the rules did not run again
+
+
+def test_an_edit_between_two_definitions_of_a_class_keeps_the_use_there() -> None:
+    # Block0 uses the first Base, so its redefinition loses nothing: an edit of Block0 must not hide that use.
+    first = _class("Base", "nn.Module", BODIES[0])
+    text = "import torch\nfrom torch import nn\n" + first + _class("Block0", "Base", BODIES[0]) + first
+    memory = Memory()
+    tree = python_parse(text)
+    assert check_source(text, "/tmp/nncheck-incremental.py", tree=tree, memory=memory) == []
+    edited = text.replace("class Block0(Base):\n", "class Block0(Base): \n")
+    new_tree = reparse(text, tree, edited)
+    assert check_source(edited, "/tmp/nncheck-incremental.py", tree=new_tree, memory=memory) == []

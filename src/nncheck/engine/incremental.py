@@ -6,9 +6,11 @@ names the same way (the table built from them alone is the same, method lines as
 statement names those classes, the file's table keeps its meaning: the old table is kept (its
 answers too), with each class's method lines brought up to date. The pre-screen's answer for an
 unchanged statement can then change only through the file's text (some rules look at it first):
-where those looks agree, each unchanged statement keeps its answer and each edited one is kept in
-full for libcst, without being screened. Keeping more than the screen would is safe: the rules find
-nothing in a class the screen rules out. Anything else means the whole file is tabled and screened.
+where those looks agree, each unchanged statement keeps its answer and the edited ones, with the
+statements outside classes, are screened again (a rule that looks at several statements at once,
+such as a class defined twice, looks at the whole tree). Keeping more than the screen would is safe:
+the rules find nothing in a class the screen rules out. Anything else means the whole file is
+tabled and screened.
 """
 
 from __future__ import annotations
@@ -159,6 +161,7 @@ class _Part(Screen):
     def __init__(self, whole: Screen, body: list[ast.stmt], tested: set[int]) -> None:
         super().__init__(whole.table, ast.Module(body=body, type_ignores=[]), [], whole.text)
         self._whole = whole  # the values' answers hold it weakly
+        self.whole_tree = whole.tree
         self.classes = whole.classes
         self._views = whole._views
         self._values = whole.values

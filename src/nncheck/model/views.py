@@ -210,6 +210,8 @@ class Screen(FileView[AstClass]):
     def __init__(self, table: Table, tree: ast.Module, class_nodes: list[ast.ClassDef], text: str = "") -> None:
         super().__init__(table, [AstClass(info, node) for info, node in zip(table.classes, class_nodes)])
         self.tree = tree
+        # The whole file's statements: `tree` may hold only the edited ones (engine.incremental).
+        self.whole_tree = tree
         self.text = text  # the source, for a cheap look before walking the tree
         # While engine.focus asks where rules may report: the lines of what they may report on.
         self.hits: list[int] | None = None

@@ -132,8 +132,9 @@ def build():
         names = [cls.name for cls in screen.classes]
         if len(names) == len(set(names)):
             return False
-        # The two definitions and every statement between them: libcst must see them all in full.
-        return screen.found(_redefinitions(screen.tree))
+        # The two definitions and every statement between them: libcst must see them all in full,
+        # edited or not (a use between keeps the first definition).
+        return screen.found(_redefinitions(screen.whole_tree))
 
     def check(self, model: FileModel) -> Iterator[Report]:
         counts = Counter(cls.name for cls in model.classes)
