@@ -3,9 +3,10 @@
     python benchmarks/run.py                      # transformers==5.23.0 and timm==1.0.31, 5 runs each
     python benchmarks/run.py --corpus timm --runs 5 --skip-torchfix
     python benchmarks/run.py --baseline ea6a0cd   # also an older commit of nncheck, side by side
+    python benchmarks/run.py --baseline 672e348 --lsp-baseline 78503dc  # the server against another
 
 The language server's latency (benchmarks/lsp_latency.py) is the last part of the table (with
---baseline, that commit's server measured in turns with this one's).
+--baseline or --lsp-baseline, that commit's server measured in turns with this one's).
 
 It prepares everything itself in a work folder (default ~/.cache/nncheck-bench): the corpora (the
 Python sources of the wheels, via `pip download --no-deps`), and three virtualenvs: flake8 alone,
@@ -110,6 +111,8 @@ def main() -> None:
     parser.add_argument("--skip-scaling", action="store_true")
     parser.add_argument("--baseline", metavar="COMMIT", help="also measure nncheck at this commit, alternating")
     parser.add_argument("--skip-lsp", action="store_true", help="leave out the language server (lsp_latency.py)")
+    parser.add_argument("--lsp-baseline", metavar="COMMIT",
+                        help="the commit the language server is compared with (default: --baseline's)")
     args = parser.parse_args()
     work: Path = args.work
     work.mkdir(parents=True, exist_ok=True)
@@ -118,6 +121,8 @@ def main() -> None:
     sh(with_nncheck / "pip", "install", "-q", "--force-reinstall", "--no-deps", str(REPO))  # this checkout
     torchfix = None if args.skip_torchfix else prepare_venv(work, "torchfix", [TORCHFIX])
     baseline = None if args.baseline is None else prepare_baseline(work, args.baseline)
+    lsp_commit = args.lsp_baseline or args.baseline
+    lsp_baseline = None if lsp_commit is None else prepare_baseline(work, lsp_commit)
     rows: list[tuple[str, str, str]] = []
 
     def row(what: str, seconds: str, ratio: str) -> None:
@@ -198,15 +203,15 @@ def main() -> None:
         # The language server's figures, from the same virtualenv (with the lsp extra's pygls).
         sh(with_nncheck / "pip", "install", "-q", "pygls>=2,<3", "pytest")
         command = [str(with_nncheck / "python"), str(REPO / "benchmarks" / "lsp_latency.py")]
-        if baseline is not None:  # both servers in turns, in one run
-            sh(baseline / "pip", "install", "-q", "pygls>=2,<3")
-            command += ["--compare", str(baseline / "python"), "--rounds", str(max(3, args.runs))]
+        if lsp_baseline is not None:  # both servers in turns, in one run
+            sh(lsp_baseline / "pip", "install", "-q", "pygls>=2,<3")
+            command += ["--compare", str(lsp_baseline / "python"), "--rounds", str(max(3, args.runs))]
         latency = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         for line in latency.splitlines()[2:]:
             what, value, *other = (cell.strip() for cell in line.strip("|").split("|"))
             if other and other[0]:
-                row(f"nncheck lsp: {what}, this checkout vs {args.baseline}", f"{value} vs {other[0]}",
-                    f"{other[1]} x {args.baseline}")
+                row(f"nncheck lsp: {what}, this checkout vs {lsp_commit}", f"{value} vs {other[0]}",
+                    f"{other[1]} x {lsp_commit}")
             else:
                 row(f"nncheck lsp: {what}", value, "")
 
