@@ -153,9 +153,13 @@ def main() -> None:
         cold, peak = measure([*nncheck, "--no-cache", "--jobs", "2", str(corpus)], args.runs)
         row(f"{name}: nncheck cold (--no-cache)", f"{cold:.2f} s", f"{cold / flake8_alone:.2f} x flake8")
         if baseline is not None:
+            # An older plugin without a cache has no option to turn it off; one with a cache must not use it.
+            help_text = subprocess.run([str(baseline / "flake8"), "--help"], capture_output=True, text=True).stdout
+            no_cache = ["--nncheck-no-cache"] if "--nncheck-no-cache" in help_text else []
             pairs = {
                 "flake8 -j2 with nncheck, no cache": ([str(with_nncheck / "flake8"), "-j2", "--nncheck-no-cache",
-                                                       str(corpus)], [str(baseline / "flake8"), "-j2", str(corpus)]),
+                                                       str(corpus)],
+                                                      [str(baseline / "flake8"), "-j2", *no_cache, str(corpus)]),
                 "nncheck cold (--no-cache)": ([*nncheck, "--no-cache", "--jobs", "2", str(corpus)],
                                               [str(baseline / "nncheck"), "--no-cache", "--jobs", "2", str(corpus)]),
             }
