@@ -18,6 +18,44 @@ _EXPECTED = re.compile(r"#\s*(unknown|module|tensor|parameter|list|tuple|dict|lo
                        r"(\s+with children|\s+requiring grad)?\s*$")
 
 SAMPLES = {
+    "a module-level name a function may rebind through `global`": """
+        import torch
+
+        weights = torch.zeros(2)
+        kept = torch.zeros(2)
+
+        def reset():
+            global weights
+            weights = None
+
+        def use():
+            weights  # unknown
+            kept  # tensor
+    """,
+    "`global` and a tab": """
+        import torch
+
+        bias = torch.zeros(2)
+
+        def clear():
+            global\tbias; bias = None
+
+        def use():
+            bias  # unknown
+    """,
+    "`global` and a line continuation": """
+        import torch
+
+        scale = torch.zeros(2)
+
+        def drop():
+            global\\
+                scale
+            scale = None
+
+        def use():
+            scale  # unknown
+    """,
     "a loader's batch, unpacked through enumerate, in another function": """
         import torch
         from torch.utils.data import DataLoader

@@ -114,6 +114,9 @@ _DEPTH = 40  # deeper than any real chain of names: a cycle nncheck did not cut 
 
 Owner = Union[Function, ClassNode, None]  # a scope: a function, a class body, or the module (None)
 
+# How a `global` statement starts: the keyword and a space, a tab or a line continuation.
+_GLOBAL_SPELLINGS = ("global ", "global\t", "global\\")
+
 
 _Assigned = tuple[Expr, "Owner", int]  # a value assigned to an attribute, the scope, the statement
 
@@ -995,6 +998,9 @@ class Knowledge:
     def _globals_assigned_in_functions(self) -> set[str]:
         """Names functions declare `global`: they may rebind the module's names anywhere."""
         found: set[str] = set()
+        text = self._view.text
+        if text and not any(spelling in text for spelling in _GLOBAL_SPELLINGS):
+            return found  # (a look at the source first: the walk is of the whole file)
         for node in statements(units(self._tree)):
             if isinstance(node, (ast.Global, cst.Global)):
                 found.update(node.names if isinstance(node, ast.Global) else [n.name.value for n in node.names])
