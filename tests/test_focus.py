@@ -151,8 +151,12 @@ def test_a_rule_whose_screen_says_no_is_not_run_on_the_file(monkeypatch: pytest.
             raise ValueError("run though its screen said no")
 
     rules = (*all_rules(), Quiet)
-    monkeypatch.setattr(nncheck.engine.checker, "all_rules", lambda: rules)
-    monkeypatch.setattr(nncheck.engine.focus, "all_rules", lambda: rules)
+
+    def chosen(settings: Settings) -> tuple[type[Rule], ...]:
+        return tuple(rule for rule in rules if settings.is_selected(rule.code, rule.default_enabled))
+
+    monkeypatch.setattr(nncheck.engine.checker, "selected_rules", chosen)
+    monkeypatch.setattr(nncheck.engine.focus, "selected_rules", chosen)
     source = "from torch import nn\n\n\nclass Net(nn.Module):\n    def __call__(self, x):\n        return x\n"
     settings = dataclasses.replace(EVERY_RULE, select=(*EVERY_RULE.select, "NNC998"))
     assert [(f.line, f.code) for f in check_source(source, "m.py", settings)] == [(5, "NNC001")]

@@ -51,9 +51,9 @@ class _Broken(Rule):
 
 def test_a_failing_rule_becomes_nnc901_and_the_others_still_report(monkeypatch: pytest.MonkeyPatch) -> None:
     import nncheck.engine.checker
-    from nncheck.engine.rule_set import all_rules
+    from nncheck.engine.rule_set import selected_rules
 
-    monkeypatch.setattr(nncheck.engine.checker, "all_rules", lambda: (*all_rules(), _Broken))
+    monkeypatch.setattr(nncheck.engine.checker, "selected_rules", lambda settings: (*selected_rules(settings), _Broken))
     found = check_source(BAD, "m.py")
     assert [(f.code, f.message) for f in found] == [
         ("NNC901", "internal error in nncheck (NNC999): ValueError: boom"),

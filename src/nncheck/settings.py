@@ -51,18 +51,6 @@ class Settings:
     prescreen: bool = True
 
     def is_selected(self, code: str, default_enabled: bool = True) -> bool:
-        # Asked for every rule of every file: the answers are kept on the (immutable) settings.
-        try:
-            answers: dict[tuple[str, bool], bool] = self.__dict__["_answers"]
-        except KeyError:
-            answers = {}
-            object.__setattr__(self, "_answers", answers)
-        found = answers.get((code, default_enabled))
-        if found is None:
-            found = answers[code, default_enabled] = self._is_selected(code, default_enabled)
-        return found
-
-    def _is_selected(self, code: str, default_enabled: bool) -> bool:
         on = Selection(self.select, (), self.ignore).applied(False, code, default_enabled)
         for layer in self.layers:
             on = layer.applied(on, code, default_enabled)

@@ -25,7 +25,7 @@ from nncheck.model.table import Table
 from nncheck.model.project import Project
 from nncheck.model.views import FileModel, Screen
 from nncheck.rule import Report
-from nncheck.engine.rule_set import all_rules
+from nncheck.engine.rule_set import selected_rules
 from nncheck.settings import Settings
 
 DEFAULT_SETTINGS = Settings()
@@ -255,8 +255,8 @@ def _run_rules(
         return [], [_internal_error(path, "model", error)]
     reports: list[Report] = []
     errors: list[Finding] = []
-    for rule in all_rules():
-        if not settings.is_selected(rule.code, rule.default_enabled) or rule.code in quiet:
+    for rule in selected_rules(settings):
+        if rule.code in quiet:
             continue
         try:
             reports.extend(rule().check(model))

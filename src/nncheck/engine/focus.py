@@ -17,7 +17,7 @@ import bisect
 from dataclasses import dataclass
 
 from nncheck.engine.noqa import split_keeping_breaks
-from nncheck.engine.rule_set import all_rules
+from nncheck.engine.rule_set import selected_rules
 from nncheck.model.table import ClassInfo, Table
 from nncheck.model.views import NeedsWholeFile, Screen
 from nncheck.settings import Settings
@@ -42,9 +42,7 @@ def focus(screen: Screen, settings: Settings) -> Focus | None:
     anywhere = False
     quiet: set[str] = set()
     try:
-        for rule in all_rules():
-            if not settings.is_selected(rule.code, rule.default_enabled):
-                continue
+        for rule in selected_rules(settings):
             before = len(hits)
             if rule.might_report(screen):
                 if rule.whole_file or len(hits) == before:

@@ -12,6 +12,7 @@ import nncheck.rules
 
 if TYPE_CHECKING:
     from nncheck.rule import Rule
+    from nncheck.settings import Settings
 
 
 @functools.cache
@@ -27,6 +28,12 @@ def all_rules() -> tuple[type[Rule], ...]:
             if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule and obj.__module__ == module.__name__
         )
     return tuple(sorted(found, key=lambda rule: rule.code))
+
+
+@functools.lru_cache(maxsize=64)
+def selected_rules(settings: Settings) -> tuple[type[Rule], ...]:
+    """The rules the settings turn on, in code order: asked for every file, decided once per settings."""
+    return tuple(rule for rule in all_rules() if settings.is_selected(rule.code, rule.default_enabled))
 
 
 @functools.cache

@@ -199,7 +199,7 @@ def settings_for(path: str, overrides: Overrides = Overrides()) -> Settings:
         os.path.normpath(os.path.join(config.root, s)) for s in src_setting)
     bases = overrides.module_bases if overrides.module_bases is not None else config.module_bases
     python, _ = _python_of(config, overrides)
-    settings = Settings(
+    return Settings(
         select=(config.select if config.select is not None else DEFAULT_SELECT) + config.extend_select,
         ignore=config.ignore,
         layers=tuple(layers),
@@ -207,11 +207,6 @@ def settings_for(path: str, overrides: Overrides = Overrides()) -> Settings:
         src_roots=src,
         python=python,
     )
-    # The files of a folder share one object, and so what it keeps of its answers (Settings.is_selected).
-    return _SHARED.setdefault(settings, settings)
-
-
-_SHARED: dict[Settings, Settings] = {}
 
 
 def python_for(path: str, overrides: Overrides = Overrides()) -> tuple[str | None, str]:
