@@ -78,8 +78,8 @@ def main() -> None:
         (checker, "parse", "libcst parse"), (checker, "_place", "positions"),
         (project, "read_table", "other files' tables"), (views, "_lines_of_matches", "screens' text searches"),
         (plugin_module, "check_source", "check_source (all of nncheck's check)"),
-        (plugin_module, "dependencies", "result cache"), (ResultCache, "key", "result cache"),
-        (ResultCache, "get", "result cache"), (ResultCache, "put", "result cache"),
+        (plugin_module, "dependencies", "result cache: dependencies"), (ResultCache, "key", "result cache: key"),
+        (ResultCache, "get", "result cache: get"), (ResultCache, "put", "result cache: put"),
     ]
     for owner, name, label in wrapped:
         setattr(owner, name, _timed(spent, label, getattr(owner, name)))

@@ -56,6 +56,39 @@ SAMPLES = {
         def use():
             scale  # unknown
     """,
+    "a capture nested in a `case` pattern rebinds the name (no walrus in the file)": """
+        import torch
+
+        def pick(x):
+            y = torch.zeros(2)
+            match x:
+                case [first, (y, *_)]:
+                    y  # unknown
+            return first
+    """,
+    "an `except ... as` name and an import in a function rebind it (no walrus in the file)": """
+        import torch
+
+        def attempt():
+            e = torch.zeros(2)
+            n = torch.zeros(2)
+            try:
+                pass
+            except ValueError as e:
+                e  # unknown
+            import numpy as n
+            n  # unknown
+    """,
+    "a walrus in a condition rebinds the name": """
+        import torch
+
+        def pick(x):
+            y = torch.zeros(2)
+            if (y := x.get()) is not None:
+                y  # unknown
+            z = torch.zeros(2)
+            z  # tensor
+    """,
     "a loader's batch, unpacked through enumerate, in another function": """
         import torch
         from torch.utils.data import DataLoader

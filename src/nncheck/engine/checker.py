@@ -32,11 +32,19 @@ DEFAULT_SETTINGS = Settings()
 
 
 def check_file(path: str, settings: Settings = DEFAULT_SETTINGS) -> list[Finding]:
+    project = _project(settings) if settings.cross_file else None
+    stamp = project.stamp(path) if project is not None else None  # before the read
     try:
         data = read_bytes(path)
     except SourceError as error:
         return [_unparsable(path, f"nncheck could not read this file: {error}")]
-    return check_source(data, path, settings)
+    try:
+        text = decode(data)
+    except SourceError as error:
+        return [_unparsable(path, f"nncheck could not parse this file: {error}")]
+    if project is not None:
+        project.read_from_disk(stamp, text)  # the table built from it is kept without reading it again
+    return check_source(text, path, settings)
 
 
 def dependencies(path: str, settings: Settings = DEFAULT_SETTINGS) -> list[str]:

@@ -69,6 +69,8 @@ class ResultCache:
         self.folder = folder
         self._digests: dict[str, str] = {}
         self._environments: dict[str | None, str] = {}
+        self._shards: set[str] = set()  # the shard folders this process has made sure of
+        self._written = 0  # entries written by this process: names its temporaries
 
     def key(self, path: str, data: bytes, settings: Settings, reader: Reader = "nncheck") -> str:
         """`reader`: who shows the findings; flake8 applies noqa comments itself, so its entries keep
@@ -133,8 +135,11 @@ class ResultCache:
         target = self._file(key)
         temporary = None
         try:
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".tmp")
+            shard = os.path.dirname(target)
+            if shard not in self._shards:
+                os.makedirs(shard, exist_ok=True)
+                self._shards.add(shard)
+            handle, temporary = self._temporary(shard)
             with os.fdopen(handle, "wb") as out:
                 out.write(_checksum(body) + b"\n" + body)
             os.replace(temporary, target)  # readers see the old entry or the new one, never half
@@ -143,6 +148,18 @@ class ResultCache:
             # (a full disk, a folder where the entry should be) must not pile up.
             if temporary is not None:
                 _discard(temporary)
+
+    def _temporary(self, shard: str) -> tuple[int, str]:
+        # A name of this process's own (a first run writes thousands: mkstemp's random names cost more).
+        self._written += 1
+        name = os.path.join(shard, f"{os.getpid()}-{self._written}.tmp")
+        try:
+            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), name
+        except FileExistsError:  # left by a process of the same number that was killed
+            return tempfile.mkstemp(dir=shard, suffix=".tmp")
+        except FileNotFoundError:  # the folder was removed while this process ran
+            self._shards.discard(shard)
+            raise
 
     def prune(self, limit: int = MAX_ENTRIES) -> None:
         """Keep the newest `limit` entries."""

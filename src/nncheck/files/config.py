@@ -184,9 +184,11 @@ def config_for(path: str, overrides: Overrides = Overrides()) -> Config:
     return _load_cached(found) if found else Config()
 
 
-def settings_for(path: str, overrides: Overrides = Overrides()) -> Settings:
-    """The settings for the file `path`: its configuration, then the command line on top (see above)."""
-    config = config_for(path, overrides)
+def settings_for(path: str, overrides: Overrides = Overrides(), config: Config | None = None) -> Settings:
+    """The settings for the file `path`: its configuration (`config`, if the caller has already found
+    it with config_for), then the command line on top (see above)."""
+    if config is None:
+        config = config_for(path, overrides)
     layers: list[Selection] = []
     if overrides.select is not None or overrides.extend_select or overrides.ignore:
         layers.append(Selection(overrides.select, overrides.extend_select, overrides.ignore or ()))

@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # --diff wins over --fix, as in ruff: asking to see the changes never writes them.
     mode = Mode.DIFF if args.diff else Mode.FIX if args.fix or args.add_noqa else Mode.CHECK
     cache = None if args.no_cache else ResultCache(args.cache_dir or default_folder())
-    job = Job(overrides, mode, args.unsafe_fixes, args.file_timeout, noqa=args.add_noqa)
+    job = Job(overrides, mode, args.unsafe_fixes, args.file_timeout, noqa=args.add_noqa, cached=cache is not None)
     missing = [path for path in args.paths if path != STDIN and not os.path.lexists(path)]
     if missing:
         # A usage error: nothing is checked, so nothing is summed up.

@@ -23,3 +23,4 @@ class Job:
     unsafe: bool
     file_timeout: float = DEFAULT_FILE_TIMEOUT  # seconds; 0 for none
     noqa: bool = False  # --add-noqa: silence the findings with comments instead of fixing them (FIX or DIFF)
+    cached: bool = True  # results are kept (not --no-cache): each file's dependencies are worked out

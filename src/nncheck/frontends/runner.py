@@ -3,6 +3,7 @@ limit per file, and without losing the run when a worker dies."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
@@ -12,10 +13,12 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from types import FrameType
 
-from nncheck.files.config import Overrides, settings_for
+from nncheck.engine.collector import LongLivedTables
+from nncheck.files.config import Config, Overrides, config_for, settings_for
 from nncheck.findings import INTERNAL_ERROR, UNPARSABLE, Finding
 from nncheck.fixes.outcome import FileFix, Status, checked
 from nncheck.frontends.job import Job, Mode
+from nncheck.settings import Settings
 
 # The checker, the fixer and the rules (and so libcst) are imported only when a file must really be
 # checked: a run answered entirely from the cache never loads them.
@@ -68,9 +71,11 @@ def one_file(job: Job, path: str) -> Result:
     try:
         try:
             with time_limit(job.file_timeout):
-                settings = settings_for(path, job.overrides)
+                settings = _settings(path, job.overrides)
                 if job.mode is Mode.CHECK:
-                    return checked(path, check_file(path, settings)), dependencies(path, settings)
+                    found = check_file(path, settings)
+                    _long_lived.checked(0)  # the file's trees are freed by now: nothing of it is kept
+                    return checked(path, found), dependencies(path, settings) if job.cached else []
                 if job.noqa:
                     outcome = add_noqa_file(path, settings, write=False)
                 else:
@@ -83,16 +88,33 @@ def one_file(job: Job, path: str) -> Result:
         if job.mode is Mode.FIX:
             write_fix(outcome, settings)
         outcome.data = None  # not needed any more; spares sending it back from a worker
-        return outcome, dependencies(path, settings)
+        return outcome, dependencies(path, settings) if job.cached else []
     except Exception as error:  # the last guard: one file's bug must not lose the other files' results
         return crashed(path, f"internal error in nncheck: {type(error).__name__}: {error}"), []
 
 
+_configs: dict[tuple[str, Overrides], Config] = {}
+_long_lived = LongLivedTables()  # other files' tables, kept for the run: hidden from the collector's passes
+
+
+def _settings(path: str, overrides: Overrides) -> Settings:
+    # One run: a folder's configuration file is looked for once (each look stats every folder up).
+    folder = os.path.dirname(os.path.abspath(path))
+    config = _configs.get((folder, overrides))
+    if config is None:
+        config = _configs[folder, overrides] = config_for(path, overrides)
+    return settings_for(path, overrides, config)
+
+
 def run_files(paths: list[str], job: Job, jobs: int, done: Callable[[str, Result], None]) -> None:
     """Check every path, in worker processes when `jobs` > 1; `done` is called once per path."""
+    _configs.clear()  # configuration files may have changed since an earlier run in this process
     if jobs == 1:
-        for path in paths:
-            done(path, one_file(job, path))
+        try:
+            for path in paths:
+                done(path, one_file(job, path))
+        finally:
+            gc.unfreeze()  # this process may go on (a test, a caller of the library): its collector as it was
         return
     left = _in_pool(paths, job, jobs, done)
     while left:

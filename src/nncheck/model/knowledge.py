@@ -975,7 +975,8 @@ class Knowledge:
         return scope
 
     def _collect(self, owner: Owner) -> Scope:
-        collector = Collector()
+        text = self._view.text
+        collector = Collector(walrus=not text or ":=" in text)
         body = units(self._tree) if owner is None else units(owner)
         forward = False
         if is_function(owner):

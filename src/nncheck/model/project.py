@@ -46,6 +46,9 @@ class Project:
         self._python = python
         self._libraries: tuple[str, ...] | None = None
         self._tables: dict[tuple[str, int, int], Table | None] = {}
+        # The text of the file being checked, as just read from the disk, with its stamp from before
+        # the read (see read_from_disk): keep_table need not read it again.
+        self._just_read: tuple[tuple[str, int, int], str] | None = None
         self._in_progress: set[tuple[str, str]] = set()
         self._root_lists: dict[str, list[str]] = {}
         # Each file's names where they may be bound (None until a name asked is in its text), and the
@@ -234,6 +237,14 @@ class Project:
                 pass  # a file that cannot be read or parsed leaves its names unresolved
         return self._tables[key]
 
+    def stamp(self, path: str) -> tuple[str, int, int] | None:
+        """What read_from_disk is given: taken before the file is read."""
+        return _stamp(path)
+
+    def read_from_disk(self, stamp: tuple[str, int, int] | None, text: str) -> None:
+        """`text` is the content of the file `stamp` names, read after the stamp was taken."""
+        self._just_read = (stamp, text) if stamp is not None else None
+
     def keep_table(self, path: str, text: str, table: Table) -> None:
         """Remember the table just built for the checked file `path`, whose source is `text`, if that is
         what the disk holds: a file checked early is often imported by one checked later, and is then
@@ -241,6 +252,12 @@ class Project:
         key = _stamp(path)
         if key is None or key in self._tables or os.path.abspath(path) != key[0]:
             return  # relative imports of a path through a link resolve from the link's folder
+        just_read, self._just_read = self._just_read, None
+        if just_read is not None and just_read[0] == key and just_read[1] is text:
+            # Read after the stamp was taken, which has not changed since: what the disk holds.
+            table.path = key[0]
+            self._tables[key] = table
+            return
         try:
             on_disk = decode(read_bytes(key[0]))
         except SourceError:

@@ -129,7 +129,9 @@ Bind = Callable[[str, Binding], None]
 class Collector:
     """A scope's bindings, each with the statement that makes it, and where each statement is."""
 
-    def __init__(self) -> None:
+    def __init__(self, walrus: bool = True) -> None:
+        # False when the text holds no `:=`: then no expression binds a name, and none is walked.
+        self._walrus = walrus
         self.bindings: dict[str, list[Binding]] = {}
         self.global_names: set[str] = set()
         self.positions: dict[int, Position] = {}
@@ -161,6 +163,16 @@ class Collector:
                 self.statement = here
 
     def _read(self, nodes: Sequence[Node]) -> None:
+        if not self._walrus:
+            for node in nodes:
+                if isinstance(node, (ast.stmt, ast.ExceptHandler)):
+                    collect_node(node, self.bind, self.global_names)  # its parts are expressions
+                elif not isinstance(node, ast.expr):
+                    self._read_all([node])  # a pattern (`case [x, *rest]`) nests its captures
+            return
+        self._read_all(nodes)
+
+    def _read_all(self, nodes: Sequence[Node]) -> None:
         for node in walk(nodes):
             if not isinstance(node, (ast.Lambda, cst.Lambda)):
                 collect_node(node, self.bind, self.global_names)

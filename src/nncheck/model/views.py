@@ -216,6 +216,8 @@ class Screen(FileView[AstClass]):
         # While engine.focus asks where rules may report: the lines of what they may report on.
         self.hits: list[int] | None = None
         self._call_lines: dict[frozenset[str], list[int]] = {}
+        self._line_starts: list[int] | None = None
+        self._modules: list[AstClass] | None = None  # the nn.Module classes, once engine.focus asked
 
     def call_lines(self, names: frozenset[str]) -> list[int]:
         """The lines, in order, on which a call of something whose qualified name ends in one of
@@ -241,15 +243,33 @@ class Screen(FileView[AstClass]):
             found = self._call_lines[key] = _lines_of_matches(re.compile(re.escape(word)), self.text, False)
         return found
 
+    def count_between(self, word: str, first: int, last: int) -> int | None:
+        """How often `word` is written on lines `first` to `last`; None if the text is not known, or
+        not plain ASCII there (Python reads `ｆ` as `f` in a name)."""
+        if not self.text:
+            return None
+        if self._line_starts is None:
+            self._line_starts = [0, *(match.end() for match in _BREAKS.finditer(self.text))]
+        starts = self._line_starts
+        if not 1 <= first <= last <= len(starts):
+            return None
+        part = self.text[starts[first - 1]:starts[last] if last < len(starts) else len(self.text)]
+        return part.count(word) if part.isascii() else None
+
     def any_module(self, test: Callable[[AstClass], bool]) -> bool:
         """Some nn.Module class passes `test`. Whether a class is a module is asked first: it may mean
         reading other files, but once per base in a run, while the tests walk each class's code, and
         many classes of a model library are not modules (configurations, outputs, tokenizers)."""
-        # A class some other question already found to be no module is not tested at all.
-        classes = [cls for cls in self.classes if not self.table.known_not_module(cls.info)]
-        if self.hits is None:
+        modules = self._modules
+        if modules is None and self.hits is None:
+            # A class some other question already found to be no module is not tested at all.
+            classes = [cls for cls in self.classes if not self.table.known_not_module(cls.info)]
             return any(self.is_module_class(cls) and test(cls) for cls in classes)
-        return self.found(cls.node for cls in classes if self.is_module_class(cls) and test(cls))
+        if modules is None:  # engine.focus asks every rule: which classes are modules is worked out once
+            modules = self._modules = [cls for cls in self.classes if self.is_module_class(cls)]
+        if self.hits is None:
+            return any(test(cls) for cls in modules)
+        return self.found(cls.node for cls in modules if test(cls))
 
     def found(self, nodes: Iterable[Node]) -> bool:
         """There is one of `nodes`, each something a rule may report on (or the class or statement

@@ -242,6 +242,11 @@ def _repeated(view: FileView[C], cls: C) -> list[tuple[Call, Call]]:
         # The cheap look first: most make one such call. Python's ast keeps each statement's calls
         # (other screens ask for them too); libcst's would be walked afresh, so only statements are.
         if isinstance(init, ast.AST):
+            if isinstance(view, Screen):
+                # The text first: `def __init__` and two calls of some `__init__` spell it three times.
+                written = view.count_between("__init__", init.lineno, init.end_lineno or init.lineno)
+                if written is not None and written < 3:
+                    continue
             calls: Iterable[Call | None] = calls_in(units(init))
         else:
             calls = (_statement_call(unit) for unit in simple_units(units(init)))
