@@ -144,3 +144,25 @@ def test_a_cache_folder_removed_during_a_run_costs_only_the_entries(tmp_path: Pa
     cache.put(key, [], [])  # the shard is gone: this entry is lost, quietly
     cache.put(key, [], [])  # and the shard is made again for the next
     assert cache.get(key, "x.py") == []
+
+
+def test_the_table_keeps_aliases_outside_functions_and_imports_and_classes_everywhere() -> None:
+    # The table's walk skips assignments in functions (they bind nothing it keeps): what it still binds.
+    import ast
+
+    from nncheck.model.build import build
+
+    text = (
+        "import torch.nn as nn\nBase = nn.Module\n"
+        "class Holder:\n    Inner = nn.Linear\n    Typed: type = nn.ReLU\n"
+        "def make():\n    Local = nn.Conv2d\n    Annotated: type = nn.GRU\n"
+        "    from torch.nn import LSTM as Imported\n    for Looped in ():\n        pass\n"
+        "    class Made(Local):\n        Kept = nn.Tanh\n    return Made\n"
+    )
+    table, _ = build(ast.parse(text))
+    resolved = {name: table.resolve_parts([name]) for name in
+                ("Base", "Inner", "Typed", "Local", "Annotated", "Imported", "Looped", "Kept")}
+    assert resolved == {"Base": "torch.nn.Module", "Inner": "torch.nn.Linear", "Typed": "torch.nn.ReLU",
+                        "Local": None, "Annotated": None, "Imported": "torch.nn.LSTM", "Looped": None, "Kept": None}
+    made = table.resolve_parts(["Made"])
+    assert isinstance(made, list) and [info.base_names for info in made] == [[["Local"]]]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 
 SUFFIXES = (".py", ".ipynb")
 DEFAULT_EXCLUDES = (
@@ -14,10 +16,20 @@ DEFAULT_EXCLUDES = (
 )
 
 
-def _excluded(path: str, patterns: Iterable[str], base: str | None = None) -> bool:
-    name = os.path.basename(path)
-    relative = os.path.relpath(os.path.abspath(path), base).replace(os.sep, "/") if base else path
-    return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(path, p) or fnmatch.fnmatch(relative, p) for p in patterns)
+def _excluded(path: str, patterns: tuple[str, ...], base: str | None = None) -> bool:
+    if not patterns:
+        return False
+    matches = _matcher(patterns)
+    if matches(os.path.normcase(os.path.basename(path))) or matches(os.path.normcase(path)):
+        return True
+    return bool(base) and bool(matches(os.path.normcase(
+        os.path.relpath(os.path.abspath(path), base).replace(os.sep, "/"))))
+
+
+@functools.lru_cache(maxsize=64)
+def _matcher(patterns: tuple[str, ...]) -> Callable[[str], re.Match[str] | None]:
+    # fnmatch's rules, all patterns in one expression: a big tree has thousands of names to try.
+    return re.compile("|".join(f"(?:{fnmatch.translate(os.path.normcase(p))})" for p in patterns)).match
 
 
 def _is_virtualenv(path: str) -> bool:

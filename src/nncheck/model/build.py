@@ -112,6 +112,7 @@ def _sets_call_super_init(body: list[ast.stmt]) -> bool:
     )
 
 
+_ASSIGNMENTS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign})
 # Statements that bind no name and hold no block: most of a function's body.
 _INERT = frozenset({ast.Expr, ast.Return, ast.Pass, ast.Break, ast.Continue, ast.Raise, ast.Assert, ast.Delete,
                     ast.Global, ast.Nonlocal})
@@ -122,11 +123,12 @@ class _Walker:
         self.builder = TableBuilder()
         self.class_nodes: list[ast.ClassDef] | None = [] if keep_nodes else None
 
-    def statements(self, body: list[ast.stmt]) -> None:
+    def statements(self, body: list[ast.stmt], in_function: bool = False) -> None:
         builder = self.builder
         for node in body:
-            if node.__class__ in _INERT:
-                continue
+            kind = node.__class__
+            if kind in _INERT or (in_function and kind in _ASSIGNMENTS):
+                continue  # in a function an assignment binds nothing the table keeps (see TableBuilder)
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -153,11 +155,11 @@ class _Walker:
                 }
                 if self.class_nodes is not None:
                     self.class_nodes.append(node)
-                self.statements(node.body)
+                self.statements(node.body, in_function)
                 builder.leave_scope()
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 builder.enter_function(node.name, parameters(node))
-                self.statements(node.body)
+                self.statements(node.body, True)
                 builder.leave_scope()
             elif isinstance(node, ast.Assign):
                 for target in node.targets:
@@ -171,9 +173,9 @@ class _Walker:
                 if isinstance(node.target, ast.Name) and node.target.id == "__all__":
                     builder.bind_exports(_literal_names(node.value), extend=True)
             else:
-                self._compound(node)
+                self._compound(node, in_function)
 
-    def _compound(self, node: ast.stmt) -> None:
+    def _compound(self, node: ast.stmt, in_function: bool) -> None:
         if isinstance(node, (ast.For, ast.AsyncFor)):
             self.builder.bind_other(_names(node.target))
         elif isinstance(node, (ast.With, ast.AsyncWith)):
@@ -184,7 +186,7 @@ class _Walker:
             if handler.name:
                 self.builder.bind_other([handler.name])
         for block in blocks(node):
-            self.statements([statement for statement in block if isinstance(statement, ast.stmt)])
+            self.statements([statement for statement in block if isinstance(statement, ast.stmt)], in_function)
 
     def _assignment(self, target: ast.expr, value: ast.expr) -> None:
         if isinstance(target, ast.Name):
