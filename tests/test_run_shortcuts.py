@@ -5,6 +5,7 @@ frozen out of the collector's passes and thawed after it, and cache entries get 
 
 from __future__ import annotations
 
+import ast
 import gc
 import os
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ import nncheck.model.project as project_module
 from nncheck.engine.collector import LongLivedTables
 from nncheck.engine.checker import _project, analyse, check_file, forget_other_files
 from nncheck.files.cache import ResultCache
+from nncheck.model.build import build
 from nncheck.files.config import Overrides
 from nncheck.findings import Finding
 from nncheck.frontends.job import Job, Mode
@@ -148,10 +150,6 @@ def test_a_cache_folder_removed_during_a_run_costs_only_the_entries(tmp_path: Pa
 
 def test_the_table_keeps_aliases_outside_functions_and_imports_and_classes_everywhere() -> None:
     # The table's walk skips assignments in functions (they bind nothing it keeps): what it still binds.
-    import ast
-
-    from nncheck.model.build import build
-
     text = (
         "import torch.nn as nn\nBase = nn.Module\n"
         "class Holder:\n    Inner = nn.Linear\n    Typed: type = nn.ReLU\n"

@@ -40,8 +40,8 @@ def check_file(path: str, settings: Settings = DEFAULT_SETTINGS) -> list[Finding
         return [_unparsable(path, f"nncheck could not read this file: {error}")]
     try:
         text = decode(data)
-    except SourceError as error:
-        return [_unparsable(path, f"nncheck could not parse this file: {error}")]
+    except SourceError:
+        return check_source(data, path, settings)  # which says why, as for any source
     if project is not None:
         project.read_from_disk(stamp, text)  # the table built from it is kept without reading it again
     return check_source(text, path, settings)

@@ -112,10 +112,11 @@ def _sets_call_super_init(body: list[ast.stmt]) -> bool:
     )
 
 
-_ASSIGNMENTS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign})
 # Statements that bind no name and hold no block: most of a function's body.
 _INERT = frozenset({ast.Expr, ast.Return, ast.Pass, ast.Break, ast.Continue, ast.Raise, ast.Assert, ast.Delete,
                     ast.Global, ast.Nonlocal})
+# Statements that bind only local names when in a function (TableBuilder keeps none of those).
+_ASSIGNMENTS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign})
 
 
 class _Walker:

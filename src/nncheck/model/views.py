@@ -261,10 +261,6 @@ class Screen(FileView[AstClass]):
         reading other files, but once per base in a run, while the tests walk each class's code, and
         many classes of a model library are not modules (configurations, outputs, tokenizers)."""
         modules = self._modules
-        if modules is None and self.hits is None:
-            # A class some other question already found to be no module is not tested at all.
-            classes = [cls for cls in self.classes if not self.table.known_not_module(cls.info)]
-            return any(self.is_module_class(cls) and test(cls) for cls in classes)
         if modules is None:  # engine.focus asks every rule: which classes are modules is worked out once
             modules = self._modules = [cls for cls in self.classes if self.is_module_class(cls)]
         if self.hits is None:
