@@ -13,6 +13,7 @@ from nncheck.syntax.expressions import is_slice
 from nncheck.model.views import C, FileModel, FileView, Screen
 from nncheck.rule import FixAvailability, Report, Rule, Sample
 from nncheck.syntax.nodes import (
+    Call,
     ContainerKind,
     Expr,
     Function,
@@ -42,7 +43,7 @@ from nncheck.syntax.nodes import (
 )
 
 _FILLING_METHODS = ("append", "extend", "insert")
-_REGISTERING_METHODS = ("add_module", "register_module", "register_parameter", "register_buffer")
+_REGISTERING_METHODS = ("add_module", "register_module", "register_parameter", "register_buffer", "set_submodule")
 
 
 class ModulesInPlainContainer(Rule):
@@ -56,8 +57,10 @@ class ModulesInPlainContainer(Rule):
     (`.append`, `.extend`, `+=`, `self.x = self.x + [...]`, item assignment, and the same on an inner
     list, `self.x[i].append(...)`); and the class never wraps the attribute (`nn.ModuleList(self.x)`,
     `nn.Sequential(*self.x)`, ...), registers its items (`self.add_module(name, layer)`, `register_parameter`,
-    `register_module`, `setattr(self, name, layer)`, for the appended `layer`, an item `self.x[-1]`
-    or in a loop over it) or assigns it again. Modules that have nothing to lose are not reported:
+    `register_module`, `setattr(self, name, layer)`, `net.set_submodule(path, layer)` or a helper whose
+    name says it sets a module (`set_module_by_path(net, path, layer)`), for the appended `layer`, one
+    put in as an item (`self.x[key] = layer`), an item `self.x[-1]` or in a loop over it) or assigns it
+    again. Modules that have nothing to lose are not reported:
     activations, pooling, `nn.Identity`, `nn.Flatten`, `nn.Upsample`, losses given no weights and the
     like (no parameters, no buffers, no train/eval behaviour).
 
@@ -486,12 +489,18 @@ def _optional_branches(items: list[Item], every: bool) -> list[Item]:
 
 
 def _added_names(init: Function, path: list[str]) -> set[str]:
-    """Local names appended to the container: `layer` in `self.x.append(layer)`."""
+    """Local names put in the container: `layer` in `self.x.append(layer)` and `self.x[key] = layer`."""
     names = set()
     for call in calls_in(units(init)):
         owner = method_owner(call, "append")
         if owner is not None and _is_or_holds(owner, path) and call.positional:
             name = name_of(call.positional[-1][0])
+            if name is not None:
+                names.add(name)
+    for unit in simple_units(units(init)):
+        assigned = assignment(unit, annotated=False)
+        if assigned is not None and any(dotted(subscript_owner(target)) == path for target in assigned[0]):
+            name = name_of(assigned[1])
             if name is not None:
                 names.add(name)
     return names
@@ -506,18 +515,23 @@ def _wrapped_or_registered(view: FileView[C], cls: C, path: list[str], added_nam
         arguments = [v for v, _ in call.positional] + [v for _, v in call.keywords]
         if view.is_module_expr(call.func) and any(_hands_over(arg, path) for arg in arguments):
             return True
-        registering = any(method_owner(call, m) is not None for m in _REGISTERING_METHODS) or (
-            name_of(call.func) == "setattr")
-        if registering and any(mentions([arg], path) or name_of(arg) in added_names for arg in arguments[1:]):
+        if _registers(call) and any(mentions([arg], path) or name_of(arg) in added_names for arg in arguments[1:]):
             return True
     for method in cls.methods():
         for loop_target, iterated, body in loops_in(units(method)):
-            if mentions([iterated], path) and any(
-                method_owner(call, m) is not None or name_of(call.func) == "setattr"
-                for call in calls_in(body) for m in _REGISTERING_METHODS
-            ):
+            if mentions([iterated], path) and any(_registers(call) for call in calls_in(body)):
                 return True
     return False
+
+
+def _registers(call: Call) -> bool:
+    """`self.add_module(...)` and the like, `setattr(...)`, or a helper that puts a module at a path of
+    another (`set_module_by_path(net, path, wrapper)`, x-transformers): the items are registered there."""
+    if name_of(call.func) == "setattr" or any(method_owner(call, m) is not None for m in _REGISTERING_METHODS):
+        return True
+    parts = attribute(call.func)
+    called = parts[1] if parts is not None else name_of(call.func)
+    return called is not None and "set_module" in called
 
 
 def _wrap_fix(

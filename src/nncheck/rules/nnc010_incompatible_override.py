@@ -64,6 +64,11 @@ API_CALLS: dict[str, tuple[ApiCall, ...]] = {
 }
 
 
+# torch's defaults for the keywords above, for the advice to take them as torch does.
+_DEFAULTS = {"recurse": "True", "strict": "True", "destination": "None", "prefix": "''", "keep_vars": "False",
+             "remove_duplicate": "True"}
+
+
 class IncompatibleOverride(Rule):
     """An nn.Module method that torch calls is overridden with a signature that cannot take the call.
 
@@ -101,6 +106,9 @@ class IncompatibleOverride(Rule):
                 super().train(mode)
                 self.frozen.eval()
                 return self
+
+    An override that only lacks a keyword torch passes (`def _apply(self, fn)`, which `to_empty()`
+    calls with `recurse=`) is told to take it with torch's default (`def _apply(self, fn, recurse=True)`).
 
     **Fix.** None: a person must choose the new name or signature.
     """
@@ -220,10 +228,16 @@ class Decorated(nn.Module):
                 if broken is None:
                     yield self.report(method, self.message_no_return, cls=cls.qualname)
                 else:
+                    name = function_name(method)
                     advice = "rename it" if broken.positional or broken.keywords else "keep torch's signature"
-                    if function_name(method) == "train":
+                    missing = [k for k in broken.keywords if not accepts(method, broken.positional, (k,))]
+                    if missing and accepts(method, broken.positional, ()):
+                        # `def _apply(self, fn)`: an override of torch's method that lacks a keyword of it.
+                        added = ", ".join(f"{keyword}={_DEFAULTS.get(keyword, '...')}" for keyword in missing)
+                        advice = f"add {added} to its parameters, as torch's {name} has"
+                    if name == "train":
                         advice = "rename it (e.g. fit) or accept train(self, mode=True)"
-                    yield self.report(method, cls=cls.qualname, method=function_name(method), call=broken.shown,
+                    yield self.report(method, cls=cls.qualname, method=name, call=broken.shown,
                                       who=broken.who, advice=advice)
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator, Sequence
 
@@ -12,14 +13,18 @@ from nncheck.syntax.nodes import (
     Expr,
     Node,
     Unit,
+    as_call,
     assignment,
     attribute,
+    blocks,
+    elements,
     first_parameter,
     function_name,
     is_function,
+    is_scope,
     name_of,
     scopes,
-    simple_units,
+    units,
 )
 
 _ASSIGNED = re.compile(r"\.requires_grad\s*=[^=]")
@@ -36,8 +41,10 @@ class RequiresGradAssigned(Rule):
     of transformers' `AutoModel*`, `timm.create_model(...)` or a torchvision model builder, also
     through `.to(device)`, `.eval()` and the other methods that return the module itself; or a
     name bound by a call nncheck cannot follow (`model = task.build_model(cfg)`) on which the code
-    calls a method only modules have (`model.eval()`, `model.parameters()`). Tensors and parameters
-    are never reported: `p.requires_grad = False` is right.
+    calls a method only modules have (`model.eval()`, `model.parameters()`); or a name an enclosing
+    `if isinstance(m, nn.Linear):` proves a module (every class it names is a module). Tensors and
+    parameters are never reported: `p.requires_grad = False` is right, also under
+    `if isinstance(x, nn.Parameter):` or `if torch.is_tensor(x):` for a name that holds modules elsewhere.
 
     **Why is this a bug.** `requires_grad` is not a property of nn.Module: the assignment makes a new
     plain attribute of that name, and every parameter still requires grad, so the "frozen" layers go
@@ -192,7 +199,7 @@ def _assignments(view: FileView[C]) -> Iterator[tuple[Node, Expr]]:
     """Each `<module>.requires_grad = ...` statement of the file, with its receiver."""
     module_bodies: set[int] | None = None
     for owner, body in scopes(view.tree):
-        frozen = list(_requires_grad_set(body))
+        frozen = list(_requires_grad_set(view, body, _NOTHING_TESTED))
         if not frozen:
             continue  # most scopes: what their names hold is not worth working out
         if module_bodies is None:
@@ -201,19 +208,84 @@ def _assignments(view: FileView[C]) -> Iterator[tuple[Node, Expr]]:
             continue  # a class body
         # In __init__, `self.requires_grad = requires_grad` keeps an option (PyG's AGNNConv).
         option_holder = first_parameter(owner) if is_function(owner) and function_name(owner) == "__init__" else None
-        for unit, receiver in frozen:
+        for unit, receiver, tested in frozen:
             if option_holder is not None and name_of(receiver) == option_holder:
                 continue
-            if view.values.of(receiver, owner, at=unit).is_module:
+            if tested or view.values.of(receiver, owner, at=unit).is_module:
                 yield unit, receiver
 
 
-def _requires_grad_set(body: Sequence[Unit]) -> Iterator[tuple[Unit, Expr]]:
-    """Each `a.b.requires_grad = ...` of the body, with its receiver."""
-    for unit in simple_units(body):
+# Names an enclosing `if` tests: (proved modules, proved something else: a parameter, a tensor).
+Tested = tuple[frozenset[str], frozenset[str]]
+_NOTHING_TESTED: Tested = (frozenset(), frozenset())
+
+
+def _requires_grad_set(view: FileView[C], body: Sequence[Unit], tested: Tested) -> Iterator[tuple[Unit, Expr, bool]]:
+    """Each `a.b.requires_grad = ...` of the body, with its receiver and whether an enclosing
+    `if isinstance(name, nn.Linear):` proves it a module; not a name one proves something else
+    (`if isinstance(x, nn.Parameter):`)."""
+    for unit in body:
+        if isinstance(unit, (ast.If, cst.If)):
+            yield from _in_if(view, unit, tested)
+            continue
+        inner = blocks(unit)
+        if inner:
+            for block in inner:
+                yield from _requires_grad_set(view, block, tested)
+            continue
+        if is_scope(unit):
+            continue
         assigned = assignment(unit, annotated=False)
         if assigned is None or len(assigned[0]) != 1:
             continue
         parts = attribute(assigned[0][0])
         if parts is not None and parts[1] == "requires_grad":
-            yield unit, parts[0]
+            name = name_of(parts[0])
+            if name not in tested[1]:
+                yield unit, parts[0], name in tested[0]
+
+
+def _in_if(view: FileView[C], unit: ast.If | cst.If, tested: Tested) -> Iterator[tuple[Unit, Expr, bool]]:
+    # An `elif` is a nested ast.If in the `else` block of Python's ast, and libcst's If.orelse.
+    found = _isinstance_test(view, unit.test)
+    inside = tested
+    if found is not None:
+        name, module = found
+        inside = (tested[0] | {name}, tested[1] - {name}) if module else (tested[0] - {name}, tested[1] | {name})
+    yield from _requires_grad_set(view, units(unit.body), inside)
+    if isinstance(unit, ast.If):
+        yield from _requires_grad_set(view, unit.orelse, tested)
+    elif isinstance(unit.orelse, cst.If):
+        yield from _in_if(view, unit.orelse, tested)
+    elif isinstance(unit.orelse, cst.Else):
+        yield from _requires_grad_set(view, units(unit.orelse.body), tested)
+
+
+def _isinstance_test(view: FileView[C], test: Node) -> tuple[str, bool] | None:
+    """(`x`, True) for `isinstance(x, nn.Linear)` (every class named a known module); (`x`, False) for
+    any other class or tuple of classes (`nn.Parameter`) and for `torch.is_tensor(x)`."""
+    call = as_call(test)
+    if call is None or not call.positional or call.keywords:
+        return None
+    name = name_of(call.positional[0][0])
+    if name is None:
+        return None
+    if len(call.positional) == 1 and view.qualified_name(call.func) == "torch.is_tensor":
+        return name, False
+    if name_of(call.func) != "isinstance" or len(call.positional) != 2:
+        return None
+    kinds = elements(call.positional[1][0]) or [call.positional[1][0]]
+    if all(view.is_module_expr(kind) for kind in kinds):
+        return name, True
+    # Only classes known to be no modules: `isinstance(m, BaseTunerLayer)` (a mixin) holds for a module too.
+    if all(view.qualified_name(kind) in _NO_MODULES
+           or (name_of(kind) in _BUILTINS and view.qualified_name(kind) is None) for kind in kinds):
+        return name, False
+    return None
+
+
+_NO_MODULES = frozenset({
+    "torch.Tensor", "torch.nn.Parameter", "torch.nn.parameter.Parameter", "torch.nn.Buffer",
+    "torch.nn.parameter.Buffer", "torch.nn.parameter.UninitializedParameter", "numpy.ndarray",
+})
+_BUILTINS = frozenset({"list", "tuple", "dict", "set", "int", "float", "bool", "str"})  # when not imported

@@ -20,7 +20,8 @@ _ITERATES_MODULES = frozenset({"Sequential", "ModuleList"})
 _GENERATORS = (ast.GeneratorExp, cst.GeneratorExp)
 _SEQUENCES = (Kind.LIST, Kind.TUPLE, Kind.SET, Kind.ITERABLE)
 
-Misuse = tuple[Call, str, Expr | None]  # the call, what is wrong, the list to unpack for Sequential
+# The call, what is wrong, the list to unpack for Sequential, the torch class of the one module given.
+Misuse = tuple[Call, str, Expr | None, str | None]
 
 
 class ContainerMisuse(Rule):
@@ -31,7 +32,8 @@ class ContainerMisuse(Rule):
     tuple: `layers = []` then `layers.append(...)`, `list(...)`) where the modules should be
     unpacked; `nn.ModuleList(a, b)` with several
     positional arguments; `nn.ModuleList(nn.Linear(...))` with one module that does not iterate into
-    modules (only `nn.Sequential` and `nn.ModuleList` do); `nn.ModuleDict([m1, m2])` with a list of
+    modules (only `nn.Sequential` and `nn.ModuleList` do; a parameter annotated `nn.Module` may be one of
+    them, and is not reported); `nn.ModuleDict([m1, m2])` with a list of
     modules instead of names and modules; `nn.ParameterList(p1, p2)` with several positional
     arguments. `nn.ModuleList(d.values())`, `nn.ModuleList(generator)`,
     `nn.Sequential(OrderedDict(...))`, `nn.Sequential(*layers)` and `nn.ModuleDict(pairs)` are right
@@ -151,15 +153,14 @@ class Aggregator(nn.Module):
     @classmethod
     def might_report(cls, screen: Screen) -> bool:
         # A container's name (or a name bound to one) called somewhere: a look at the text first.
-        found = (call.node for call, _, _ in _misuses(screen))
+        found = (call.node for call, _, _, _ in _misuses(screen))
         return bool(screen.call_lines(_CONTAINER_NAMES)) and screen.found(found)
 
     def check(self, model: FileModel) -> Iterator[Report]:
-        for call, kind, unpack in _misuses(model):
+        for call, kind, unpack, layer in _misuses(model):
             if not isinstance(call.node, cst.Call):
                 continue  # never: libcst's tree has libcst nodes
             container = cst.Module([]).code_for_node(call.node.func)
-            layer = model.torch_layer(call.positional[0][0]) if call.positional else None
             problem = self.problems[kind].format(container=container, layer=layer)
             fix = None
             if isinstance(unpack, cst.BaseExpression):
@@ -186,7 +187,7 @@ def _misuses(view: FileView[C]) -> Iterator[Misuse]:
             if len(positional) != len(call.positional) or call.keywords:
                 continue  # *args or keywords: anything may come in
             if container in ("ModuleList", "ParameterList") and len(positional) > 1:
-                yield call, "several", None
+                yield call, "several", None, None
             elif len(positional) != 1:
                 continue
             elif container == "Sequential":
@@ -198,18 +199,20 @@ def _misuses(view: FileView[C]) -> Iterator[Misuse]:
                     wrong = isinstance(positional[0], _GENERATORS) \
                         or view.values.of(positional[0], owner, at=unit).kind in _SEQUENCES
                 if wrong:
-                    yield call, "sequential", positional[0]
+                    yield call, "sequential", positional[0], None
             elif container == "ModuleList":
                 if display(positional[0]) is not None or isinstance(positional[0], _GENERATORS):
                     continue  # `[...]`, `(... for ...)`: an iterable, as it should be
                 value = view.values.of(positional[0], owner, at=unit)
-                if value.is_module and value.layer is not None and value.layer not in _ITERATES_MODULES:
-                    yield call, "one module", None
+                # Not `layers: nn.Module`: an nn.ModuleList or nn.Sequential is one too, and iterates.
+                if value.is_module and value.layer is not None and value.layer not in _ITERATES_MODULES \
+                        and value.layer != "Module":
+                    yield call, "one module", None, value.layer
             elif container == "ModuleDict":
                 shown = display(positional[0])
                 if shown is not None and shown.kind in ("list", "tuple") and not shown.comprehension \
                         and shown.values and all(view.values.of(v, owner, at=unit).is_module for v in shown.values):
-                    yield call, "module dict", None
+                    yield call, "module dict", None, None
 
 
 def _calls_by_statement(body: Sequence[Unit], lines: list[int] | None) -> Iterator[tuple[Unit, Call]]:
