@@ -199,7 +199,7 @@ def _signature(table: Table) -> Hashable:
     place = {id(info): i for i, info in enumerate(table.classes)}
     classes = tuple(
         (info.name, place[id(info.parent)] if info.parent else None, repr(info.base_names), repr(info.subscripted),
-         info.init, info.init_sets, info.call_super_init, tuple(info.method_lines),
+         info.init, info.init_sets, info.call_super_init, info.metaclass, tuple(info.method_lines),
          tuple((name, tuple(place[id(c)] for c in inner)) for name, inner in info.nested.items()))
         for info in table.classes
     )

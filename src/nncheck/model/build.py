@@ -102,6 +102,15 @@ def _assigns_only(body: list[ast.stmt], self_name: str | None, names: set[str]) 
     return True
 
 
+def _initialising_metaclass(node: ast.ClassDef) -> bool:
+    """`metaclass=` given, other than ABCMeta and `type`, which run no `__init__` of their own."""
+    for keyword in node.keywords:
+        if keyword.arg == "metaclass":
+            parts = dotted(keyword.value)
+            return parts is None or parts[-1] not in ("ABCMeta", "type")
+    return False
+
+
 def _sets_call_super_init(body: list[ast.stmt]) -> bool:
     return any(
         isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Constant)
@@ -148,7 +157,8 @@ class _Walker:
                 bases = [None if isinstance(base, ast.Starred) else dotted(base) for base in node.bases]
                 subscripted = [dotted(base.value) if isinstance(base, ast.Subscript) else None for base in node.bases]
                 info = builder.enter_class(
-                    node.name, bases, subscripted, _init_kind(node.body), _sets_call_super_init(node.body)
+                    node.name, bases, subscripted, _init_kind(node.body), _sets_call_super_init(node.body),
+                    _initialising_metaclass(node),
                 )
                 info.method_lines = {
                     method.name: (method.lineno, method.end_lineno or method.lineno)

@@ -9,7 +9,7 @@ per file (see build.py); the checked file's rules see it through views.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Union
@@ -33,6 +33,9 @@ class ClassInfo:
     nested: dict[str, list[ClassInfo]] = field(default_factory=dict)
     init: InitKind = InitKind.ABSENT
     call_super_init: bool = False  # `call_super_init = True` in the body: nn.Module.__init__ calls the next one
+    # `metaclass=` other than ABCMeta: it may run nn.Module.__init__ itself (fastai's Module calls it
+    # before the subclass's __init__, which then need not).
+    metaclass: bool = False
     # For an OWN __init__ that only assigns attributes of the instance (in any branch), their names;
     # None if it does anything else (calls a function, ...).
     init_sets: frozenset[str] | None = None
@@ -115,6 +118,7 @@ class Table:
         self.path: str | None = None  # the file, for the tables of other files (see Project)
         self._found: dict[tuple[str, ...], Found | None] = {}
         self._plain: dict[int, bool] = {}
+        self._metaclass: dict[int, bool] = {}
 
     def exports_name(self, name: str) -> bool:
         """Would `from <this module> import *` bind the name (as far as the table shows)?"""
@@ -271,6 +275,32 @@ class Table:
                         return owner
         return None
 
+    def initialised_by_metaclass(self, cls: ClassInfo) -> bool:
+        """`cls` or a class along its bases (found here or in other files) names a metaclass that may run
+        nn.Module.__init__ before the class's own `__init__` (see ClassInfo.metaclass)."""
+        key = id(cls)
+        if key not in self._metaclass:
+            self._metaclass[key] = False  # a cycle of bases proves nothing
+            self._metaclass[key] = cls.metaclass or any(
+                table.initialised_by_metaclass(base) for table, base in self._bases(cls)
+            )
+        return self._metaclass[key]
+
+    def _bases(self, cls: ClassInfo) -> Iterator[tuple[Table, ClassInfo]]:
+        """The classes `cls`'s bases stand for, with their tables, where they can be found. A class of
+        this file is taken as it is: find() would keep a note that refers back to this table (a cycle)."""
+        for i, parts in enumerate(cls.base_names):
+            parts = parts or (cls.subscripted[i] if i < len(cls.subscripted) else None)
+            if not parts:
+                continue
+            target = self.resolve_parts(parts)
+            if isinstance(target, list):
+                yield from ((self, base) for base in target)
+                continue
+            found = self.find(parts)
+            if found is not None:
+                yield from ((found.table, base) for base in found.classes)
+
     def is_module_itself(self, parts: list[str] | None) -> bool:
         """The dotted name names torch.nn.Module itself, not a subclass."""
         target = self.resolve_parts(parts) if parts else None
@@ -358,10 +388,11 @@ class TableBuilder:
     def enter_class(
         self, name: str, base_names: list[list[str] | None], subscripted: list[list[str] | None] | None = None,
         init: tuple[InitKind, frozenset[str] | None] = (InitKind.ABSENT, None), call_super_init: bool = False,
+        metaclass: bool = False,
     ) -> ClassInfo:
         parent = self._class_stack[-1] if self._class_stack else None
         info = ClassInfo(name=name, parent=parent, base_names=base_names, init=init[0], init_sets=init[1],
-                         call_super_init=call_super_init, subscripted=subscripted or [])
+                         call_super_init=call_super_init, subscripted=subscripted or [], metaclass=metaclass)
         if parent is not None:
             parent.nested.setdefault(name, []).append(info)
         self.classes.append(info)

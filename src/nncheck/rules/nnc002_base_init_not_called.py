@@ -29,7 +29,9 @@ class BaseInitNotCalled(Rule):
     or an installed library), whose text is read there: transformers' `self.post_init()` runs none.
     A method nncheck cannot read is taken to run one. `@overload` stubs, bodies that only `raise`
     and an `__init__` whose first statement adopts an initialised module's state
-    (`self.__dict__ = other.__dict__`, or `self.__dict__.update(other.__dict__)`) are not reported.
+    (`self.__dict__ = other.__dict__`, or `self.__dict__.update(other.__dict__)`) are not reported;
+    nor is a class that has (or derives from one that has) a `metaclass=` other than `ABCMeta`, which
+    may run `nn.Module.__init__` itself: fastai's `Module` does, before the subclass's `__init__`.
     Calls that look like a base init but initialise nothing are reported with their own message:
     `nn.Module.__init__()` without the instance; `super(Net).__init__()` with one argument (an unbound
     super object); `super(Other, self).__init__()` where `Other` is a class of this file that is
@@ -341,11 +343,14 @@ class Reset(nn.Module):
 
 def _uninitialising(view: FileView[C], cls: C) -> list[Function]:
     """The class's `__init__` methods that never run a base `__init__` (the screen asks this too)."""
-    return [
+    found = [
         init for init in cls.methods("__init__")
         if not (has_decorator(init, "overload") or only_raises(init) or adopts_state(init))
         and index_of_base_init(view, cls, init) is None
     ]
+    if found and view.table.initialised_by_metaclass(cls.info):
+        return []  # fastai's Module: its metaclass runs nn.Module.__init__ first
+    return found
 
 
 def _dynamic(view: FileView[C], cls: C) -> bool:

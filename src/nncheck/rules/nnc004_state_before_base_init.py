@@ -41,7 +41,9 @@ class StateBeforeBaseInit(Rule):
     file knows is an nn.Module), or calls `self.register_buffer`, `self.register_parameter`,
     `self.add_module` or `self.register_module`. Statements nested in an `if`, `for`, `with` or
     `try` before the call count too. Plain values (`self.dim = dim`, a tensor, a config) are fine
-    before the call and are never reported. Only the first offending statement is reported.
+    before the call and are never reported. Only the first offending statement is reported. A class
+    whose base has a `metaclass=` other than `ABCMeta` (fastai's `Module`, whose metaclass runs
+    `nn.Module.__init__` before the class's `__init__`) is not reported.
 
     **Why is this a bug.** Until `nn.Module.__init__` has run there is nowhere to register the
     value: torch raises `AttributeError: cannot assign module before Module.__init__() call` (or
@@ -232,7 +234,9 @@ def _offences(view: FileView[C], cls: C) -> Iterator[Offence]:
         for position, unit in enumerate(units(init)[:index]):
             found = _first_offence(view, init, [unit], self_name)
             if found is not None:
-                yield init, index, position, found[0], found[1]
+                # fastai's Module: its metaclass runs nn.Module.__init__ before this __init__.
+                if not view.table.initialised_by_metaclass(cls.info):
+                    yield init, index, position, found[0], found[1]
                 break
 
 

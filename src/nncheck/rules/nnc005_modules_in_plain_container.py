@@ -346,9 +346,18 @@ def _plain_containers(view: FileView[C], cls: C) -> Iterator[Found]:
             if found is None:
                 continue
             kind, items, every, nested = found
+            # `[self.a, self.b]`: modules assigned to attributes are registered there already.
+            items = [item for item in items if not _instance_attribute(item[0], self_name)]
+            if not items:
+                continue
             holding = _holding(view, init, items, every)
             if holding is not None and not _wrapped_or_registered(view, cls, path, _added_names(init, path)):
                 yield f"{self_name}.{attr}", statement, value, kind, holding, nested
+
+
+def _instance_attribute(expr: Expr, self_name: str) -> bool:
+    parts = dotted(expr)
+    return parts is not None and len(parts) == 2 and parts[0] == self_name
 
 
 Arms = tuple[tuple[int, int], ...]  # the `if` statements holding a statement: (id of the if, which arm)

@@ -23,6 +23,7 @@ from nncheck.syntax.nodes import (
     is_function,
     is_scope,
     name_of,
+    parameters,
     scopes,
     units,
 )
@@ -35,7 +36,8 @@ class RequiresGradAssigned(Rule):
 
     **What it finds.** `<module>.requires_grad = <value>` where the receiver is certainly an
     nn.Module (see "What nncheck knows of a value" in the README): `self` in a method of an nn.Module
-    subclass (but `__init__`, where `self.requires_grad = requires_grad` keeps an option),
+    subclass (but `__init__`, where `self.requires_grad = requires_grad` keeps an option, and any method
+    that assigns it one of its own parameters),
     `self.<attr>` that the class only ever assigns modules, or a name every binding of which is a
     module: a call of a module class (`model = Net()`), `from_pretrained(...)` of a module class or
     of transformers' `AutoModel*`, `timm.create_model(...)` or a torchvision model builder, also
@@ -208,8 +210,15 @@ def _assignments(view: FileView[C]) -> Iterator[tuple[Node, Expr]]:
             continue  # a class body
         # In __init__, `self.requires_grad = requires_grad` keeps an option (PyG's AGNNConv).
         option_holder = first_parameter(owner) if is_function(owner) and function_name(owner) == "__init__" else None
+        # Elsewhere, `self.requires_grad = requires_grad` of a parameter keeps an option too (torchrl's envs).
+        options = set(parameters(owner)) if is_function(owner) else set()
+        instance = first_parameter(owner) if is_function(owner) else None
         for unit, receiver, tested in frozen:
             if option_holder is not None and name_of(receiver) == option_holder:
+                continue
+            assigned = assignment(unit, annotated=False)
+            if instance is not None and name_of(receiver) == instance and assigned is not None \
+                    and name_of(assigned[1]) in options:
                 continue
             if tested or view.values.of(receiver, owner, at=unit).is_module:
                 yield unit, receiver
