@@ -27,8 +27,9 @@ class BaseInitNotCalled(Rule):
     and classes do not; a call of one of the class's own methods that makes such a call
     (`self._setup()`) does, also of a method inherited from a class of another file (of the project
     or an installed library), whose text is read there: transformers' `self.post_init()` runs none.
-    A method nncheck cannot read is taken to run one. `@overload` stubs, bodies that only `raise`
-    and an `__init__` whose first statement adopts an initialised module's state
+    A method nncheck cannot read is taken to run one. `@overload` stubs, an abstract `__init__`
+    (`@abstractmethod`), bodies that only `raise` and an `__init__` whose first statement adopts an
+    initialised module's state
     (`self.__dict__ = other.__dict__`, or `self.__dict__.update(other.__dict__)`) are not reported;
     nor is a class that has (or derives from one that has) a `metaclass=` other than `ABCMeta`, which
     may run `nn.Module.__init__` itself: fastai's `Module` does, before the subclass's `__init__`.
@@ -345,7 +346,8 @@ def _uninitialising(view: FileView[C], cls: C) -> list[Function]:
     """The class's `__init__` methods that never run a base `__init__` (the screen asks this too)."""
     found = [
         init for init in cls.methods("__init__")
-        if not (has_decorator(init, "overload") or only_raises(init) or adopts_state(init))
+        if not (has_decorator(init, "overload") or has_decorator(init, "abstractmethod") or only_raises(init)
+                or adopts_state(init))
         and index_of_base_init(view, cls, init) is None
     ]
     if found and view.table.initialised_by_metaclass(cls.info):

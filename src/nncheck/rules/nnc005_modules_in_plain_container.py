@@ -35,6 +35,7 @@ from nncheck.syntax.nodes import (
     mentions,
     method_owner,
     name_of,
+    parameters,
     simple_units,
     subscript_owner,
     units,
@@ -82,6 +83,9 @@ class ModulesInPlainContainer(Rule):
 
         self.blocks = nn.ModuleList([nn.Linear(4, 4) for _ in range(3)])
 
+    Items written `self.<attr>` are registered there already and do not count; `self.x = [module]`
+    of one module the caller passed to `__init__` keeps it out of this module on purpose (espnet's
+    `self.discriminator = [discriminator]`) and is not reported.
     Use `nn.ModuleDict` for a dict. A module kept out of registration on purpose can say so with
     `# noqa: NNC005`.
 
@@ -350,6 +354,8 @@ def _plain_containers(view: FileView[C], cls: C) -> Iterator[Found]:
             items = [item for item in items if not _instance_attribute(item[0], self_name)]
             if not items:
                 continue
+            if every and len(items) == 1 and name_of(items[0][0]) in parameters(init):
+                continue  # `self.d = [discriminator]`: a module the caller owns, kept out of this one on purpose
             holding = _holding(view, init, items, every)
             if holding is not None and not _wrapped_or_registered(view, cls, path, _added_names(init, path)):
                 yield f"{self_name}.{attr}", statement, value, kind, holding, nested

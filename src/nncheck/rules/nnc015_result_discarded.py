@@ -9,6 +9,7 @@ import libcst as cst
 
 from nncheck.fixes.fix import Fix
 from nncheck.model.known_modules import pure_functions, tensor_methods
+from nncheck.model.table import BindingKind, Table
 from nncheck.model.values import UNKNOWN, Kind
 from nncheck.model.views import C, FileModel, FileView, Screen
 from nncheck.rule import FixAvailability, Report, Rule, Sample
@@ -68,7 +69,9 @@ class ResultDiscarded(Rule):
     receiver nncheck knows nothing of, the methods that return a new value on every common type
     that has them (`permute`, `transpose`, `unsqueeze`, `squeeze`, `masked_fill`, `view` given
     sizes, `type_as`, `clamp`, `flatten`, ...) are reported too, with their own message, outside
-    test functions (which may call them to see them not raise). A receiver that may be a module
+    test functions (which may call them to see them not raise), and unless a class of the file, or one
+    it imports by name, defines a method of that name (avalanche's `ParamData.expand` and espnet's
+    `CTC.softmax` change their object). A receiver that may be a module
     (`model.to(device)` moves the model in place) or another library's object (`ax.scatter`,
     `data.contiguous()` in PyG, OpenVINO's `model.reshape(...)`, a whole batch, which may be a
     collate function's object) is never reported for the others, nor are calls in a `try` block or
@@ -397,6 +400,10 @@ def _discarded(view: FileView[C]) -> Iterator[Discarded]:
     def tests() -> set[int]:
         return _test_functions(view.tree)
 
+    @functools.cache
+    def methods_here() -> frozenset[str]:
+        return _methods_of_known_classes(view.table)
+
     for owner, body in scopes(view.tree):
         in_class = isinstance(owner, (ast.ClassDef, cst.ClassDef))
         for statement, call, in_with, narrowed in _expression_calls(view, body):
@@ -428,8 +435,24 @@ def _discarded(view: FileView[C]) -> Iterator[Discarded]:
                 continue  # a test may call it to see it not raise
             elif is_super_call(parts[0]):
                 continue  # the parent's method may act on self or its arguments (torch.distributions' expand)
-            elif receiver.kind is Kind.ARRAY or (receiver == UNKNOWN and _new_on_anything(parts[1], call)):
+            elif receiver.kind is Kind.ARRAY:
                 yield statement, call, parts[1], False
+            elif receiver == UNKNOWN and _new_on_anything(parts[1], call) and parts[1] not in methods_here():
+                # (Not when a class of this file, or one it imports, has a method of that name: avalanche's
+                # ParamData.expand and espnet's CTC.softmax change their object.)
+                yield statement, call, parts[1], False
+
+
+def _methods_of_known_classes(table: Table) -> frozenset[str]:
+    """The method names of the file's classes and of the classes it imports by name (read from their
+    files, as for base classes)."""
+    names = {name for cls in table.classes for name in cls.method_lines}
+    for name, bindings in table.bindings.items():
+        if any(binding.kind is BindingKind.IMPORT for binding in bindings):
+            found = table.find([name])
+            if found is not None:
+                names.update(method for cls in found.classes for method in cls.method_lines)
+    return frozenset(names)
 
 
 def _test_functions(tree: ast.Module | cst.Module) -> set[int]:
