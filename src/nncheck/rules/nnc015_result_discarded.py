@@ -70,7 +70,7 @@ class ResultDiscarded(Rule):
     that has them (`permute`, `transpose`, `unsqueeze`, `squeeze`, `masked_fill`, `view` given
     sizes, `type_as`, `clamp`, `flatten`, ...) are reported too, with their own message, outside
     test functions (which may call them to see them not raise), and unless a class of the file, or one
-    it imports by name, defines a method of that name (avalanche's `ParamData.expand` and espnet's
+    it imports by name and constructs, defines a method of that name (avalanche's `ParamData.expand` and espnet's
     `CTC.softmax` change their object). A receiver that may be a module
     (`model.to(device)` moves the model in place) or another library's object (`ax.scatter`,
     `data.contiguous()` in PyG, OpenVINO's `model.reshape(...)`, a whole batch, which may be a
@@ -402,7 +402,7 @@ def _discarded(view: FileView[C]) -> Iterator[Discarded]:
 
     @functools.cache
     def methods_here() -> frozenset[str]:
-        return _methods_of_known_classes(view.table)
+        return _methods_of_known_classes(view.table, view.text)
 
     for owner, body in scopes(view.tree):
         in_class = isinstance(owner, (ast.ClassDef, cst.ClassDef))
@@ -443,12 +443,13 @@ def _discarded(view: FileView[C]) -> Iterator[Discarded]:
                 yield statement, call, parts[1], False
 
 
-def _methods_of_known_classes(table: Table) -> frozenset[str]:
-    """The method names of the file's classes and of the classes it imports by name (read from their
-    files, as for base classes)."""
+def _methods_of_known_classes(table: Table, text: str) -> frozenset[str]:
+    """The method names of the file's classes and of the classes it imports by name and constructs
+    (`ParamData(...)`: read from their files, as for base classes; the other imports are not read)."""
     names = {name for cls in table.classes for name in cls.method_lines}
     for name, bindings in table.bindings.items():
-        if any(binding.kind is BindingKind.IMPORT for binding in bindings):
+        if name[:1].isupper() and any(binding.kind is BindingKind.IMPORT for binding in bindings) \
+                and re.search(r"(?<![\w.])%s\s*\(" % re.escape(name), text):
             found = table.find([name])
             if found is not None:
                 names.update(method for cls in found.classes for method in cls.method_lines)
