@@ -24,13 +24,16 @@ from nncheck.syntax.nodes import (
     first_parameter,
     function_name,
     has_decorator,
+    is_string,
     is_super_call,
     method_owner,
     name_of,
     only_raises,
     pairs,
     simple_units,
+    string_value,
     units,
+    walk,
 )
 
 _HOOKS = ("__setattr__", "__getattr__")
@@ -51,8 +54,9 @@ class AttributeHookNotDelegating(Rule):
     that does either counts (followed through this file; a method defined elsewhere is assumed to).
     Not reported: overrides that handle some names themselves and delegate the rest, a `__getattr__`
     that tries `super().__getattr__(name)` first and falls back, hooks that read `self._modules`,
-    `_parameters` or `_buffers` themselves, bodies that only raise, classes that register nothing
-    (skipping nn.Module's checks on purpose, for speed), and classes that are not modules.
+    `_parameters` or `_buffers` themselves (also as `self.__dict__["_modules"]`), bodies that only
+    raise, classes that register nothing (skipping nn.Module's checks on purpose, for speed), and
+    classes that are not modules.
 
     **Why is this a bug.** nn.Module registers layers, parameters and buffers in its own
     `__setattr__`: one that never reaches it leaves them out, so a module whose `__init__` then assigns
@@ -236,8 +240,11 @@ def _not_delegating(view: FileView[C], cls: C) -> list[Function]:
 
 
 def _reads_registries(method: Function) -> bool:
-    """The hook handles registered values itself (`self._modules[name]`)."""
-    return any(name in _REGISTRIES for _, name in attributes_in(units(method)))
+    """The hook handles registered values itself (`self._modules[name]`, or avalanche's
+    `self.__dict__["_modules"][name]`)."""
+    return any(name in _REGISTRIES for _, name in attributes_in(units(method))) or any(
+        string_value(node) in _REGISTRIES for node in walk(units(method)) if is_string(node)
+    )
 
 
 def _registers(view: FileView[C], cls: C, hook: str) -> bool:
