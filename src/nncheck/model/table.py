@@ -265,14 +265,10 @@ class Table:
             return self, cls
         if id(cls) in seen:
             return None
-        for i, parts in enumerate(cls.base_names):
-            parts = parts or (cls.subscripted[i] if i < len(cls.subscripted) else None)
-            found = self.find(parts) if parts else None
-            if found is not None:
-                for base in found.classes:
-                    owner = found.table.init_owner(base, seen | {id(cls)})
-                    if owner is not None:
-                        return owner
+        for table, base in self._bases(cls):
+            owner = table.init_owner(base, seen | {id(cls)})
+            if owner is not None:
+                return owner
         return None
 
     def initialised_by_metaclass(self, cls: ClassInfo) -> bool:

@@ -32,8 +32,10 @@ from nncheck.syntax.nodes import (
     class_name,
     decorators,
     dotted,
+    elements,
     has_class_keywords,
     methods,
+    name_of,
     unchained,
     units,
 )
@@ -138,6 +140,19 @@ class FileView(Generic[C]):
         parts = dotted(expr)
         target = self.table.resolve_parts(parts) if parts else None
         return target if isinstance(target, str) else None
+
+    def type_test(self, test: Node | None) -> tuple[str | None, list[Expr] | None] | None:
+        """For `isinstance(x, A)` or `isinstance(x, (A, B))`: the name tested and the classes named; for
+        `torch.is_tensor(x)`: the name and None (a tensor). None for any other test."""
+        call = as_call(test)
+        if call is None or not call.positional:
+            return None
+        name = name_of(call.positional[0][0])
+        if len(call.positional) == 1 and self.qualified_name(call.func) == "torch.is_tensor":
+            return name, None
+        if name_of(call.func) != "isinstance" or len(call.positional) != 2:
+            return None
+        return name, elements(call.positional[1][0]) or [call.positional[1][0]]
 
     def resolve_parts(self, parts: list[str]) -> str | list[C] | None:
         target = self.table.resolve_parts(parts)

@@ -13,11 +13,9 @@ from nncheck.syntax.nodes import (
     Expr,
     Node,
     Unit,
-    as_call,
     assignment,
     attribute,
     blocks,
-    elements,
     first_parameter,
     function_name,
     is_function,
@@ -272,18 +270,15 @@ def _in_if(view: FileView[C], unit: ast.If | cst.If, tested: Tested) -> Iterator
 
 def _isinstance_test(view: FileView[C], test: Node) -> tuple[str, bool] | None:
     """(`x`, True) for `isinstance(x, nn.Linear)` (every class named a known module); (`x`, False) for
-    any other class or tuple of classes (`nn.Parameter`) and for `torch.is_tensor(x)`."""
-    call = as_call(test)
-    if call is None or not call.positional or call.keywords:
+    classes known to be no modules (`nn.Parameter`, builtins) and for `torch.is_tensor(x)`."""
+    found = view.type_test(test)
+    if found is None:
         return None
-    name = name_of(call.positional[0][0])
+    name, kinds = found
     if name is None:
         return None
-    if len(call.positional) == 1 and view.qualified_name(call.func) == "torch.is_tensor":
+    if kinds is None:
         return name, False
-    if name_of(call.func) != "isinstance" or len(call.positional) != 2:
-        return None
-    kinds = elements(call.positional[1][0]) or [call.positional[1][0]]
     if all(view.is_module_expr(kind) for kind in kinds):
         return name, True
     # Only classes known to be no modules: `isinstance(m, BaseTunerLayer)` (a mixin) holds for a module too.

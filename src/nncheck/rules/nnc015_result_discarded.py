@@ -23,7 +23,6 @@ from nncheck.syntax.nodes import (
     boolean,
     class_name,
     dotted,
-    elements,
     function_name,
     is_function,
     is_string,
@@ -567,16 +566,12 @@ def _expression_calls(
 
 def _tensor_test(view: FileView[C], test: Node | None) -> str | None:
     """`x` for `isinstance(x, torch.Tensor)` (or a tuple of tensor types) and `torch.is_tensor(x)`."""
-    call = as_call(test)
-    if call is None or len(call.positional) < 1:
+    found = view.type_test(test)
+    if found is None:
         return None
-    name = name_of(call.positional[0][0])
-    target = view.qualified_name(call.func)
-    if target == "torch.is_tensor" and len(call.positional) == 1:
+    name, kinds = found
+    if kinds is None:
         return name
-    if name_of(call.func) != "isinstance" or len(call.positional) != 2:
-        return None
-    kinds = elements(call.positional[1][0]) or [call.positional[1][0]]
     resolved = [view.qualified_name(kind) for kind in kinds]
     return name if resolved and all(k in ("torch.Tensor", "torch.nn.Parameter") for k in resolved) else None
 
